@@ -1,0 +1,11 @@
+# Writes OUT: a C++ file defining NAMESPACE::EmbeddedMigrations() from FILES.
+set(body "// Generated from the migrations folder: do not edit.\n#include \"cityops/common/pg.h\"\n\nnamespace ${NAMESPACE} {\n\nstd::vector<cityops::common::Migration> EmbeddedMigrations() {\n  return {\n")
+foreach(f ${FILES})
+  get_filename_component(name "${f}" NAME)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  math(EXPR version "${version} + 0")
+  file(READ "${f}" sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"cityops_sql(${sql})cityops_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n}\n\n}  // namespace ${NAMESPACE}\n")
+file(WRITE "${OUT}" "${body}")

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace cityops::common {
+
+// A fixed-size pool of libpq connections whose search_path is the service's schema.
+class PgPool {
+ public:
+  // Connects `size` connections; UNAVAILABLE when the database does not answer.
+  static absl::StatusOr<std::unique_ptr<PgPool>> Create(const std::string& dsn, const std::string& schema,
+                                                       int size);
+  ~PgPool();
+
+  const std::string& schema() const { return schema_; }
+
+  // Runs fn inside one transaction, committed when fn returns OK and rolled
+  // back otherwise. libpqxx exceptions become Status (broken connection:
+  // UNAVAILABLE, after which the connection is replaced; constraint violations:
+  // FAILED_PRECONDITION or ALREADY_EXISTS for unique violations).
+  absl::Status WithTransaction(const std::function<absl::Status(pqxx::work&)>& fn,
+                               std::chrono::milliseconds acquire_timeout = std::chrono::seconds(5));
+  // Runs fn with a connection and no transaction (LISTEN, COPY with its own transaction...).
+  absl::Status WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn,
+                              std::chrono::milliseconds acquire_timeout = std::chrono::seconds(5));
+  // SELECT 1 (readiness).
+  absl::Status Ping();
+
+ private:
+  PgPool(std::string dsn, std::string schema);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire(std::chrono::milliseconds timeout);
+  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+
+  std::string dsn_;
+  std::string schema_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int missing_ = 0;  // connections to re-create (broken ones)
+};
+
+// Maps an exception thrown by libpqxx to a Status.
+absl::Status StatusFromPqxx(const std::exception& e);
+
+struct Migration {
+  int version = 0;        // from the file name: 0001_init.sql -> 1
+  std::string name;       // 0001_init.sql
+  std::string sql;
+};
+
+// Parses and orders migrations; INVALID_ARGUMENT for a bad file name or a duplicate version.
+absl::StatusOr<std::vector<Migration>> OrderMigrations(std::vector<Migration> migrations);
+
+// Applies, in order and each in its own transaction, the migrations not yet
+// recorded in <schema>.schema_migrations, under an advisory lock on the schema
+// so that instances starting together apply each once. FAILED_PRECONDITION if
+// a recorded migration's checksum differs from the file's (a landed migration
+// was edited). Returns how many were applied.
+absl::StatusOr<int> ApplyMigrations(PgPool& pool, const std::vector<Migration>& migrations);
+
+}  // namespace cityops::common
