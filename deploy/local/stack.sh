@@ -121,7 +121,7 @@ kafka_pid() {
   pid="$(cat "${KAFKA_PID}")"
   [[ "${pid}" =~ ^[0-9]+$ ]] || return 1
   # The pid must still be this stack's broker (pids get reused).
-  cmdline="$(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null)" || return 1
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/${pid}/cmdline")" || return 1
   [[ "${cmdline}" == *"${KAFKA_CONF}"* ]] || return 1
   printf '%s\n' "${pid}"
 }
@@ -273,7 +273,7 @@ pg_log_tail() {
 admin_psql() {
   local db="$1"
   shift
-  PGPASSWORD="$(password_of "${PG_ADMIN}")" "${PG_BIN}/psql" -X -q -v ON_ERROR_STOP=1 \
+  PGOPTIONS="-c client_min_messages=warning" PGPASSWORD="$(password_of "${PG_ADMIN}")" "${PG_BIN}/psql" -X -q -v ON_ERROR_STOP=1 \
     -h 127.0.0.1 -p "${PG_PORT}" -U "${PG_ADMIN}" -d "${db}" "$@"
 }
 
@@ -349,6 +349,8 @@ CREATE EXTENSION IF NOT EXISTS postgis SCHEMA postgis;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 REVOKE ALL ON SCHEMA postgis FROM PUBLIC;
 REVOKE ALL ON DATABASE ${PG_DB} FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
 SQL
   local svc
   while IFS= read -r svc; do
