@@ -39,7 +39,7 @@ install_packages() {
   fi
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -q
-  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  "${sudo[@]}" apt-get install -y -q "${missing[@]}"
   log "Debian packages: installed ${missing[*]}"
 }
 
