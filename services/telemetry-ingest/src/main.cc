@@ -1,0 +1,155 @@
+// telemetry-ingest: the composition root. Reads its settings, connects to
+// PostgreSQL and Kafka, builds the registry, the intake, the consumer and the
+// monitors, serves gRPC and /metrics, and on SIGTERM/SIGINT stops in reverse
+// order, answering what is in flight first.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "asset_registry.h"
+#include "cityops/common/config.h"
+#include "cityops/common/grpc_server.h"
+#include "cityops/common/kafka.h"
+#include "cityops/common/log.h"
+#include "cityops/common/metrics.h"
+#include "cityops/common/outbox.h"
+#include "cityops/common/pg.h"
+#include "cityops/common/shutdown.h"
+#include "cityops/common/topic_names.h"
+#include "domain/fault_tracker.h"
+#include "domain/normal_ranges.h"
+#include "fault_publisher.h"
+#include "history_retention.h"
+#include "ingest_service.h"
+#include "readings_intake.h"
+#include "settings.h"
+#include "silence_monitor.h"
+#include "telemetry_applier.h"
+
+namespace cityops::telemetry {
+std::vector<common::Migration> EmbeddedMigrations();
+}
+
+namespace {
+
+using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
+
+int Fail(std::string_view what, const absl::Status& status) {
+  spdlog::critical("{}: {}", what, status.ToString());
+  return 1;
+}
+
+// Retries a dependency until it answers or the start-up budget is spent.
+template <typename F>
+auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& attempt) -> decltype(attempt()) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    auto result = attempt();
+    if (result.ok() || std::chrono::steady_clock::now() >= deadline) return result;
+    spdlog::warn("{} not ready yet: {}", what, result.status().ToString());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();
+  common::ShutdownSignal::Install();
+  auto config = common::Config::Load(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "telemetry-ingest: " << config.status().message() << "\n";
+    return 2;
+  }
+  auto settings_or = telemetry::LoadSettings(*config);
+  if (!settings_or.ok()) {
+    std::cerr << "telemetry-ingest: " << settings_or.status().message() << "\n";
+    return 2;
+  }
+  const telemetry::IngestSettings& settings = *settings_or;
+  common::InitLogging("telemetry-ingest", settings.log_level);
+  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
+  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+
+  auto ranges = settings.normal_ranges_file.empty()
+                    ? telemetry::NormalRanges::FromJson(telemetry::DefaultNormalRangesJson())
+                    : telemetry::NormalRanges::LoadFile(settings.normal_ranges_file);
+  if (!ranges.ok()) return Fail("normal ranges", ranges.status());
+
+  auto metrics = std::make_shared<prometheus::Registry>();
+  common::SystemClock clock;
+
+  auto pool = WithRetry(*startup_budget, "PostgreSQL", [&] {
+    return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
+  });
+  if (!pool.ok()) return Fail("PostgreSQL", pool.status());
+  auto migrated = common::ApplyMigrations(**pool, telemetry::EmbeddedMigrations());
+  if (!migrated.ok()) return Fail("migrations", migrated.status());
+  spdlog::info("schema {}: {} migration(s) applied", settings.pg_schema, *migrated);
+
+  auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "telemetry_ingest");
+  if (!producer.ok()) return Fail("Kafka producer", producer.status());
+  auto ping = WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
+    auto s = (*producer)->Ping(std::chrono::seconds(2));
+    if (!s.ok()) return s;
+    return true;
+  });
+  if (!ping.ok()) return Fail("Kafka", ping.status());
+  const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
+  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {readings_topic});
+  if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
+
+  telemetry::AssetRegistry registry(**pool, clock, settings.bounds, settings.limits, *metrics);
+  if (auto s = registry.Load(); !s.ok()) return Fail("asset registry", s);
+  telemetry::FaultTracker tracker(*ranges);
+  telemetry::FaultPublisher publisher(*metrics);
+  telemetry::ReadingsIntake intake(registry, **producer, clock,
+                                   {readings_topic, settings.limits, settings.delivery_timeout}, *metrics);
+  telemetry::TelemetryApplier applier(**pool, **consumer, registry, tracker, publisher,
+                                      {readings_topic, static_cast<size_t>(settings.apply_batch)}, *metrics);
+  telemetry::SilenceMonitor silence(**pool, registry, tracker, publisher, clock, settings.silence_scan_interval,
+                                    *metrics);
+  telemetry::HistoryRetention retention(**pool, clock, settings.history_retention_days);
+  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "telemetry_ingest");
+  telemetry::IngestService service(registry, intake, **pool, static_cast<size_t>(settings.max_inflight_batches),
+                                   settings.limits);
+
+  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
+  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  if (!server.ok()) return Fail("gRPC server", server.status());
+
+  retention.Start();
+  relay.Start();
+  applier.Start();
+  silence.Start();
+  (*server)->SetServing(true);
+  const auto ready_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("telemetry-ingest ready in {} ms: grpc_port={} metrics_port={} assets={}", ready_ms,
+               (*server)->port(), (*metrics_server)->port(), registry.size());
+  // For scripts and tests that start it on free ports: where it listens, once ready.
+  const std::string ready_file = config->GetString("ready-file", "");
+  if (!ready_file.empty()) {
+    std::ofstream(ready_file + ".tmp") << "{\"grpc_port\":" << (*server)->port()
+                                       << ",\"metrics_port\":" << (*metrics_server)->port() << "}\n";
+    std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
+  }
+
+  const int signal = common::ShutdownSignal::WaitForShutdownSignal();
+  spdlog::info("signal {}: shutting down", signal);
+  (*server)->SetServing(false);
+  (*server)->Shutdown(std::chrono::seconds(10));  // batches in flight are answered first
+  silence.Stop();
+  applier.Stop();
+  retention.Stop();
+  relay.Stop(std::chrono::seconds(10));
+  const int undelivered = (*producer)->Flush(std::chrono::seconds(10));
+  (*consumer)->Close();
+  spdlog::info("telemetry-ingest stopped ({} message(s) undelivered)", undelivered);
+  return undelivered == 0 ? 0 : 1;
+}
