@@ -52,12 +52,16 @@ fetch_kafka() {
   local tmp="${KAFKA_LIBS}.tmp"
   rm -rf "${tmp}"
   mkdir -p "${tmp}" "${CITYOPS_CACHE_DIR}/m2"
-  mvn -q -B -Dstyle.color=never -f "${LOCAL_DIR}/kafka/pom.xml" \
+  local mvn_log="${CITYOPS_CACHE_DIR}/kafka-${CITYOPS_KAFKA_VERSION}.mvn.log"
+  if ! mvn -B -Dstyle.color=never -f "${LOCAL_DIR}/kafka/pom.xml" \
     -Dmaven.repo.local="${CITYOPS_CACHE_DIR}/m2" \
     -Dkafka.version="${CITYOPS_KAFKA_VERSION}" \
     -DincludeScope=runtime \
     -DoutputDirectory="${tmp}" \
-    dependency:copy-dependencies
+    dependency:copy-dependencies >"${mvn_log}" 2>&1; then
+    tail -n 40 "${mvn_log}" >&2
+    die "Maven could not fetch Kafka ${CITYOPS_KAFKA_VERSION} (full log: ${mvn_log})"
+  fi
   [[ -f "${tmp}/kafka_2.13-${CITYOPS_KAFKA_VERSION}.jar" ]] \
     || die "Maven finished but kafka_2.13-${CITYOPS_KAFKA_VERSION}.jar is not in ${tmp}"
   touch "${tmp}/.complete"
