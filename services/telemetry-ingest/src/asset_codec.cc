@@ -22,9 +22,7 @@ std::string ToPgTextArray(const std::vector<std::string>& values) {
   return out;
 }
 
-pqxx::binarystring AssetBody(const v1::Asset& asset) {
-  return pqxx::binarystring(asset.SerializeAsString());
-}
+pqxx::binarystring AssetBody(const v1::Asset& asset) { return pqxx::binarystring(asset.SerializeAsString()); }
 
 absl::StatusOr<v1::Asset> AssetFromBody(const pqxx::field& body) {
   pqxx::binarystring bytes(body);
@@ -91,8 +89,7 @@ void HealthIntoState(const AssetHealth& health, v1::AssetState& state) {
 
 v1::FaultEvent MakeFaultEvent(const FaultTransition& t, const AssetNode& node) {
   v1::FaultEvent event;
-  const auto at_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.at.time_since_epoch()).count();
+  const auto at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.at.time_since_epoch()).count();
   // Stable for the same transition, so a replay publishes the same event id.
   event.mutable_meta()->set_event_id("fault:" + node.id + ":" + std::to_string(static_cast<int>(t.type)) + ":" +
                                      t.metric + ":" + std::to_string(static_cast<int>(t.state)) + ":" +

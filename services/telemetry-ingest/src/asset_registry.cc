@@ -21,8 +21,7 @@ namespace cityops::telemetry {
 namespace {
 
 constexpr const char* kSelectAllAssets = "SELECT body FROM assets";
-constexpr const char* kSelectAssetsForUpdate =
-    "SELECT id, body FROM assets WHERE id = ANY($1::text[]) FOR UPDATE";
+constexpr const char* kSelectAssetsForUpdate = "SELECT id, body FROM assets WHERE id = ANY($1::text[]) FOR UPDATE";
 constexpr const char* kSelectKinds = "SELECT id, kind, retired FROM assets WHERE id = ANY($1::text[])";
 constexpr const char* kSelectBodies = "SELECT body FROM assets WHERE id = ANY($1::text[])";
 constexpr const char* kSelectAsset = "SELECT body FROM assets WHERE id = $1";
@@ -35,8 +34,7 @@ constexpr const char* kInsertState =
 constexpr const char* kUpdateAsset =
     "UPDATE assets SET district = $2, lat = $3, lon = $4, parent_id = NULLIF($5, ''), reporting_interval_s = $6, "
     "retired = $7, version = $8, updated_at = $9::timestamptz, body = $10 WHERE id = $1";
-constexpr const char* kCountActiveChildren =
-    "SELECT count(*) FROM assets WHERE parent_id = $1 AND NOT retired";
+constexpr const char* kCountActiveChildren = "SELECT count(*) FROM assets WHERE parent_id = $1 AND NOT retired";
 // Keyset paging by id; each filter is off when its parameter is the neutral value.
 constexpr const char* kListAssets =
     "SELECT body FROM assets WHERE ($1 = 0 OR district = $1) AND ($2 = 0 OR kind = $2) "
@@ -125,8 +123,8 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
   for (size_t i = 0; i < assets.size(); ++i) {
     auto s = ValidateAsset(assets[i], bounds_, limits_);
     if (!s.ok()) {
-      auto out = absl::Status(s.code(), assets.size() == 1 ? std::string(s.message())
-                                                            : absl::StrCat("assets[", i, "]: ", s.message()));
+      auto out = absl::Status(
+          s.code(), assets.size() == 1 ? std::string(s.message()) : absl::StrCat("assets[", i, "]: ", s.message()));
       CountRejection(out);
       return out;
     }
@@ -159,8 +157,8 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
       } else if (SameRegistration(it->second, *a) && !it->second.retired()) {
         out.set_unchanged(out.unchanged() + 1);
       } else {
-        return absl::AlreadyExistsError(
-            absl::StrCat("asset ", id, " is already registered with other data", it->second.retired() ? " (retired)" : ""));
+        return absl::AlreadyExistsError(absl::StrCat("asset ", id, " is already registered with other data",
+                                                     it->second.retired() ? " (retired)" : ""));
       }
     }
     // Parents: in this request or already registered (and not retired).
@@ -211,9 +209,9 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
       v1::AssetState state;
       state.set_asset_id(asset.id());
       state.set_health(v1::HEALTH_UNKNOWN);
-      tx.exec_params(kInsertAsset, asset.id(), static_cast<int>(asset.kind()), asset.district(),
-                     asset.location().lat(), asset.location().lon(), asset.parent_id(),
-                     asset.reporting_interval_s(), now_text, AssetBody(asset));
+      tx.exec_params(kInsertAsset, asset.id(), static_cast<int>(asset.kind()), asset.district(), asset.location().lat(),
+                     asset.location().lon(), asset.parent_id(), asset.reporting_interval_s(), now_text,
+                     AssetBody(asset));
       tx.exec_params(kInsertState, asset.id(), static_cast<int>(v1::HEALTH_UNKNOWN), StateToJson(state));
       Publish(tx, asset, v1::ASSET_CHANGE_REGISTERED);
       stored.push_back(std::move(asset));
@@ -256,8 +254,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
       if (parents.empty() || parents[0][2].as<bool>()) {
         return absl::NotFoundError(absl::StrCat("parent ", incoming.parent_id(), " is not a registered asset"));
       }
-      if (auto s = ValidateParentKind(incoming.kind(), static_cast<v1::AssetKind>(parents[0][1].as<int>()));
-          !s.ok()) {
+      if (auto s = ValidateParentKind(incoming.kind(), static_cast<v1::AssetKind>(parents[0][1].as<int>())); !s.ok()) {
         return s;
       }
       std::shared_lock lock(mutex_);

@@ -22,8 +22,8 @@ void FaultPublisher::Enqueue(pqxx::work& tx, const std::vector<FaultTransition>&
 void FaultPublisher::Count(const std::vector<FaultTransition>& transitions) {
   for (const auto& t : transitions) {
     faults_
-        .Add({{"state", t.state == v1::FAULT_STATE_RAISED ? "raised" : "cleared"},
-              {"type", v1::FaultType_Name(t.type)}})
+        .Add(
+            {{"state", t.state == v1::FAULT_STATE_RAISED ? "raised" : "cleared"}, {"type", v1::FaultType_Name(t.type)}})
         .Increment();
   }
 }

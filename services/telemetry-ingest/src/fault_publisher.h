@@ -2,10 +2,10 @@
 
 #include <vector>
 
-#include <pqxx/pqxx>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
+#include <pqxx/pqxx>
 
 #include "domain/fault_tracker.h"
 #include "domain/topology.h"

@@ -30,11 +30,7 @@ grpc::Status Invalid(std::string message) { return {grpc::StatusCode::INVALID_AR
 
 IngestService::IngestService(AssetRegistry& registry, ReadingsIntake& intake, common::PgPool& pool,
                              size_t max_inflight_batches, ValidationLimits limits)
-    : registry_(registry),
-      intake_(intake),
-      pool_(pool),
-      max_inflight_batches_(max_inflight_batches),
-      limits_(limits) {}
+    : registry_(registry), intake_(intake), pool_(pool), max_inflight_batches_(max_inflight_batches), limits_(limits) {}
 
 grpc::Status IngestService::RegisterAsset(grpc::ServerContext*, const v1::RegisterAssetRequest* request,
                                           v1::Asset* response) {
@@ -106,7 +102,8 @@ grpc::Status IngestService::GetAssetState(grpc::ServerContext*, const v1::GetAss
   if (request->asset_id().empty() || request->asset_id().size() > limits_.max_id) {
     return Invalid("asset_id must be 1 to 64 characters");
   }
-  absl::StatusOr<v1::AssetState> state = absl::NotFoundError(absl::StrCat("asset ", request->asset_id(), " is not registered"));
+  absl::StatusOr<v1::AssetState> state =
+      absl::NotFoundError(absl::StrCat("asset ", request->asset_id(), " is not registered"));
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
     auto rows = tx.exec_params(kSelectState, request->asset_id());
     if (!rows.empty()) state = StateFromJson(rows[0][0].c_str());

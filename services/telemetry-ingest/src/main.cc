@@ -130,8 +130,8 @@ int main(int argc, char** argv) {
   (*server)->SetServing(true);
   const auto ready_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  spdlog::info("telemetry-ingest ready in {} ms: grpc_port={} metrics_port={} assets={}", ready_ms,
-               (*server)->port(), (*metrics_server)->port(), registry.size());
+  spdlog::info("telemetry-ingest ready in {} ms: grpc_port={} metrics_port={} assets={}", ready_ms, (*server)->port(),
+               (*metrics_server)->port(), registry.size());
   // For scripts and tests that start it on free ports: where it listens, once ready.
   const std::string ready_file = config->GetString("ready-file", "");
   if (!ready_file.empty()) {

@@ -107,8 +107,8 @@ ReadingsIntake::Pending ReadingsIntake::Submit(const v1::ReadingBatch& batch) {
 }
 
 bool ReadingsIntake::Ready(const Pending& pending) {
-  return pending.answer.has_value() || pending.latch->Wait(std::chrono::milliseconds(0)).code() !=
-                                           absl::StatusCode::kDeadlineExceeded;
+  return pending.answer.has_value() ||
+         pending.latch->Wait(std::chrono::milliseconds(0)).code() != absl::StatusCode::kDeadlineExceeded;
 }
 
 v1::BatchAck ReadingsIntake::Complete(Pending& pending) {

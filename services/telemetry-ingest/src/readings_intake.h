@@ -39,8 +39,8 @@ class ReadingsIntake {
     std::optional<v1::BatchAck> answer;
   };
 
-  ReadingsIntake(AssetRegistry& registry, common::KafkaProducer& producer, const common::Clock& clock,
-                 Options options, prometheus::Registry& metrics);
+  ReadingsIntake(AssetRegistry& registry, common::KafkaProducer& producer, const common::Clock& clock, Options options,
+                 prometheus::Registry& metrics);
 
   Pending Submit(const v1::ReadingBatch& batch);
   // Waits for Kafka's confirmation of a submitted batch and makes its answer.

@@ -39,8 +39,7 @@ absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config) {
   CITYOPS_ASSIGN_OR_RETURN(s.apply_batch, config.GetInt("apply-batch", s.apply_batch));
   CITYOPS_ASSIGN_OR_RETURN(s.silence_scan_interval,
                            config.GetDuration("silence-scan-interval", s.silence_scan_interval));
-  CITYOPS_ASSIGN_OR_RETURN(s.history_retention_days,
-                           config.GetInt("history-retention-days", s.history_retention_days));
+  CITYOPS_ASSIGN_OR_RETURN(s.history_retention_days, config.GetInt("history-retention-days", s.history_retention_days));
   s.log_level = config.GetString("log-level", s.log_level);
 
   if (s.pg_pool_size < 2 || s.pg_pool_size > 64) {

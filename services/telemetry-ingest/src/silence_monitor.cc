@@ -16,8 +16,7 @@ constexpr const char* kSelectSilent =
     "WHERE NOT a.retired AND s.health <> $2 "
     "AND COALESCE(s.last_seen, a.registered_at) < $1::timestamptz - make_interval(secs => 3 * a.reporting_interval_s) "
     "ORDER BY a.id LIMIT $3 FOR UPDATE OF s SKIP LOCKED";
-constexpr const char* kUpdateState =
-    "UPDATE asset_state SET health = $2, state = $3::jsonb WHERE asset_id = $1";
+constexpr const char* kUpdateState = "UPDATE asset_state SET health = $2, state = $3::jsonb WHERE asset_id = $1";
 constexpr const char* kCountSilent = "SELECT count(*) FROM asset_state WHERE health = $1";
 
 }  // namespace
@@ -47,8 +46,8 @@ absl::StatusOr<size_t> SilenceMonitor::ScanOnce() {
     size_t rows_seen = 0;
     auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
       all.clear();
-      auto rows = tx.exec_params(kSelectSilent, common::ToPgTimestamp(now), static_cast<int>(v1::HEALTH_SILENT),
-                                 kScanLimit);
+      auto rows =
+          tx.exec_params(kSelectSilent, common::ToPgTimestamp(now), static_cast<int>(v1::HEALTH_SILENT), kScanLimit);
       rows_seen = rows.size();
       for (const auto& row : rows) {
         const auto id = row[0].as<std::string>();

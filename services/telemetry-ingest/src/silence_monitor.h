@@ -21,9 +21,8 @@ namespace cityops::telemetry {
 // rows are locked with SKIP LOCKED, so each asset is handled by one.
 class SilenceMonitor {
  public:
-  SilenceMonitor(common::PgPool& pool, AssetRegistry& registry, const FaultTracker& tracker,
-                 FaultPublisher& publisher, const common::Clock& clock, std::chrono::milliseconds interval,
-                 prometheus::Registry& metrics);
+  SilenceMonitor(common::PgPool& pool, AssetRegistry& registry, const FaultTracker& tracker, FaultPublisher& publisher,
+                 const common::Clock& clock, std::chrono::milliseconds interval, prometheus::Registry& metrics);
   ~SilenceMonitor();
 
   // One scan; returns how many assets went silent.

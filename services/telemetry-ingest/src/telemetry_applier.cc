@@ -74,12 +74,12 @@ TelemetryApplier::TelemetryApplier(common::PgPool& pool, common::KafkaConsumer& 
                     .Help("Transactions of the telemetry consumer that failed (retried)")
                     .Register(metrics)
                     .Add({})),
-      apply_seconds_(prometheus::BuildHistogram()
-                         .Name("cityops_telemetry_ingest_apply_duration_seconds")
-                         .Help("Time to apply one polled batch in PostgreSQL")
-                         .Register(metrics)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                                         1, 2.5, 5})) {}
+      apply_seconds_(
+          prometheus::BuildHistogram()
+              .Name("cityops_telemetry_ingest_apply_duration_seconds")
+              .Help("Time to apply one polled batch in PostgreSQL")
+              .Register(metrics)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})) {}
 
 TelemetryApplier::~TelemetryApplier() { Stop(); }
 
@@ -121,8 +121,7 @@ absl::StatusOr<size_t> TelemetryApplier::Apply(const std::vector<common::Consume
   std::vector<std::string> ids;
   for (const auto& m : messages) {
     Item item{&m, {}};
-    if (!item.record.ParseFromString(m.value) ||
-        item.record.body_case() == v1::TelemetryRecord::BODY_NOT_SET) {
+    if (!item.record.ParseFromString(m.value) || item.record.body_case() == v1::TelemetryRecord::BODY_NOT_SET) {
       dropped_.Add({{"reason", "undecodable"}}).Increment();
       continue;
     }

@@ -27,8 +27,8 @@ inline google::protobuf::Timestamp ToProtoTime(TimePoint t) {
 }
 
 inline TimePoint FromProtoTime(const google::protobuf::Timestamp& t) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-      std::chrono::seconds(t.seconds()) + std::chrono::nanoseconds(t.nanos())));
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(t.seconds()) +
+                                                                   std::chrono::nanoseconds(t.nanos())));
 }
 
 // Microseconds since the epoch, as `(extract(epoch from ts) * 1000000)::int8`

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace cityops::testing {
+
+// A service binary run as a child process, as an operator would run it.
+class ServiceProcess {
+ public:
+  // Starts `binary` with `args` (stdout and stderr to log_path) and waits
+  // until it wrote its --ready-file. FAILs the test if it exits or times out.
+  ServiceProcess(std::string binary, std::vector<std::string> args, std::string log_path,
+                 std::chrono::milliseconds ready_timeout = std::chrono::seconds(30));
+  ~ServiceProcess();
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+
+  // SIGTERM and wait; returns the exit code (or 128 + signal).
+  int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // SIGKILL: no chance to flush anything.
+  void Kill();
+  bool running() const { return pid_ > 0; }
+
+ private:
+  int Wait(std::chrono::milliseconds timeout);
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+};
+
+// The log of a process, for failure messages.
+std::string ReadFile(const std::string& path);
+
+}  // namespace cityops::testing
