@@ -17,8 +17,7 @@ class Config {
  public:
   // Reads the CITYOPS_* variables of envp (nullptr: the process environment)
   // and the flags of argv. A malformed flag is an INVALID_ARGUMENT error.
-  static absl::StatusOr<Config> Load(int argc, const char* const* argv,
-                                     const char* const* envp = nullptr);
+  static absl::StatusOr<Config> Load(int argc, const char* const* argv, const char* const* envp = nullptr);
   // For tests: settings given by name.
   static Config FromMap(std::map<std::string, std::string, std::less<>> values);
 

@@ -23,7 +23,7 @@ struct GrpcServerOptions {
 class GrpcServer {
  public:
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                          const std::vector<grpc::Service*>& services);
+                                                           const std::vector<grpc::Service*>& services);
   ~GrpcServer();
   int port() const { return port_; }
   void SetServing(bool serving);

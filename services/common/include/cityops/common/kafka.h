@@ -23,6 +23,9 @@ struct KafkaSettings {
   std::string client_id = "cityops";
   // Extra librdkafka properties, applied last (tests, tuning).
   std::map<std::string, std::string> extra;
+  // librdkafka's log lines (syslog level 0-7, "FACILITY message"), called from
+  // librdkafka's threads, so it must be thread-safe. Unset: they go to spdlog.
+  std::function<void(int level, const std::string& line)> log_sink;
 };
 
 struct DeliveryResult {
@@ -107,8 +110,25 @@ struct TopicSpec {
 
 absl::StatusOr<std::vector<TopicSpec>> LoadTopicSpecs(const std::string& path);
 
+struct EnsureTopicsResult {
+  std::vector<std::string> created;   // full names (with the prefix)
+  std::vector<std::string> existing;  // already there, left as they are
+};
+
+// Creates the topics that do not exist yet (named prefix + name), leaves the
+// others, and tells which were which.
+absl::StatusOr<EnsureTopicsResult> CreateMissingTopics(const KafkaSettings& settings,
+                                                       const std::vector<TopicSpec>& topics,
+                                                       std::string_view prefix,
+                                                       std::chrono::milliseconds timeout);
+
 // Creates the topics that do not exist yet (named prefix + name), leaves the others.
 absl::Status EnsureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>& topics,
                           std::string_view prefix, std::chrono::milliseconds timeout);
+
+// Deletes the topics named (full names); unknown topics are not an error
+// (tests clean up their prefixed topics with it).
+absl::Status DeleteTopics(const KafkaSettings& settings, const std::vector<std::string>& names,
+                          std::chrono::milliseconds timeout);
 
 }  // namespace cityops::common

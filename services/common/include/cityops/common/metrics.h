@@ -17,8 +17,8 @@ namespace cityops::common {
 // exposer). Port 0 picks a free port.
 class MetricsServer {
  public:
-  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      const std::string& address, std::shared_ptr<prometheus::Registry> registry);
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& address,
+                                                              std::shared_ptr<prometheus::Registry> registry);
   ~MetricsServer();
   int port() const { return port_; }
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <thread>
 
-#include <pqxx/pqxx>
 #include <prometheus/registry.h>
+#include <pqxx/pqxx>
 
 #include "cityops/common/kafka.h"
 #include "cityops/common/pg.h"

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -36,6 +37,9 @@ class PgPool {
                               std::chrono::milliseconds acquire_timeout = std::chrono::seconds(5));
   // SELECT 1 (readiness).
   absl::Status Ping();
+  // A new connection outside the pool, with the same search_path, for work
+  // that holds a session (advisory locks, LISTEN): the caller owns it.
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectDedicated() { return Connect(); }
 
  private:
   PgPool(std::string dsn, std::string schema);
@@ -51,7 +55,10 @@ class PgPool {
   int missing_ = 0;  // connections to re-create (broken ones)
 };
 
-// Maps an exception thrown by libpqxx to a Status.
+// Maps an exception thrown by libpqxx to a Status: broken connection or
+// commit outcome unknown: UNAVAILABLE; unique violation: ALREADY_EXISTS; other
+// constraint violations: FAILED_PRECONDITION; serialization failure or
+// deadlock: ABORTED (retry); other SQL errors: INTERNAL with the SQLSTATE.
 absl::Status StatusFromPqxx(const std::exception& e);
 
 struct Migration {
@@ -59,6 +66,9 @@ struct Migration {
   std::string name;       // 0001_init.sql
   std::string sql;
 };
+
+// Hex SHA-256 of a migration's SQL, as recorded in schema_migrations.checksum.
+std::string MigrationChecksum(std::string_view sql);
 
 // Parses and orders migrations; INVALID_ARGUMENT for a bad file name or a duplicate version.
 absl::StatusOr<std::vector<Migration>> OrderMigrations(std::vector<Migration> migrations);

@@ -1,0 +1,140 @@
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cityops/common/kafka.h"
+#include "kafka_internal.h"
+
+namespace cityops::common {
+namespace {
+
+class KafkaConsumerImpl final : public KafkaConsumer {
+ public:
+  explicit KafkaConsumerImpl(const KafkaSettings& settings) : bridge_(settings) {}
+
+  ~KafkaConsumerImpl() override { Close(); }
+
+  absl::Status Init(const KafkaSettings& settings, const std::string& group_id,
+                    const std::vector<std::string>& topics) {
+    if (group_id.empty()) return absl::InvalidArgumentError("Kafka consumer needs a group id");
+    if (topics.empty()) return absl::InvalidArgumentError("Kafka consumer needs at least one topic");
+    auto conf = kafka_internal::MakeConf(settings,
+                                         {{"group.id", group_id},
+                                          {"enable.auto.commit", "false"},
+                                          {"enable.auto.offset.store", "false"},
+                                          {"auto.offset.reset", "earliest"},
+                                          {"isolation.level", "read_committed"},
+                                          {"enable.partition.eof", "false"}},
+                                         &bridge_);
+    if (!conf.ok()) return conf.status();
+    std::string errstr;
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
+    if (consumer_ == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot create the Kafka consumer: ", errstr));
+    }
+    if (const auto err = consumer_->subscribe(topics); err != RdKafka::ERR_NO_ERROR) {
+      return kafka_internal::ToStatus(err, absl::StrCat("Kafka subscribe to ", absl::StrJoin(topics, ",")));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<ConsumedMessage>> Poll(size_t max_messages, std::chrono::milliseconds timeout) override {
+    std::vector<ConsumedMessage> batch;
+    if (closed_) return absl::FailedPreconditionError("Kafka consumer is closed");
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (batch.size() < max_messages) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      // Once something arrived, take what is already fetched and return.
+      const int wait_ms = batch.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
+      std::unique_ptr<RdKafka::Message> message(consumer_->consume(wait_ms));
+      switch (message->err()) {
+        case RdKafka::ERR_NO_ERROR: {
+          ConsumedMessage& out = batch.emplace_back();
+          out.topic = message->topic_name();
+          out.partition = message->partition();
+          out.offset = message->offset();
+          if (message->key_pointer() != nullptr) {
+            out.key.assign(static_cast<const char*>(message->key_pointer()), message->key_len());
+          }
+          if (message->payload() != nullptr) {
+            out.value.assign(static_cast<const char*>(message->payload()), message->len());
+          }
+          out.timestamp_ms = message->timestamp().timestamp;
+          break;
+        }
+        case RdKafka::ERR__TIMED_OUT:
+          return batch;
+        case RdKafka::ERR__PARTITION_EOF:
+          break;
+        default:
+          if (message->err() == RdKafka::ERR__FATAL || message->err() == RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED ||
+              message->err() == RdKafka::ERR_GROUP_AUTHORIZATION_FAILED) {
+            std::string reason;
+            if (message->err() == RdKafka::ERR__FATAL) consumer_->fatal_error(reason);
+            return absl::Status(kafka_internal::CodeFor(message->err()),
+                                absl::StrCat("Kafka consume: ", message->errstr(), reason.empty() ? "" : ": ", reason));
+          }
+          // Transient (broker down, unknown topic not created yet...): librdkafka retries.
+          spdlog::warn("Kafka consume: {}", message->errstr());
+          break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline && batch.empty()) return batch;
+    }
+    return batch;
+  }
+
+  absl::Status Commit(const std::vector<ConsumedMessage>& processed) override {
+    if (processed.empty()) return absl::OkStatus();
+    if (closed_) return absl::FailedPreconditionError("Kafka consumer is closed");
+    std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+    for (const ConsumedMessage& m : processed) {
+      auto [it, inserted] = next_offsets.try_emplace({m.topic, m.partition}, m.offset + 1);
+      if (!inserted) it->second = std::max(it->second, m.offset + 1);
+    }
+    std::vector<RdKafka::TopicPartition*> partitions;
+    partitions.reserve(next_offsets.size());
+    for (const auto& [tp, offset] : next_offsets) {
+      partitions.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+    }
+    absl::Status status = kafka_internal::ToStatus(consumer_->commitSync(partitions), "Kafka commit");
+    if (status.ok()) {
+      for (const RdKafka::TopicPartition* tp : partitions) {
+        if (tp->err() != RdKafka::ERR_NO_ERROR) {
+          status = kafka_internal::ToStatus(tp->err(), absl::StrCat("Kafka commit of ", tp->topic(), "[",
+                                                                     tp->partition(), "]"));
+          break;
+        }
+      }
+    }
+    RdKafka::TopicPartition::destroy(partitions);
+    return status;
+  }
+
+  void Close() override {
+    if (closed_ || consumer_ == nullptr) return;
+    closed_ = true;
+    consumer_->close();
+  }
+
+ private:
+  kafka_internal::EventBridge bridge_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaSettings& settings,
+                                                                    const std::string& group_id,
+                                                                    const std::vector<std::string>& topics) {
+  auto consumer = std::make_unique<KafkaConsumerImpl>(settings);
+  if (auto status = consumer->Init(settings, group_id, topics); !status.ok()) return status;
+  return std::unique_ptr<KafkaConsumer>(std::move(consumer));
+}
+
+}  // namespace cityops::common

@@ -1,0 +1,27 @@
+#include "cityops/common/status.h"
+
+#include <string>
+
+namespace cityops::common {
+
+// absl::StatusCode and grpc::StatusCode share their numbering (both are
+// google.rpc.Code), so the code converts as a number.
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const int code = static_cast<int>(status.code());
+  if (code <= 0 || code > static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)) {
+    return grpc::Status(grpc::StatusCode::UNKNOWN, std::string(status.message()));
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(code), std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  const int code = static_cast<int>(status.error_code());
+  if (code <= 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
+    return absl::UnknownError(status.error_message());
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
+}
+
+}  // namespace cityops::common
