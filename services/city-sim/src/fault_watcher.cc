@@ -1,0 +1,51 @@
+#include "fault_watcher.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "cityops/telemetry/v1/readings.pb.h"
+#include "fault_line.h"
+
+namespace cityops::sim {
+
+FaultWatcher::FaultWatcher(std::unique_ptr<common::KafkaConsumer> consumer,
+                           std::function<void(const std::string&)> print)
+    : consumer_(std::move(consumer)), print_(std::move(print)) {}
+
+FaultWatcher::~FaultWatcher() { Stop(); }
+
+void FaultWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void FaultWatcher::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (consumer_ != nullptr) consumer_->Close();
+}
+
+void FaultWatcher::Run() {
+  uint64_t errors = 0;
+  while (!stop_.load()) {
+    auto messages = consumer_->Poll(500, std::chrono::milliseconds(250));
+    if (!messages.ok()) {
+      if (++errors <= 3 || errors % 100 == 0) spdlog::warn("faults topic: {}", messages.status().ToString());
+      continue;
+    }
+    for (const auto& message : *messages) {
+      telemetry::v1::FaultEvent event;
+      if (!event.ParseFromString(message.value)) {
+        spdlog::warn("faults topic: unreadable message at partition {} offset {}", message.partition, message.offset);
+        continue;
+      }
+      if (event.state() == telemetry::v1::FAULT_STATE_CLEARED) {
+        ++cleared_;
+      } else {
+        ++raised_;
+      }
+      print_(FormatFaultEvent(event));
+    }
+    // Offsets are not committed: each run watches from the end, in a group of its own.
+  }
+}
+
+}  // namespace cityops::sim

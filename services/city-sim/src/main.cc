@@ -1,0 +1,176 @@
+// city-sim: the composition root of the city simulator. Reads the settings,
+// generates the city, builds the ingest client, the readings stream and the
+// faults watcher, runs the simulation on its own thread, and on SIGINT/SIGTERM
+// (or after --duration) stops in reverse order.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <string_view>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "city.h"
+#include "cityops/common/clock.h"
+#include "cityops/common/config.h"
+#include "cityops/common/kafka.h"
+#include "cityops/common/shutdown.h"
+#include "cityops/common/topic_names.h"
+#include "fault_watcher.h"
+#include "ingest_client.h"
+#include "options.h"
+#include "reading_streamer.h"
+#include "scenario.h"
+#include "simulation.h"
+
+namespace {
+
+using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
+
+// Human-readable output on stdout, one line at a time, with the local time.
+class Console {
+ public:
+  void Print(const std::string& line) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char stamp[16];
+    std::strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+    std::lock_guard lock(mutex_);
+    std::fprintf(stdout, "[%s] %s\n", stamp, line.c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  std::mutex mutex_;
+};
+
+std::string RandomSuffix() {
+  std::random_device device;
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%08x%08x", device(), device());
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << sim::kUsage;
+      return 0;
+    }
+  }
+  common::ShutdownSignal::Install();
+  auto config = common::Config::Load(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "city-sim: " << config.status().message() << "\n" << sim::kUsage;
+    return 2;
+  }
+  auto options = sim::LoadOptions(*config);
+  if (!options.ok()) {
+    std::cerr << "city-sim: " << options.status().message() << "\n";
+    return 2;
+  }
+  auto logger = spdlog::stderr_color_mt("city-sim");
+  logger->set_pattern("[%H:%M:%S] %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(options->log_level));
+  Console console;
+  const auto print = [&console](const std::string& line) { console.Print(line); };
+
+  const auto generated_at = std::chrono::steady_clock::now();
+  const sim::City city = sim::GenerateCity(options->city);
+  auto scenario = sim::MakeScenario(city, options->scenario);
+  if (!scenario.ok()) {
+    std::cerr << "city-sim: " << scenario.status().message() << "\n";
+    return 2;
+  }
+  const auto generate_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - generated_at).count();
+  console.Print("city-sim: seed " + std::to_string(options->city.seed) + ", scale " +
+                std::to_string(options->city.scale) + ": " + std::to_string(city.size()) + " assets (" +
+                std::to_string(city.CountOf(telemetry::v1::ASSET_KIND_LIGHT_POINT)) + " light points on " +
+                std::to_string(city.CountOf(telemetry::v1::ASSET_KIND_CONTROL_CABINET)) + " cabinets) generated in " +
+                std::to_string(generate_ms) + " ms; ingest at " + options->ingest_address);
+
+  // Faults first, so that nothing raised while registering is missed.
+  std::unique_ptr<sim::FaultWatcher> watcher;
+  if (options->watch_faults && !options->register_only) {
+    common::KafkaSettings kafka;
+    kafka.bootstrap = options->kafka_bootstrap;
+    kafka.client_id = "city-sim";
+    kafka.extra["auto.offset.reset"] = "latest";
+    const std::string topic = topics::Full(options->topic_prefix, topics::kTelemetryFaults);
+    auto consumer = common::KafkaConsumer::Create(kafka, options->topic_prefix + "city-sim-watch-" + RandomSuffix(),
+                                                  {topic});
+    if (!consumer.ok()) {
+      spdlog::error("cannot watch {}: {}", topic, consumer.status().ToString());
+      return 1;
+    }
+    watcher = std::make_unique<sim::FaultWatcher>(std::move(*consumer),
+                                                  [&console](const std::string& line) { console.Print("FAULT " + line); });
+    watcher->Start();
+    console.Print("watching " + topic + " on " + options->kafka_bootstrap);
+  }
+
+  sim::IngestClient client(grpc::CreateChannel(options->ingest_address, grpc::InsecureChannelCredentials()));
+  sim::ReadingStreamer streamer(client.stub());
+  streamer.Start();
+  common::SystemClock clock;
+  sim::SimulationSettings run_settings;
+  run_settings.speed = options->speed;
+  run_settings.batch_max = static_cast<size_t>(options->batch_max);
+  run_settings.log_every = options->log_every;
+  run_settings.register_only = options->register_only;
+  sim::Simulation simulation(city, *scenario, client, streamer, watcher.get(), clock, run_settings, print);
+
+  std::atomic<bool> stop{false};
+  int exit_code = 0;
+  std::thread runner([&] {
+    const absl::Status status = simulation.Run(stop);
+    if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
+      spdlog::error("{}", status.ToString());
+      exit_code = 1;
+    }
+    common::ShutdownSignal::RequestShutdown();  // done (register-only) or failed: wake main
+  });
+  std::thread timer;
+  std::mutex timer_mutex;
+  std::condition_variable timer_cv;
+  if (options->duration.count() > 0) {
+    timer = std::thread([&] {
+      std::unique_lock lock(timer_mutex);
+      if (!timer_cv.wait_for(lock, options->duration, [&] { return stop.load(); })) {
+        common::ShutdownSignal::RequestShutdown();
+      }
+    });
+  }
+
+  const int signal = common::ShutdownSignal::WaitForShutdownSignal();
+  if (signal != 0) console.Print("signal " + std::to_string(signal) + ": stopping");
+  {
+    std::lock_guard lock(timer_mutex);
+    stop = true;
+  }
+  timer_cv.notify_all();
+  runner.join();
+  if (timer.joinable()) timer.join();
+  streamer.Stop(std::chrono::seconds(10));
+  if (watcher != nullptr) {
+    // A moment for the last fault events (the scenario's clearing) to arrive.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    watcher->Stop();
+  }
+  const sim::StreamStats s = streamer.stats();
+  console.Print("city-sim stopped: readings sent " + std::to_string(s.readings_sent) + ", acked " +
+                std::to_string(s.readings_acked) + ", rejected " + std::to_string(s.readings_rejected) + ", failed " +
+                std::to_string(s.readings_failed) + ", dropped " + std::to_string(s.readings_dropped));
+  return exit_code;
+}

@@ -1,0 +1,41 @@
+#pragma once
+
+// The simulator's settings, from flags and CITYOPS_* variables (common::Config).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "city.h"
+#include "cityops/common/config.h"
+#include "scenario.h"
+
+namespace cityops::sim {
+
+struct SimOptions {
+  CityParams city;
+  // How many times faster than real time the assets report.
+  double speed = 1.0;
+  std::string ingest_address = "127.0.0.1:50051";
+  std::string kafka_bootstrap = "127.0.0.1:19092";
+  std::string topic_prefix;
+  // Watch the faults topic and print each fault event.
+  bool watch_faults = true;
+  ScenarioParams scenario;
+  // Register the city and exit.
+  bool register_only = false;
+  // Stop by itself after this long (0: run until SIGINT/SIGTERM).
+  std::chrono::milliseconds duration{0};
+  std::chrono::milliseconds log_every{std::chrono::seconds(10)};
+  // Readings per batch sent on the stream, at most.
+  int batch_max = 5000;
+  std::string log_level = "info";
+};
+
+// INVALID_ARGUMENT naming the setting when one is malformed or out of range.
+absl::StatusOr<SimOptions> LoadOptions(const common::Config& config);
+
+extern const char* const kUsage;
+
+}  // namespace cityops::sim

@@ -1,0 +1,30 @@
+#pragma once
+
+// What each kind of asset reports: plausible values, inside telemetry-ingest's
+// normal ranges (services/telemetry-ingest/config/normal_ranges.json), so that
+// a healthy simulated city raises no out-of-range fault.
+
+#include <string_view>
+#include <vector>
+
+#include "city.h"
+#include "cityops/common/clock.h"
+#include "random.h"
+
+namespace cityops::sim {
+
+struct MetricValue {
+  std::string_view metric;
+  double value = 0;
+};
+
+// The street lights' dimming level at a time: off by day, full in the evening
+// and early morning, half in the dead of night. Local time is taken as UTC+1
+// (Central European Time; summer time and real sunset and sunrise come with
+// lighting control).
+double LightLevelPct(common::TimePoint now);
+
+// Appends to `out` the readings `asset` reports at `now`.
+void SampleReadings(const CityAsset& asset, common::TimePoint now, SimRng& rng, std::vector<MetricValue>& out);
+
+}  // namespace cityops::sim
