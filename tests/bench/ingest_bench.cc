@@ -1,0 +1,1296 @@
+// ingest_bench: how many readings per second telemetry-ingest takes into Kafka
+// with full acknowledgement, beside the raw producer ceiling of the same
+// machine measured in the same run.
+//
+// It needs the local stack (CITYOPS_KAFKA_BOOTSTRAP, CITYOPS_PG_ADMIN_DSN) and
+// the built service binary. It works in a fresh schema and freshly prefixed
+// topics, starts the service as a child process, registers a Dijon-sized
+// registry (34,000 light points on their control cabinets), then for each
+// round measures side by side:
+//   raw:     a plain librdkafka producer, with the service's producer settings,
+//            writes N serialized TelemetryRecords (the bytes the service
+//            writes) keyed by asset id to the readings topic until every
+//            delivery report is in;
+//   service: N valid readings in batches over concurrent StreamReadings
+//            streams, several batches in flight per stream, until every
+//            BatchAck came back (OK counted, anything else an error).
+// The order of the two alternates between rounds, and before each
+// measurement the bench waits until the service's own telemetry consumer
+// (which writes history to PostgreSQL) has caught up, so both start from a
+// quiet service. Medians of the rounds, the ratio, the service's memory
+// (VmHWM) and start-to-ready time go to a JSON file and a table.
+//
+// Usage: ingest_bench [--json FILE] [--readings N] [--batch N] [--streams N]
+//          [--inflight N] [--rounds N] [--assets N] [--service-binary PATH]
+//          [--topics-file PATH] [--service-log FILE] [--service-log-level L]
+//          [--service-arg ARG]... [--drain-timeout SECONDS] [--no-drain] [--keep]
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <semaphore>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "cityops/common/kafka.h"
+#include "cityops/common/proto_time.h"
+#include "cityops/common/topic_names.h"
+#include "cityops/telemetry/v1/telemetry_ingest.grpc.pb.h"
+
+extern char** environ;
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using json = nlohmann::json;
+namespace v1 = cityops::telemetry::v1;
+namespace common = cityops::common;
+namespace fs = std::filesystem;
+
+#ifndef CITYOPS_BENCH_TOPICS_FILE
+#define CITYOPS_BENCH_TOPICS_FILE "deploy/topics.json"
+#endif
+#ifndef CITYOPS_BENCH_SERVICE_BINARY
+#define CITYOPS_BENCH_SERVICE_BINARY "telemetry-ingest"
+#endif
+
+// The quality bar of the brief.
+constexpr double kBarReadingsPerS = 100000.0;
+constexpr double kBarRssMb = 100.0;
+constexpr double kBarReadyMs = 2000.0;
+
+// Dijon's box and districts (the registry is generated inside it).
+constexpr double kMinLat = 47.28, kMaxLat = 47.36, kMinLon = 4.98, kMaxLon = 5.10;
+constexpr int kDistrictCols = 6, kDistrictRows = 4;  // 24 districts
+constexpr size_t kLightsPerCabinet = 45;
+constexpr size_t kRegisterChunk = 5000;
+
+// ------------------------------------------------------------------ options
+
+struct Options {
+  std::string json_path;
+  size_t readings = 2'000'000;
+  size_t batch = 5000;
+  int streams = 2;
+  int inflight = 8;
+  int rounds = 3;
+  size_t assets = 34000;
+  std::string service_binary = CITYOPS_BENCH_SERVICE_BINARY;
+  std::string topics_file = CITYOPS_BENCH_TOPICS_FILE;
+  std::string service_log;
+  std::string service_log_level = "info";
+  std::vector<std::string> service_args;
+  int drain_timeout_s = 180;
+  bool drain = true;
+  bool keep = false;
+};
+
+[[noreturn]] void Usage(const std::string& problem) {
+  std::cerr << "ingest_bench: " << problem << "\n"
+            << "usage: ingest_bench [--json FILE] [--readings N] [--batch N] [--streams N] [--inflight N]\n"
+            << "         [--rounds N] [--assets N] [--service-binary PATH] [--topics-file PATH]\n"
+            << "         [--service-log FILE] [--service-log-level LEVEL] [--service-arg ARG]...\n"
+            << "         [--drain-timeout SECONDS] [--no-drain] [--keep]\n"
+            << "needs CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN (deploy/local/stack.sh env)\n";
+  std::exit(2);
+}
+
+uint64_t ParseCount(const std::string& name, const std::string& text) {
+  std::string digits;
+  for (char c : text) {
+    if (c == '_' || c == ',') continue;
+    if (c < '0' || c > '9') Usage("--" + name + " wants a whole number, not '" + text + "'");
+    digits.push_back(c);
+  }
+  if (digits.empty() || digits.size() > 12) Usage("--" + name + " wants a whole number, not '" + text + "'");
+  return std::stoull(digits);
+}
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") Usage("help");
+    if (arg.rfind("--", 0) != 0) Usage("unexpected argument '" + arg + "'");
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (name == "no-drain") {
+      o.drain = false;
+      continue;
+    }
+    if (name == "keep") {
+      o.keep = true;
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= argc) Usage("--" + name + " needs a value");
+      value = argv[++i];
+    }
+    const std::string& v = *value;
+    if (name == "json") {
+      o.json_path = v;
+    } else if (name == "readings") {
+      o.readings = ParseCount(name, v);
+    } else if (name == "batch") {
+      o.batch = ParseCount(name, v);
+    } else if (name == "streams") {
+      o.streams = static_cast<int>(ParseCount(name, v));
+    } else if (name == "inflight") {
+      o.inflight = static_cast<int>(ParseCount(name, v));
+    } else if (name == "rounds") {
+      o.rounds = static_cast<int>(ParseCount(name, v));
+    } else if (name == "assets") {
+      o.assets = ParseCount(name, v);
+    } else if (name == "service-binary") {
+      o.service_binary = v;
+    } else if (name == "topics-file") {
+      o.topics_file = v;
+    } else if (name == "service-log") {
+      o.service_log = v;
+    } else if (name == "service-log-level") {
+      o.service_log_level = v;
+    } else if (name == "service-arg") {
+      o.service_args.push_back(v);
+    } else if (name == "drain-timeout") {
+      o.drain_timeout_s = static_cast<int>(ParseCount(name, v));
+    } else {
+      Usage("unknown flag --" + name);
+    }
+  }
+  if (o.readings == 0) Usage("--readings must be positive");
+  if (o.batch == 0 || o.batch > 10000) Usage("--batch must be within 1..10000 (the service's limit)");
+  if (o.streams < 1 || o.streams > 64) Usage("--streams must be within 1..64");
+  if (o.inflight < 1 || o.inflight > 256) Usage("--inflight must be within 1..256");
+  if (o.rounds < 1 || o.rounds > 50) Usage("--rounds must be within 1..50");
+  if (o.assets < 1 || o.assets > 1'000'000) Usage("--assets must be within 1..1000000");
+  return o;
+}
+
+// ------------------------------------------------------------------ small helpers
+
+std::string RandomName(size_t length) {
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
+  std::string out;
+  for (size_t i = 0; i < length; ++i) out.push_back(kAlphabet[pick(gen)]);
+  return out;
+}
+
+double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto idx = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - 1;
+  return v[std::min(idx, v.size() - 1)];
+}
+
+double Round1(double x) { return std::round(x * 10) / 10; }
+double Round3(double x) { return std::round(x * 1000) / 1000; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        auto s = line.substr(colon + 1);
+        s.erase(0, s.find_first_not_of(" \t"));
+        return s;
+      }
+    }
+  }
+  return "unknown";
+}
+
+// kB value of a "Name:   123 kB" line of /proc/<pid>/status.
+std::optional<long> StatusKb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      std::istringstream ss(line.substr(field.size() + 1));
+      long kb = 0;
+      if (ss >> kb) return kb;
+    }
+  }
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------------ CPU accounting (from /proc)
+
+const double kTicksPerSecond = static_cast<double>(sysconf(_SC_CLK_TCK));
+
+// comm and utime+stime (clock ticks) of a /proc/.../stat file.
+std::optional<std::pair<std::string, uint64_t>> ReadStat(const std::string& path) {
+  const std::string text = ReadFile(path);
+  const auto open = text.find('(');
+  const auto close = text.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
+  std::istringstream rest(text.substr(close + 1));
+  std::vector<std::string> fields;
+  std::string f;
+  while (rest >> f && fields.size() < 13) fields.push_back(f);
+  if (fields.size() < 13) return std::nullopt;
+  // After the comm: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(11) stime(12).
+  return std::make_pair(text.substr(open + 1, close - open - 1),
+                        std::stoull(fields[11]) + std::stoull(fields[12]));
+}
+
+// CPU ticks by process (or thread) name, over every pid under `dir`.
+std::map<std::string, uint64_t> CpuByName(const std::string& dir) {
+  std::map<std::string, uint64_t> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (auto stat = ReadStat(entry.path().string() + "/stat")) out[stat->first] += stat->second;
+  }
+  return out;
+}
+
+// Busy and total ticks of all CPUs (/proc/stat).
+std::pair<uint64_t, uint64_t> SystemTicks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  uint64_t total = 0, idle = 0, v = 0;
+  for (int i = 0; i < 10 && (in >> v); ++i) {
+    total += v;
+    if (i == 3 || i == 4) idle += v;  // idle, iowait
+  }
+  return {total - idle, total};
+}
+
+// What used the CPU between two snapshots: seconds by name, largest first.
+struct CpuWindow {
+  std::map<std::string, uint64_t> procs_before, threads_before;
+  std::pair<uint64_t, uint64_t> system_before;
+  pid_t service = -1;
+
+  void Start(pid_t service_pid) {
+    service = service_pid;
+    system_before = SystemTicks();
+    procs_before = CpuByName("/proc");
+    threads_before = CpuByName("/proc/" + std::to_string(service) + "/task");
+  }
+
+  static json TopDeltas(const std::map<std::string, uint64_t>& before, const std::map<std::string, uint64_t>& after,
+                        size_t n) {
+    std::vector<std::pair<double, std::string>> deltas;
+    for (const auto& [name, ticks] : after) {
+      const auto it = before.find(name);
+      const uint64_t prev = it == before.end() ? 0 : it->second;
+      if (ticks > prev) deltas.emplace_back(static_cast<double>(ticks - prev) / kTicksPerSecond, name);
+    }
+    std::sort(deltas.rbegin(), deltas.rend());
+    json out = json::array();
+    for (size_t i = 0; i < deltas.size() && i < n; ++i) {
+      out.push_back({{"name", deltas[i].second}, {"cpu_s", Round3(deltas[i].first)}});
+    }
+    return out;
+  }
+
+  // {"system_busy_pct", "processes": [...], "service_threads": [...], "service_cpu_s"}
+  json Finish(double wall_s) const {
+    const auto system_after = SystemTicks();
+    const auto procs_after = CpuByName("/proc");
+    const auto threads_after = CpuByName("/proc/" + std::to_string(service) + "/task");
+    const double busy = static_cast<double>(system_after.first - system_before.first);
+    const double total = static_cast<double>(system_after.second - system_before.second);
+    double service_s = 0;
+    for (const auto& [name, ticks] : threads_after) {
+      const auto it = threads_before.find(name);
+      const uint64_t prev = it == threads_before.end() ? 0 : it->second;
+      if (ticks > prev) service_s += static_cast<double>(ticks - prev) / kTicksPerSecond;
+    }
+    return {{"system_busy_pct", total > 0 ? Round1(100.0 * busy / total) : 0.0},
+            {"cpus_busy", wall_s > 0 ? Round3(busy / kTicksPerSecond / wall_s) : 0.0},
+            {"service_cpu_s", Round3(service_s)},
+            {"processes", TopDeltas(procs_before, procs_after, 8)},
+            {"service_threads", TopDeltas(threads_before, threads_after, 10)}};
+  }
+};
+
+// ------------------------------------------------------------------ the service as a child process
+
+class ServiceProcess {
+ public:
+  ServiceProcess() = default;
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+  ~ServiceProcess() {
+    if (pid_ > 0 && Running()) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+
+  // Starts `binary args...` with `env`, stdout and stderr to `log_path`.
+  void Start(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
+             const std::string& log_path) {
+    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (log_fd < 0) throw std::runtime_error("cannot open the service log " + log_path);
+    // Everything the child needs is prepared before fork (only exec after it).
+    std::vector<std::string> argv_s{binary};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv_p, env_p;
+    for (auto& s : argv_s) argv_p.push_back(s.data());
+    argv_p.push_back(nullptr);
+    std::vector<std::string> env_s = env;
+    for (auto& s : env_s) env_p.push_back(s.data());
+    env_p.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      // If the bench dies, the service is told to stop too.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(127);
+      ::dup2(log_fd, STDOUT_FILENO);
+      ::dup2(log_fd, STDERR_FILENO);
+      ::execve(argv_p[0], argv_p.data(), env_p.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    pid_ = pid;
+  }
+
+  pid_t pid() const { return pid_; }
+
+  bool Running() {
+    if (pid_ <= 0 || exited_) return false;
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      status_ = status;
+      return false;
+    }
+    return true;
+  }
+
+  // SIGTERM, then waits; SIGKILL after the timeout. Returns the exit code, or
+  // -signal when it was killed by one.
+  int Stop(std::chrono::seconds timeout) {
+    if (Running()) {
+      ::kill(pid_, SIGTERM);
+      const auto deadline = SteadyClock::now() + timeout;
+      while (Running() && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (Running()) {
+        std::cerr << "ingest_bench: the service did not stop within " << timeout.count() << " s: SIGKILL\n";
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        exited_ = true;
+        status_ = status;
+      }
+    }
+    return ExitCode();
+  }
+
+  int ExitCode() const {
+    if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+    if (WIFSIGNALED(status_)) return -WTERMSIG(status_);
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+// The process environment without any CITYOPS_* setting (so that nothing in
+// the caller's shell changes the service's behaviour), plus `extra`.
+std::vector<std::string> ServiceEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (std::strncmp(*e, "CITYOPS_", 8) == 0) continue;
+    env.emplace_back(*e);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+std::string LogTail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += "    " + l + "\n";
+  return out;
+}
+
+// Sum of every sample of a metric (all label sets) from the service's /metrics.
+std::optional<double> ScrapeMetric(int port, const std::string& name) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string body;
+  char buf[16384];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) body.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  std::istringstream in(body);
+  std::string line;
+  std::optional<double> sum;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    const char next = line[name.size()];
+    if (next != ' ' && next != '{') continue;
+    const auto space = line.rfind(' ');
+    try {
+      sum = sum.value_or(0) + std::stod(line.substr(space + 1));
+    } catch (const std::exception&) {
+    }
+  }
+  return sum;
+}
+
+// ------------------------------------------------------------------ Kafka: offsets of the readings topic
+
+// Watches the readings topic: its message count (sum of high watermarks) and
+// how far behind it the service's telemetry consumer group is.
+class TopicWatch {
+ public:
+  TopicWatch(const std::string& bootstrap, std::string topic, int partitions, const std::string& group)
+      : topic_(std::move(topic)), partitions_(partitions) {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    conf->set("bootstrap.servers", bootstrap, err);
+    conf->set("client.id", "ingest-bench-watch", err);
+    // Never subscribes: it only reads the group's committed offsets.
+    conf->set("group.id", group, err);
+    conf->set("enable.auto.commit", "false", err);
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+    if (consumer_ == nullptr) throw std::runtime_error("Kafka watch consumer: " + err);
+  }
+  ~TopicWatch() {
+    if (consumer_) consumer_->close();
+  }
+
+  // Sum of the partitions' high watermarks: the number of messages ever
+  // written (no transactions, so offsets are messages).
+  int64_t Messages() {
+    int64_t sum = 0;
+    for (int p = 0; p < partitions_; ++p) {
+      int64_t low = 0, high = 0;
+      const auto e = consumer_->query_watermark_offsets(topic_, p, &low, &high, 10000);
+      if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("watermarks of " + topic_ + ": " + RdKafka::err2str(e));
+      sum += high;
+    }
+    return sum;
+  }
+
+  // Messages not yet committed by the service's consumer group.
+  int64_t Lag() {
+    std::vector<RdKafka::TopicPartition*> parts;
+    for (int p = 0; p < partitions_; ++p) parts.push_back(RdKafka::TopicPartition::create(topic_, p));
+    const auto e = consumer_->committed(parts, 10000);
+    int64_t lag = 0;
+    for (auto* tp : parts) {
+      int64_t low = 0, high = 0;
+      consumer_->query_watermark_offsets(topic_, tp->partition(), &low, &high, 10000);
+      const int64_t committed = tp->offset() >= 0 ? tp->offset() : low;
+      lag += std::max<int64_t>(0, high - committed);
+    }
+    RdKafka::TopicPartition::destroy(parts);
+    if (e != RdKafka::ERR_NO_ERROR) return -1;
+    return lag;
+  }
+
+ private:
+  std::string topic_;
+  int partitions_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+};
+
+// ------------------------------------------------------------------ the city
+
+struct City {
+  std::vector<v1::Asset> cabinets;
+  std::vector<v1::Asset> lights;
+  std::vector<std::string> light_ids;
+};
+
+int DistrictOf(double lat, double lon) {
+  const int col = std::clamp(static_cast<int>((lon - kMinLon) / ((kMaxLon - kMinLon) / kDistrictCols)), 0,
+                             kDistrictCols - 1);
+  const int row = std::clamp(static_cast<int>((lat - kMinLat) / ((kMaxLat - kMinLat) / kDistrictRows)), 0,
+                             kDistrictRows - 1);
+  return row * kDistrictCols + col + 1;
+}
+
+// Deterministic: cabinets spread over the box, light points around their cabinet.
+City MakeCity(size_t light_count) {
+  City city;
+  std::mt19937_64 gen(2024);
+  std::uniform_real_distribution<double> lat_d(kMinLat + 0.002, kMaxLat - 0.002);
+  std::uniform_real_distribution<double> lon_d(kMinLon + 0.002, kMaxLon - 0.002);
+  std::uniform_real_distribution<double> around(-0.002, 0.002);
+  const size_t cabinets = (light_count + kLightsPerCabinet - 1) / kLightsPerCabinet;
+  char id[32];
+  for (size_t c = 0; c < cabinets; ++c) {
+    v1::Asset a;
+    std::snprintf(id, sizeof id, "cab-%05zu", c + 1);
+    a.set_id(id);
+    a.set_kind(v1::ASSET_KIND_CONTROL_CABINET);
+    a.mutable_location()->set_lat(lat_d(gen));
+    a.mutable_location()->set_lon(lon_d(gen));
+    a.set_district(DistrictOf(a.location().lat(), a.location().lon()));
+    a.set_reporting_interval_s(60);
+    city.cabinets.push_back(std::move(a));
+  }
+  for (size_t i = 0; i < light_count; ++i) {
+    const v1::Asset& cabinet = city.cabinets[i / kLightsPerCabinet];
+    v1::Asset a;
+    std::snprintf(id, sizeof id, "lp-%06zu", i + 1);
+    a.set_id(id);
+    a.set_kind(v1::ASSET_KIND_LIGHT_POINT);
+    a.set_parent_id(cabinet.id());
+    a.mutable_location()->set_lat(std::clamp(cabinet.location().lat() + around(gen), kMinLat, kMaxLat));
+    a.mutable_location()->set_lon(std::clamp(cabinet.location().lon() + around(gen), kMinLon, kMaxLon));
+    a.set_district(cabinet.district());
+    a.set_reporting_interval_s(60);
+    a.set_rated_watts(40);
+    a.set_baseline_watts(150);
+    city.light_ids.push_back(a.id());
+    city.lights.push_back(std::move(a));
+  }
+  return city;
+}
+
+// Reading g of a measurement: light point g % assets, power 30..45 W, at
+// `base` plus (g / assets) microseconds, so that (asset, metric, time) is
+// unique across the whole run (each measurement has its own base).
+struct ReadingPlan {
+  const std::vector<std::string>* ids;
+  common::TimePoint base;
+
+  void Fill(v1::Reading& r, size_t g) const {
+    const size_t n = ids->size();
+    r.set_asset_id((*ids)[g % n]);
+    *r.mutable_time() = common::ToProtoTime(base + std::chrono::microseconds(g / n));
+    r.set_value(30.0 + static_cast<double>(g % 151) / 10.0);
+  }
+};
+
+common::TimePoint MicrosNow() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+// ------------------------------------------------------------------ raw producer ceiling
+
+class CountingReports : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) {
+      ok.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      if (failed.fetch_add(1, std::memory_order_relaxed) == 0) first_error = message.errstr();
+    }
+  }
+  std::atomic<size_t> ok{0}, failed{0};
+  std::string first_error;
+};
+
+class RawProducer {
+ public:
+  explicit RawProducer(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    // The service's producer settings (services/common KafkaProducer).
+    const std::vector<std::pair<std::string, std::string>> settings = {
+        {"bootstrap.servers", bootstrap},
+        {"client.id", "ingest-bench-raw"},
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"compression.type", "lz4"},
+        {"linger.ms", "5"},
+        {"batch.num.messages", "10000"},
+        {"batch.size", "1000000"},
+        {"queue.buffering.max.messages", "1000000"},
+        {"queue.buffering.max.kbytes", "1048576"},
+    };
+    for (const auto& [k, v] : settings) {
+      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error("Kafka " + k + ": " + err);
+    }
+    conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports_), err);
+    producer_.reset(RdKafka::Producer::create(conf.get(), err));
+    if (producer_ == nullptr) throw std::runtime_error("raw producer: " + err);
+    // Warm up: the topic's metadata, and the idempotent producer id.
+    std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(producer_.get(), topic_, nullptr, err));
+    RdKafka::Metadata* md = nullptr;
+    producer_->metadata(false, t.get(), &md, 10000);
+    delete md;
+    for (int i = 0; i < 10; ++i) producer_->poll(50);
+  }
+  ~RawProducer() {
+    if (producer_) producer_->flush(10000);
+  }
+
+  struct Result {
+    double seconds = 0;
+    size_t delivered = 0;
+    size_t failed = 0;
+    std::string first_error;
+    size_t bytes = 0;
+  };
+
+  // Serializes N records (outside the clock), then produces them all and
+  // waits for every delivery report.
+  Result Run(const ReadingPlan& plan, size_t n) {
+    std::string buffer;
+    std::vector<size_t> ends;
+    ends.reserve(n);
+    {
+      v1::TelemetryRecord record;
+      *record.mutable_received_at() = common::ToProtoTime(std::chrono::system_clock::now());
+      auto* reading = record.mutable_reading();
+      reading->set_metric("power_w");
+      for (size_t g = 0; g < n; ++g) {
+        plan.Fill(*reading, g);
+        record.AppendToString(&buffer);
+        ends.push_back(buffer.size());
+      }
+    }
+    reports_.ok = 0;
+    reports_.failed = 0;
+    Result result;
+    result.bytes = buffer.size();
+    const size_t assets = plan.ids->size();
+    const auto started = SteadyClock::now();
+    size_t begin = 0;
+    for (size_t g = 0; g < n; ++g) {
+      const std::string& key = (*plan.ids)[g % assets];
+      for (;;) {
+        const auto err = producer_->produce(topic_, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                            buffer.data() + begin, ends[g] - begin, key.data(), key.size(), 0,
+                                            nullptr);
+        if (err == RdKafka::ERR_NO_ERROR) break;
+        if (err != RdKafka::ERR__QUEUE_FULL) throw std::runtime_error("raw produce: " + RdKafka::err2str(err));
+        producer_->poll(1);
+      }
+      begin = ends[g];
+      if ((g & 1023) == 0) producer_->poll(0);
+    }
+    const auto deadline = SteadyClock::now() + std::chrono::minutes(5);
+    while (reports_.ok + reports_.failed < n && SteadyClock::now() < deadline) producer_->poll(10);
+    result.seconds = Seconds(SteadyClock::now() - started);
+    result.delivered = reports_.ok;
+    result.failed = reports_.failed;
+    result.first_error = reports_.first_error;
+    return result;
+  }
+
+ private:
+  std::string topic_;
+  CountingReports reports_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
+// ------------------------------------------------------------------ through the service
+
+struct ServiceResult {
+  double seconds = 0;
+  size_t batches_sent = 0;
+  size_t batches_ok = 0;
+  size_t readings_acked = 0;
+  size_t errors = 0;  // non-OK acks, out-of-order or short acks, broken streams
+  std::map<int, size_t> error_codes;
+  std::string first_error;
+  std::vector<double> ack_ms;  // send to ack, per batch
+};
+
+ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>>& channels, const ReadingPlan& plan,
+                                const Options& o) {
+  const size_t n = o.readings;
+  const size_t batches = (n + o.batch - 1) / o.batch;
+  std::atomic<size_t> next_batch{0};
+  std::mutex result_mutex;
+  ServiceResult result;
+  auto note_error = [&](const std::string& what, int code) {
+    std::lock_guard lock(result_mutex);
+    ++result.errors;
+    ++result.error_codes[code];
+    if (result.first_error.empty()) result.first_error = what;
+  };
+
+  struct Sent {
+    uint64_t id;
+    uint32_t count;
+    SteadyClock::time_point at;
+  };
+  struct Stream {
+    std::unique_ptr<v1::TelemetryIngest::Stub> stub;
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<v1::ReadingBatch, v1::BatchAck>> rw;
+    std::mutex mutex;
+    std::deque<Sent> sent;
+    std::unique_ptr<std::counting_semaphore<256>> slots;
+    SteadyClock::time_point last_ack;
+    std::vector<double> ack_ms;
+    size_t acked = 0, ok_batches = 0, sent_batches = 0;
+  };
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (int s = 0; s < o.streams; ++s) {
+    auto st = std::make_unique<Stream>();
+    st->stub = v1::TelemetryIngest::NewStub(channels[static_cast<size_t>(s) % channels.size()]);
+    st->context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(15));
+    st->slots = std::make_unique<std::counting_semaphore<256>>(o.inflight);
+    streams.push_back(std::move(st));
+  }
+
+  const auto started = SteadyClock::now();
+  for (auto& st : streams) st->rw = st->stub->StreamReadings(&st->context);
+  std::vector<std::thread> threads;
+  for (auto& stp : streams) {
+    Stream* st = stp.get();
+    threads.emplace_back([&, st] {  // writer
+      v1::ReadingBatch batch;
+      for (;;) {
+        const size_t k = next_batch.fetch_add(1);
+        if (k >= batches) break;
+        const size_t first = k * o.batch;
+        const size_t count = std::min(o.batch, n - first);
+        st->slots->acquire();
+        batch.set_batch_id(k + 1);
+        auto* readings = batch.mutable_readings();
+        while (static_cast<size_t>(readings->size()) > count) readings->RemoveLast();
+        while (static_cast<size_t>(readings->size()) < count) readings->Add()->set_metric("power_w");
+        for (size_t i = 0; i < count; ++i) plan.Fill(*readings->Mutable(static_cast<int>(i)), first + i);
+        {
+          std::lock_guard lock(st->mutex);
+          st->sent.push_back({k + 1, static_cast<uint32_t>(count), SteadyClock::now()});
+        }
+        if (!st->rw->Write(batch)) {
+          note_error("stream broken while writing batch " + std::to_string(k + 1), -1);
+          break;
+        }
+        ++st->sent_batches;
+      }
+      st->rw->WritesDone();
+    });
+    threads.emplace_back([&, st] {  // reader
+      v1::BatchAck ack;
+      while (st->rw->Read(&ack)) {
+        const auto now = SteadyClock::now();
+        Sent front{};
+        {
+          std::lock_guard lock(st->mutex);
+          if (st->sent.empty()) {
+            note_error("an ack for a batch never sent: " + std::to_string(ack.batch_id()), -2);
+            continue;
+          }
+          front = st->sent.front();
+          st->sent.pop_front();
+        }
+        st->last_ack = now;
+        st->ack_ms.push_back(std::chrono::duration<double, std::milli>(now - front.at).count());
+        if (ack.batch_id() != front.id) {
+          note_error("ack for batch " + std::to_string(ack.batch_id()) + " where " + std::to_string(front.id) +
+                         " was expected",
+                     -3);
+        } else if (ack.code() != 0) {
+          note_error("batch " + std::to_string(ack.batch_id()) + ": code " + std::to_string(ack.code()) + " " +
+                         ack.message(),
+                     ack.code());
+        } else if (ack.accepted() != front.count) {
+          note_error("batch " + std::to_string(ack.batch_id()) + ": " + std::to_string(ack.accepted()) +
+                         " accepted of " + std::to_string(front.count),
+                     -4);
+        } else {
+          st->acked += ack.accepted();
+          ++st->ok_batches;
+        }
+        st->slots->release();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  SteadyClock::time_point last = started;
+  for (auto& st : streams) {
+    const grpc::Status status = st->rw->Finish();
+    if (!status.ok()) {
+      note_error("StreamReadings ended with " + std::to_string(status.error_code()) + " " + status.error_message(),
+                 static_cast<int>(status.error_code()));
+    }
+    if (!st->sent.empty()) note_error(std::to_string(st->sent.size()) + " batch(es) never acknowledged", -5);
+    last = std::max(last, st->last_ack);
+    result.batches_sent += st->sent_batches;
+    result.batches_ok += st->ok_batches;
+    result.readings_acked += st->acked;
+    result.ack_ms.insert(result.ack_ms.end(), st->ack_ms.begin(), st->ack_ms.end());
+  }
+  result.seconds = Seconds(last - started);
+  return result;
+}
+
+// ------------------------------------------------------------------ the run
+
+struct Env {
+  std::string bootstrap;
+  std::string admin_dsn;
+  std::string service_dsn;  // the service role's, when the stack gives it
+};
+
+std::string Getenv(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+// Waits until the service's consumer has committed everything on the topic.
+// Returns seconds waited and the lag left (0 when caught up).
+std::pair<double, int64_t> WaitIdle(TopicWatch& watch, int timeout_s) {
+  const auto started = SteadyClock::now();
+  const auto deadline = started + std::chrono::seconds(timeout_s);
+  int64_t lag = watch.Lag();
+  while (lag != 0 && SteadyClock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    lag = watch.Lag();
+  }
+  return {Seconds(SteadyClock::now() - started), lag};
+}
+
+int Run(const Options& o) {
+  Env env{Getenv("CITYOPS_KAFKA_BOOTSTRAP"), Getenv("CITYOPS_PG_ADMIN_DSN"),
+          Getenv("CITYOPS_TELEMETRY_INGEST_PG_DSN")};
+  if (env.bootstrap.empty() || env.admin_dsn.empty()) {
+    Usage("CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN must be set (eval \"$(deploy/local/stack.sh env)\")");
+  }
+  if (env.service_dsn.empty()) env.service_dsn = env.admin_dsn;
+  if (::access(o.service_binary.c_str(), X_OK) != 0) Usage("no service binary at " + o.service_binary);
+
+  const std::string run_id = RandomName(10);
+  const std::string prefix = "bench-" + run_id + ".";
+  const std::string schema = "bench_" + run_id;
+  const std::string readings_topic = cityops::topics::Full(prefix, cityops::topics::kTelemetryReadings);
+  const std::string group = prefix + "telemetry-ingest";  // the service's default group for its prefix
+  std::error_code ec;
+  const fs::path work = fs::temp_directory_path() / ("cityops-ingest-bench-" + run_id);
+  fs::create_directories(work);
+  const std::string ready_file = (work / "ready.json").string();
+  const std::string service_log = o.service_log.empty() ? (work / "telemetry-ingest.log").string() : o.service_log;
+
+  json out;
+  out["date"] = UtcNow();
+  {
+    std::string loadavg = ReadFile("/proc/loadavg");
+    loadavg = loadavg.substr(0, loadavg.find('\n'));
+    out["machine"] = {{"nproc", static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))},
+                      {"model_name", CpuModel()},
+                      {"loadavg_at_start", loadavg}};
+  }
+  {
+    std::ifstream mi("/proc/meminfo");
+    std::string key;
+    long kb = 0;
+    if (mi >> key >> kb) out["machine"]["mem_total_mb"] = kb / 1024;
+  }
+  out["readings"] = o.readings;
+  out["batch"] = o.batch;
+  out["streams"] = o.streams;
+  out["inflight_per_stream"] = o.inflight;
+  out["assets"] = o.assets;
+
+  // ---- topics and schema
+  common::KafkaSettings kafka;
+  kafka.bootstrap = env.bootstrap;
+  kafka.client_id = "ingest-bench";
+  auto specs = common::LoadTopicSpecs(o.topics_file);
+  if (!specs.ok()) throw std::runtime_error("topics: " + specs.status().ToString());
+  int readings_partitions = 1;
+  std::vector<std::string> topic_names;
+  for (const auto& spec : *specs) {
+    topic_names.push_back(prefix + spec.name);
+    if (spec.name == cityops::topics::kTelemetryReadings) readings_partitions = spec.partitions;
+  }
+  if (auto s = common::EnsureTopics(kafka, *specs, prefix, std::chrono::seconds(30)); !s.ok()) {
+    throw std::runtime_error("creating topics: " + s.ToString());
+  }
+  std::string service_role;
+  {
+    pqxx::connection svc(env.service_dsn);
+    pqxx::work tx(svc);
+    service_role = tx.exec("SELECT current_user")[0][0].as<std::string>();
+  }
+  pqxx::connection admin(env.admin_dsn);
+  {
+    pqxx::work tx(admin);
+    tx.exec("CREATE SCHEMA " + tx.quote_name(schema) + " AUTHORIZATION " + tx.quote_name(service_role));
+    tx.commit();
+  }
+  bool schema_dropped = false;
+  bool topics_deleted = false;
+  auto cleanup = [&] {
+    if (o.keep) return;
+    if (!schema_dropped) {
+      try {
+        pqxx::work tx(admin);
+        tx.exec("DROP SCHEMA IF EXISTS " + tx.quote_name(schema) + " CASCADE");
+        tx.commit();
+        schema_dropped = true;
+      } catch (const std::exception& e) {
+        std::cerr << "ingest_bench: dropping schema " << schema << ": " << e.what() << "\n";
+      }
+    }
+    if (!topics_deleted) {
+      topics_deleted = common::DeleteTopics(kafka, topic_names, std::chrono::seconds(30)).ok();
+    }
+  };
+
+  ServiceProcess service;
+  int exit_code = 0;
+  try {
+    // ---- start the service, time it to ready
+    std::vector<std::string> args = {"--pg-schema=" + schema,
+                                     "--kafka-bootstrap=" + env.bootstrap,
+                                     "--topic-prefix=" + prefix,
+                                     "--grpc-address=127.0.0.1:0",
+                                     "--metrics-address=127.0.0.1:0",
+                                     "--ready-file=" + ready_file,
+                                     "--log-level=" + o.service_log_level};
+    args.insert(args.end(), o.service_args.begin(), o.service_args.end());
+    // The DSN (it holds a password) travels in the environment, not on the command line.
+    const auto child_env = ServiceEnvironment({"CITYOPS_PG_DSN=" + env.service_dsn});
+    const auto start_at = SteadyClock::now();
+    service.Start(o.service_binary, args, child_env, service_log);
+    while (!fs::exists(ready_file)) {
+      if (!service.Running()) {
+        throw std::runtime_error("the service exited (" + std::to_string(service.ExitCode()) +
+                                 ") before ready; its log:\n" + LogTail(service_log, 30));
+      }
+      if (SteadyClock::now() - start_at > std::chrono::seconds(60)) {
+        throw std::runtime_error("the service was not ready within 60 s; its log:\n" + LogTail(service_log, 30));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const double ready_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - start_at).count();
+    const json ports = json::parse(ReadFile(ready_file));
+    const int grpc_port = ports.at("grpc_port").get<int>();
+    const int metrics_port = ports.at("metrics_port").get<int>();
+    out["ready_ms"] = Round1(ready_ms);
+    out["rss_mb_at_ready"] = Round1(static_cast<double>(StatusKb(service.pid(), "VmRSS").value_or(0)) / 1024.0);
+    std::cout << "service ready in " << std::fixed << std::setprecision(1) << ready_ms << " ms (pid " << service.pid()
+              << ", grpc port " << grpc_port << ", schema " << schema << ", topics " << prefix << "*)\n";
+
+    // One channel (its own TCP connection) per stream, as separate gateways would have.
+    std::vector<std::shared_ptr<grpc::Channel>> channels;
+    for (int s = 0; s < o.streams; ++s) {
+      grpc::ChannelArguments ch_args;
+      ch_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      ch_args.SetMaxReceiveMessageSize(-1);
+      ch_args.SetMaxSendMessageSize(-1);
+      auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(grpc_port),
+                                               grpc::InsecureChannelCredentials(), ch_args);
+      if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+        throw std::runtime_error("cannot connect to the service's gRPC port");
+      }
+      channels.push_back(std::move(channel));
+    }
+
+    // ---- the registry
+    const City city = MakeCity(o.assets);
+    {
+      auto stub = v1::TelemetryIngest::NewStub(channels[0]);
+      const auto reg_start = SteadyClock::now();
+      size_t registered = 0;
+      auto send = [&](const std::vector<v1::Asset>& assets) {
+        for (size_t i = 0; i < assets.size(); i += kRegisterChunk) {
+          v1::RegisterAssetsRequest req;
+          for (size_t j = i; j < std::min(assets.size(), i + kRegisterChunk); ++j) *req.add_assets() = assets[j];
+          v1::RegisterAssetsResponse resp;
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(2));
+          const auto status = stub->RegisterAssets(&ctx, req, &resp);
+          if (!status.ok()) {
+            throw std::runtime_error("RegisterAssets: " + std::to_string(status.error_code()) + " " +
+                                     status.error_message());
+          }
+          if (resp.registered() + resp.unchanged() != static_cast<uint32_t>(req.assets_size())) {
+            throw std::runtime_error("RegisterAssets answered " + std::to_string(resp.registered()) + "+" +
+                                     std::to_string(resp.unchanged()) + " for " + std::to_string(req.assets_size()));
+          }
+          registered += resp.registered();
+        }
+      };
+      send(city.cabinets);
+      send(city.lights);
+      const double reg_s = Seconds(SteadyClock::now() - reg_start);
+      out["registry"] = {{"cabinets", city.cabinets.size()},
+                         {"light_points", city.lights.size()},
+                         {"registered", registered},
+                         {"seconds", Round3(reg_s)},
+                         {"assets_per_s", Round1(static_cast<double>(registered) / reg_s)}};
+      std::cout << "registered " << city.cabinets.size() << " cabinets and " << city.lights.size()
+                << " light points in " << std::setprecision(2) << reg_s << " s\n";
+    }
+
+    // ---- rounds
+    TopicWatch watch(env.bootstrap, readings_topic, readings_partitions, group);
+    RawProducer raw(env.bootstrap, readings_topic);
+    std::vector<double> raw_rates, svc_rates;
+    size_t total_errors = 0;
+    bool counts_ok = true;
+    json rounds = json::array();
+    std::cout << "\nround  first    raw/s        service/s    ratio  svc-errors  ack p50/p99 ms   machine busy\n";
+    for (int r = 1; r <= o.rounds; ++r) {
+      json round = {{"round", r}};
+      const bool raw_first = (r % 2) == 1;
+      round["order"] = raw_first ? "raw,service" : "service,raw";
+      double raw_rate = 0, svc_rate = 0;
+      double svc_busy = 0;
+      ServiceResult svc_copy;
+      for (int phase = 0; phase < 2; ++phase) {
+        const bool is_raw = (phase == 0) == raw_first;
+        json m;
+        if (o.drain) {
+          const auto [waited, lag] = WaitIdle(watch, o.drain_timeout_s);
+          m["idle_wait_s"] = Round3(waited);
+          if (lag != 0) {
+            m["lag_at_start"] = lag;
+            std::cerr << "ingest_bench: the service's consumer is still " << lag << " behind after "
+                      << o.drain_timeout_s << " s; measuring anyway\n";
+          }
+        }
+        const int64_t before = watch.Messages();
+        const ReadingPlan plan{&city.light_ids, MicrosNow()};
+        CpuWindow cpu;
+        cpu.Start(service.pid());
+        if (is_raw) {
+          const auto res = raw.Run(plan, o.readings);
+          raw_rate = static_cast<double>(res.delivered) / res.seconds;
+          m["per_s"] = Round1(raw_rate);
+          m["seconds"] = Round3(res.seconds);
+          m["delivered"] = res.delivered;
+          m["failed"] = res.failed;
+          m["payload_mb"] = Round1(static_cast<double>(res.bytes) / (1024.0 * 1024.0));
+          if (res.failed > 0) {
+            m["first_error"] = res.first_error;
+            counts_ok = false;
+          }
+          m["cpu"] = cpu.Finish(res.seconds);
+        } else {
+          auto res = RunThroughService(channels, plan, o);
+          svc_rate = static_cast<double>(res.readings_acked) / res.seconds;
+          m["per_s"] = Round1(svc_rate);
+          m["seconds"] = Round3(res.seconds);
+          m["batches_sent"] = res.batches_sent;
+          m["batches_ok"] = res.batches_ok;
+          m["readings_acked"] = res.readings_acked;
+          m["errors"] = res.errors;
+          if (res.errors > 0) {
+            json codes = json::object();
+            for (const auto& [code, count] : res.error_codes) codes[std::to_string(code)] = count;
+            m["error_codes"] = codes;
+            m["first_error"] = res.first_error;
+          }
+          m["ack_ms"] = {{"p50", Round1(Percentile(res.ack_ms, 50))},
+                         {"p99", Round1(Percentile(res.ack_ms, 99))},
+                         {"max", Round1(Percentile(res.ack_ms, 100))}};
+          m["cpu"] = cpu.Finish(res.seconds);
+          const double svc_cpu = m["cpu"]["service_cpu_s"].get<double>();
+          m["service_cpu_us_per_reading"] =
+              res.readings_acked > 0 ? Round3(svc_cpu * 1e6 / static_cast<double>(res.readings_acked)) : 0.0;
+          svc_busy = m["cpu"]["system_busy_pct"].get<double>();
+          total_errors += res.errors;
+          if (res.readings_acked != o.readings) counts_ok = false;
+          svc_copy = std::move(res);
+        }
+        // Sanity: what reached the topic is what was sent (no loss, no duplicate).
+        const int64_t after = watch.Messages();
+        m["topic_messages_added"] = after - before;
+        if (after - before != static_cast<int64_t>(o.readings)) {
+          counts_ok = false;
+          std::cerr << "ingest_bench: round " << r << " " << (is_raw ? "raw" : "service") << ": the topic grew by "
+                    << (after - before) << ", " << o.readings << " sent\n";
+        }
+        round[is_raw ? "raw" : "service"] = m;
+      }
+      raw_rates.push_back(raw_rate);
+      svc_rates.push_back(svc_rate);
+      round["raw_producer_per_s"] = Round1(raw_rate);
+      round["readings_per_s"] = Round1(svc_rate);
+      round["ratio"] = raw_rate > 0 ? Round3(svc_rate / raw_rate) : 0.0;
+      rounds.push_back(round);
+      std::cout << std::setw(5) << r << "  " << std::setw(7) << std::left << (raw_first ? "raw" : "service")
+                << std::right << std::setw(11) << std::setprecision(0) << raw_rate << "  " << std::setw(11)
+                << svc_rate << "  " << std::setw(5) << std::setprecision(3) << (raw_rate > 0 ? svc_rate / raw_rate : 0)
+                << "  " << std::setw(10) << svc_copy.errors << "  " << std::setw(6) << std::setprecision(0)
+                << Percentile(svc_copy.ack_ms, 50) << " / " << std::setw(6) << Percentile(svc_copy.ack_ms, 99)
+                << "   " << std::setprecision(0) << svc_busy << "%\n";
+    }
+    if (o.drain) {
+      const auto [waited, lag] = WaitIdle(watch, o.drain_timeout_s);
+      out["final_idle_wait_s"] = Round3(waited);
+      out["final_lag"] = lag;
+    }
+
+    // ---- memory, the service's own accounting, stop
+    const long hwm_kb = StatusKb(service.pid(), "VmHWM").value_or(0);
+    const long rss_kb = StatusKb(service.pid(), "VmRSS").value_or(0);
+    const double readings_per_s = Median(svc_rates);
+    const double raw_per_s = Median(raw_rates);
+    out["readings_per_s"] = Round1(readings_per_s);
+    out["raw_producer_per_s"] = Round1(raw_per_s);
+    out["ratio"] = raw_per_s > 0 ? Round3(readings_per_s / raw_per_s) : 0.0;
+    out["rss_mb"] = Round1(static_cast<double>(hwm_kb) / 1024.0);
+    out["vmrss_mb"] = Round1(static_cast<double>(rss_kb) / 1024.0);
+    out["vmhwm_mb"] = Round1(static_cast<double>(hwm_kb) / 1024.0);
+    out["rounds"] = rounds;
+    json service_metrics = json::object();
+    for (const char* name : {"cityops_telemetry_ingest_readings_accepted_total",
+                             "cityops_telemetry_ingest_readings_rejected_total",
+                             "cityops_telemetry_ingest_batches_unconfirmed_total",
+                             "cityops_telemetry_ingest_records_applied_total",
+                             "cityops_telemetry_ingest_records_dropped_total",
+                             "cityops_telemetry_ingest_kafka_delivery_failures_total"}) {
+      if (auto v = ScrapeMetric(metrics_port, name)) service_metrics[name] = *v;
+    }
+    out["service_metrics"] = service_metrics;
+    const double accepted = service_metrics.value("cityops_telemetry_ingest_readings_accepted_total", -1.0);
+    if (accepted >= 0 && accepted != static_cast<double>(o.readings) * o.rounds) {
+      counts_ok = false;
+      std::cerr << "ingest_bench: the service counted " << accepted << " readings accepted, "
+                << o.readings * static_cast<size_t>(o.rounds) << " sent\n";
+    }
+
+    const int service_exit = service.Stop(std::chrono::seconds(60));
+    out["service_exit_code"] = service_exit;
+    out["errors"] = total_errors;
+    out["counts_ok"] = counts_ok;
+    out["bars"] = {{"readings_per_s_min", kBarReadingsPerS},
+                   {"rss_mb_max", kBarRssMb},
+                   {"ready_ms_max", kBarReadyMs},
+                   {"readings_per_s_ok", readings_per_s >= kBarReadingsPerS},
+                   {"rss_ok", static_cast<double>(hwm_kb) / 1024.0 < kBarRssMb},
+                   {"ready_ok", ready_ms < kBarReadyMs}};
+
+    std::cout << std::setprecision(1) << "\n"
+              << "readings/s through the service (median of " << o.rounds << "): " << readings_per_s
+              << (readings_per_s >= kBarReadingsPerS ? "   (bar 100,000: met)" : "   (bar 100,000: NOT met)") << "\n"
+              << "raw producer ceiling/s (median):             " << raw_per_s << "\n"
+              << "ratio service/raw:                           " << std::setprecision(3)
+              << (raw_per_s > 0 ? readings_per_s / raw_per_s : 0) << "\n"
+              << std::setprecision(1) << "service memory: VmHWM " << static_cast<double>(hwm_kb) / 1024.0
+              << " MiB, VmRSS " << static_cast<double>(rss_kb) / 1024.0 << " MiB (bar 100)\n"
+              << "service ready in " << ready_ms << " ms (bar 2000)\n"
+              << "errors: " << total_errors << ", counts " << (counts_ok ? "match" : "DO NOT MATCH")
+              << ", service exit code " << service_exit << "\n";
+    if (total_errors > 0 || !counts_ok || service_exit != 0) exit_code = 1;
+    if (service_exit != 0) std::cerr << "ingest_bench: the service's log tail:\n" << LogTail(service_log, 30);
+  } catch (...) {
+    if (service.Running()) service.Stop(std::chrono::seconds(20));
+    std::cerr << "ingest_bench: service log: " << service_log << "\n";
+    cleanup();
+    throw;
+  }
+  cleanup();
+  if (exit_code == 0 && o.service_log.empty()) fs::remove_all(work, ec);
+  if (exit_code != 0) std::cerr << "ingest_bench: service log kept at " << service_log << "\n";
+
+  if (!o.json_path.empty()) {
+    std::ofstream f(o.json_path);
+    f << out.dump(2) << "\n";
+    if (!f) throw std::runtime_error("cannot write " + o.json_path);
+    std::cout << "results: " << o.json_path << "\n";
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = ParseOptions(argc, argv);
+  ::signal(SIGPIPE, SIG_IGN);
+  try {
+    return Run(options);
+  } catch (const std::exception& e) {
+    std::cerr << "ingest_bench: " << e.what() << "\n";
+    return 1;
+  }
+}
