@@ -84,7 +84,8 @@ class Generator {
     }
     for (auto& site : sites) roots.push_back(std::move(site));
 
-    AddRoots(roots, "tc", 3, counts.traffic_controllers, v1::ASSET_KIND_TRAFFIC_CONTROLLER, kTrafficControllerIntervalS);
+    AddRoots(roots, "tc", 3, counts.traffic_controllers, v1::ASSET_KIND_TRAFFIC_CONTROLLER,
+             kTrafficControllerIntervalS);
     AddRoots(roots, "bap", 3, counts.building_alarm_panels, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAlarmPanelIntervalS);
     AddRoots(roots, "fs", 2, counts.flood_sensors, v1::ASSET_KIND_FLOOD_SENSOR, kSensorIntervalS);
     AddRoots(roots, "ss", 2, counts.snow_sensors, v1::ASSET_KIND_SNOW_SENSOR, kSensorIntervalS);
@@ -152,8 +153,7 @@ CityGrid::Cell CityGrid::CellOf(int district) const {
   const int col = index % columns;
   const double cell_h = (max_lat - min_lat) / rows;
   const double cell_w = (max_lon - min_lon) / columns;
-  return {min_lat + row * cell_h, min_lat + (row + 1) * cell_h, min_lon + col * cell_w,
-          min_lon + (col + 1) * cell_w};
+  return {min_lat + row * cell_h, min_lat + (row + 1) * cell_h, min_lon + col * cell_w, min_lon + (col + 1) * cell_w};
 }
 
 CityCounts CityCounts::Dijon(double scale) {

@@ -21,16 +21,19 @@ std::string EnumLabel(Enum value, NameFn name_of, std::string_view prefix) {
 }  // namespace
 
 std::string FormatFaultEvent(const v1::FaultEvent& event) {
-  std::string state = EnumLabel(event.state(), [](v1::FaultState s) { return v1::FaultState_Name(s); }, "FAULT_STATE_");
+  std::string state = EnumLabel(
+      event.state(), [](v1::FaultState s) { return v1::FaultState_Name(s); }, "FAULT_STATE_");
   std::string line = state;
   line.append(state.size() < 8 ? 8 - state.size() : 1, ' ');
-  line += EnumLabel(event.type(), [](v1::FaultType t) { return v1::FaultType_Name(t); }, "FAULT_TYPE_");
+  line += EnumLabel(
+      event.type(), [](v1::FaultType t) { return v1::FaultType_Name(t); }, "FAULT_TYPE_");
   line += ' ';
   line += event.asset_id().empty() ? "?" : event.asset_id();
-  line += " kind=" + EnumLabel(event.asset_kind(), [](v1::AssetKind k) { return v1::AssetKind_Name(k); }, "ASSET_KIND_");
+  line += " kind=" + EnumLabel(
+                         event.asset_kind(), [](v1::AssetKind k) { return v1::AssetKind_Name(k); }, "ASSET_KIND_");
   line += " district=" + std::to_string(event.district());
-  line += " source=" + EnumLabel(event.source(), [](v1::FaultSource s) { return v1::FaultSource_Name(s); },
-                                 "FAULT_SOURCE_");
+  line += " source=" + EnumLabel(
+                           event.source(), [](v1::FaultSource s) { return v1::FaultSource_Name(s); }, "FAULT_SOURCE_");
   if (!event.parent_id().empty()) line += " parent=" + event.parent_id();
   if (!event.metric().empty()) {
     char value[64];

@@ -15,7 +15,9 @@ FaultWatcher::FaultWatcher(std::unique_ptr<common::KafkaConsumer> consumer,
 
 FaultWatcher::~FaultWatcher() { Stop(); }
 
-void FaultWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+void FaultWatcher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void FaultWatcher::Stop() {
   stop_ = true;

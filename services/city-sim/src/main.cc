@@ -108,14 +108,14 @@ int main(int argc, char** argv) {
     kafka.client_id = "city-sim";
     kafka.extra["auto.offset.reset"] = "latest";
     const std::string topic = topics::Full(options->topic_prefix, topics::kTelemetryFaults);
-    auto consumer = common::KafkaConsumer::Create(kafka, options->topic_prefix + "city-sim-watch-" + RandomSuffix(),
-                                                  {topic});
+    auto consumer =
+        common::KafkaConsumer::Create(kafka, options->topic_prefix + "city-sim-watch-" + RandomSuffix(), {topic});
     if (!consumer.ok()) {
       spdlog::error("cannot watch {}: {}", topic, consumer.status().ToString());
       return 1;
     }
-    watcher = std::make_unique<sim::FaultWatcher>(std::move(*consumer),
-                                                  [&console](const std::string& line) { console.Print("FAULT " + line); });
+    watcher = std::make_unique<sim::FaultWatcher>(
+        std::move(*consumer), [&console](const std::string& line) { console.Print("FAULT " + line); });
     watcher->Start();
     console.Print("watching " + topic + " on " + options->kafka_bootstrap);
   }

@@ -22,7 +22,9 @@ ReadingStreamer::ReadingStreamer(v1::TelemetryIngest::Stub& stub, size_t max_que
 
 ReadingStreamer::~ReadingStreamer() { Stop(std::chrono::seconds(0)); }
 
-void ReadingStreamer::Start() { worker_ = std::thread([this] { Run(); }); }
+void ReadingStreamer::Start() {
+  worker_ = std::thread([this] { Run(); });
+}
 
 bool ReadingStreamer::Send(v1::ReadingBatch batch) {
   std::lock_guard lock(mutex_);
@@ -143,12 +145,11 @@ void ReadingStreamer::OnAck(const v1::BatchAck& ack) {
       stats_.readings_failed += size > ack.accepted() ? size - ack.accepted() : 0;
     }
     if (ack.code() != 0 || ack.rejections_size() > 0) {
-      error = "batch " + std::to_string(ack.batch_id()) + " code " + std::to_string(ack.code()) + ": " +
-              ack.message();
+      error = "batch " + std::to_string(ack.batch_id()) + " code " + std::to_string(ack.code()) + ": " + ack.message();
       if (ack.rejections_size() > 0) {
         const auto& r = ack.rejections(0);
-        error += " (first rejection: reading " + std::to_string(r.index()) + " " + r.reason() + ": " + r.message() +
-                 ")";
+        error +=
+            " (first rejection: reading " + std::to_string(r.index()) + " " + r.reason() + ": " + r.message() + ")";
       }
     }
     cv_.notify_all();

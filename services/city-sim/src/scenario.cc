@@ -18,7 +18,8 @@ absl::StatusOr<size_t> PickCabinet(const City& city, const std::string& target) 
   if (!target.empty()) {
     const int64_t index = city.IndexOf(target);
     if (index < 0 || city.at(static_cast<size_t>(index)).kind != v1::ASSET_KIND_CONTROL_CABINET) {
-      return absl::InvalidArgumentError(absl::StrCat("fault-asset: '", target, "' is not a control cabinet of the city"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("fault-asset: '", target, "' is not a control cabinet of the city"));
     }
     return static_cast<size_t>(index);
   }

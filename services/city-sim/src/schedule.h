@@ -34,9 +34,7 @@ class ReadingSchedule {
   struct Entry {
     Duration due;
     size_t index;
-    bool operator>(const Entry& other) const {
-      return due != other.due ? due > other.due : index > other.index;
-    }
+    bool operator>(const Entry& other) const { return due != other.due ? due > other.due : index > other.index; }
   };
   std::vector<Duration> intervals_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;

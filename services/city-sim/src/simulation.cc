@@ -53,9 +53,9 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   const auto register_started = std::chrono::steady_clock::now();
   auto summary = client_.RegisterCity(city_, 5000, stop);
   if (!summary.ok()) return summary.status();
-  const auto register_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                register_started)
-                               .count();
+  const auto register_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - register_started)
+          .count();
   print_(absl::StrCat("registered the city: ", city_.size(), " assets in ", summary->calls, " call(s), ",
                       summary->registered, " new, ", summary->unchanged, " unchanged (", register_ms, " ms)"));
   if (settings_.register_only) return absl::OkStatus();
@@ -66,7 +66,8 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   ReadingSchedule schedule(intervals, settings_.speed);
   SimRng rng(city_.params().seed ^ kReadingsSalt);
 
-  print_(absl::StrCat("streaming readings", settings_.speed > 1 ? absl::StrCat(" ", settings_.speed, "x faster than real time") : "",
+  print_(absl::StrCat("streaming readings",
+                      settings_.speed > 1 ? absl::StrCat(" ", settings_.speed, "x faster than real time") : "",
                       "; scenario: ", scenario_.name));
   for (const auto& step : scenario_.steps) {
     print_(absl::StrCat("  at +", std::chrono::duration_cast<std::chrono::seconds>(step.at).count(), " s: ",
@@ -163,10 +164,10 @@ void Simulation::ApplyStep(const ScenarioStep& step) {
 void Simulation::LogProgress(std::chrono::steady_clock::duration since_start) {
   const StreamStats s = streamer_.stats();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_start).count();
-  std::string line = absl::StrCat("+", seconds, " s: readings sent ", s.readings_sent, " (+",
-                                  s.readings_sent - last_sent_, "), acked ", s.readings_acked, ", rejected ",
-                                  s.readings_rejected, ", failed ", s.readings_failed, ", dropped ",
-                                  s.readings_dropped, ", stream restarts ", s.stream_restarts);
+  std::string line =
+      absl::StrCat("+", seconds, " s: readings sent ", s.readings_sent, " (+", s.readings_sent - last_sent_,
+                   "), acked ", s.readings_acked, ", rejected ", s.readings_rejected, ", failed ", s.readings_failed,
+                   ", dropped ", s.readings_dropped, ", stream restarts ", s.stream_restarts);
   if (watcher_ != nullptr) {
     absl::StrAppend(&line, "; faults seen: ", watcher_->raised(), " raised, ", watcher_->cleared(), " cleared");
   }

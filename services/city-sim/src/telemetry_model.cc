@@ -28,8 +28,8 @@ void SampleReadings(const CityAsset& asset, common::TimePoint now, SimRng& rng, 
     case v1::ASSET_KIND_LIGHT_POINT: {
       const double level = LightLevelPct(now);
       // A lantern draws about its rating times the level; a driver in standby a little.
-      const double power = level > 0 ? asset.rated_watts * level / 100.0 * rng.UniformReal(0.97, 1.03)
-                                     : rng.UniformReal(0.3, 0.8);
+      const double power =
+          level > 0 ? asset.rated_watts * level / 100.0 * rng.UniformReal(0.97, 1.03) : rng.UniformReal(0.3, 0.8);
       out.push_back({"level_pct", level});
       out.push_back({"power_w", Round1(power)});
       break;

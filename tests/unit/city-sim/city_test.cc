@@ -70,10 +70,14 @@ TEST_CASE("City: exact counts at scale 1 (Dijon) and 2", "[city]") {
     size_t dijon;
   };
   const Expect expected[] = {
-      {v1::ASSET_KIND_LIGHT_POINT, 34000},         {v1::ASSET_KIND_ACCESS_POINT_SITE, 26},
-      {v1::ASSET_KIND_CAMERA, 269},                {v1::ASSET_KIND_TRAFFIC_CONTROLLER, 113},
-      {v1::ASSET_KIND_BUILDING_ALARM_PANEL, 180},  {v1::ASSET_KIND_FLOOD_SENSOR, 20},
-      {v1::ASSET_KIND_SNOW_SENSOR, 24},            {v1::ASSET_KIND_CREW_VEHICLE, 205},
+      {v1::ASSET_KIND_LIGHT_POINT, 34000},
+      {v1::ASSET_KIND_ACCESS_POINT_SITE, 26},
+      {v1::ASSET_KIND_CAMERA, 269},
+      {v1::ASSET_KIND_TRAFFIC_CONTROLLER, 113},
+      {v1::ASSET_KIND_BUILDING_ALARM_PANEL, 180},
+      {v1::ASSET_KIND_FLOOD_SENSOR, 20},
+      {v1::ASSET_KIND_SNOW_SENSOR, 24},
+      {v1::ASSET_KIND_CREW_VEHICLE, 205},
       {v1::ASSET_KIND_BUS, 180},
   };
   for (const double scale : {1.0, 2.0}) {

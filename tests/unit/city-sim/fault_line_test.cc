@@ -14,8 +14,7 @@ TEST_CASE("FormatFaultEvent: state, type, asset, kind, district, source", "[faul
   event.set_type(v1::FAULT_TYPE_POWER_LOSS);
   event.set_state(v1::FAULT_STATE_RAISED);
   event.set_source(v1::FAULT_SOURCE_SELF_REPORTED);
-  CHECK(FormatFaultEvent(event) ==
-        "RAISED  POWER_LOSS cab-0042 kind=CONTROL_CABINET district=7 source=SELF_REPORTED");
+  CHECK(FormatFaultEvent(event) == "RAISED  POWER_LOSS cab-0042 kind=CONTROL_CABINET district=7 source=SELF_REPORTED");
 
   event.set_state(v1::FAULT_STATE_CLEARED);
   event.set_detail("mains back");

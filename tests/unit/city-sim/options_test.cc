@@ -50,9 +50,9 @@ TEST_CASE("Options: given values", "[options]") {
 
 TEST_CASE("Options: out-of-range values are rejected with the setting's name", "[options]") {
   const std::pair<const char*, const char*> bad[] = {
-      {"scale", "0"},      {"scale", "21"},     {"scale", "lots"}, {"speed", "0.5"},
-      {"speed", "100000"}, {"seed", "-1"},      {"batch-max", "0"}, {"batch-max", "10001"},
-      {"duration", "-5s"}, {"log-every", "0"},  {"fault-after", "soon"},
+      {"scale", "0"},      {"scale", "21"},    {"scale", "lots"},       {"speed", "0.5"},
+      {"speed", "100000"}, {"seed", "-1"},     {"batch-max", "0"},      {"batch-max", "10001"},
+      {"duration", "-5s"}, {"log-every", "0"}, {"fault-after", "soon"},
   };
   for (const auto& [name, value] : bad) {
     INFO(name << "=" << value);

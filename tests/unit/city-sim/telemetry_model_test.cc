@@ -11,9 +11,7 @@ namespace {
 namespace v1 = telemetry::v1;
 
 // 2026-01-15 at the given UTC hour.
-common::TimePoint AtUtcHour(int hour) {
-  return common::TimePoint(std::chrono::seconds(1768435200LL + hour * 3600LL));
-}
+common::TimePoint AtUtcHour(int hour) { return common::TimePoint(std::chrono::seconds(1768435200LL + hour * 3600LL)); }
 
 // The normal ranges of telemetry-ingest's shipped file, for the metrics sent.
 struct Range {
@@ -39,7 +37,7 @@ const std::map<std::pair<v1::AssetKind, std::string>, Range>& NormalRanges() {
 }  // namespace
 
 TEST_CASE("LightLevelPct: off by day, full in the evening, dimmed at night (UTC+1)", "[telemetry_model]") {
-  CHECK(LightLevelPct(AtUtcHour(11)) == 0.0);   // 12:00 local
+  CHECK(LightLevelPct(AtUtcHour(11)) == 0.0);    // 12:00 local
   CHECK(LightLevelPct(AtUtcHour(18)) == 100.0);  // 19:00
   CHECK(LightLevelPct(AtUtcHour(1)) == 50.0);    // 02:00
   CHECK(LightLevelPct(AtUtcHour(5)) == 100.0);   // 06:00

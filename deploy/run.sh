@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317 # stop_process and cleanup run from traps
+# The main job: CityOps running on this machine with a simulated city.
+#
+#   deploy/run.sh [--skip-deps] [--skip-build] [-- city-sim flags...]
+#
+# Installs what is missing, builds the suite, starts the local stack (Kafka and
+# PostgreSQL), creates the topics, starts telemetry-ingest, then runs city-sim
+# (Dijon, scenario cabinet-power-loss) with its output shown here, until Ctrl-C.
+# On Ctrl-C (or SIGTERM, or if a process dies) it stops city-sim, telemetry-ingest
+# and the stack, in that order. Flags after `--` go to city-sim, for example
+#   deploy/run.sh -- --seed 7 --fault-after 10s --fault-duration 1m
+#
+# Env: CITYOPS_BUILD_DIR (build), CITYOPS_BUILD_TYPE (RelWithDebInfo),
+# CITYOPS_BUILD_JOBS (nproc), CITYOPS_BUILD_TARGETS (empty: the whole suite),
+# CITYOPS_INGEST_GRPC_PORT (50051), CITYOPS_INGEST_METRICS_PORT (9101), and the
+# local stack's own (CITYOPS_STATE_DIR, CITYOPS_KAFKA_PORT, CITYOPS_PG_PORT...,
+# see deploy/local/README.md).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${REPO_ROOT}"
+
+log() { printf '[cityops-run] %s\n' "$*" >&2; }
+die() {
+  printf '[cityops-run] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+SKIP_DEPS=0
+SKIP_BUILD=0
+SIM_ARGS=()
+while (($# > 0)); do
+  case "$1" in
+    --skip-deps) SKIP_DEPS=1 ;;
+    --skip-build) SKIP_BUILD=1 ;;
+    --)
+      shift
+      SIM_ARGS=("$@")
+      break
+      ;;
+    -h | --help)
+      sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *) die "unknown argument '$1' (city-sim flags go after --; see --help)" ;;
+  esac
+  shift
+done
+
+BUILD_DIR="${CITYOPS_BUILD_DIR:-build}"
+BUILD_TYPE="${CITYOPS_BUILD_TYPE:-RelWithDebInfo}"
+JOBS="${CITYOPS_BUILD_JOBS:-$(nproc)}"
+GRPC_PORT="${CITYOPS_INGEST_GRPC_PORT:-50051}"
+METRICS_PORT="${CITYOPS_INGEST_METRICS_PORT:-9101}"
+STATE_DIR="${CITYOPS_STATE_DIR:-${REPO_ROOT}/.state/local}"
+LOG_DIR="${STATE_DIR}/logs"
+STACK="deploy/local/stack.sh"
+
+INGEST_BIN="${BUILD_DIR}/services/telemetry-ingest/telemetry-ingest"
+SIM_BIN="${BUILD_DIR}/services/city-sim/city-sim"
+ADMIN_BIN="${BUILD_DIR}/services/common/cityops-admin"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---------------------------------------------------------------- stopping
+
+INGEST_PID=""
+SIM_PID=""
+STACK_STARTED=0
+STOPPING=0
+
+# SIGTERM, then up to `timeout` seconds for the process to go, then SIGKILL.
+stop_process() {
+  local name="$1" pid="$2" timeout="$3" waited=0
+  [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null || return 0
+  log "stopping ${name} (pid ${pid})"
+  kill -TERM "${pid}" 2>/dev/null || true
+  while kill -0 "${pid}" 2>/dev/null && ((waited < timeout * 10)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "${pid}" 2>/dev/null; then
+    log "${name} still running after ${timeout} s: SIGKILL"
+    kill -KILL "${pid}" 2>/dev/null || true
+  fi
+  wait "${pid}" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  ((STOPPING == 0)) || return 0
+  STOPPING=1
+  trap '' INT TERM
+  stop_process city-sim "${SIM_PID}" 20
+  stop_process telemetry-ingest "${INGEST_PID}" 30
+  if ((STACK_STARTED == 1)); then
+    log "stopping the local stack"
+    "${STACK}" stop || rc=1
+  elif [[ -n "${STACK_WAS_RUNNING:-}" ]]; then
+    log "the local stack was already running before: left running (${STACK} stop stops it)"
+  fi
+  log "stopped; logs in ${LOG_DIR}"
+  exit "${rc}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- checks
+
+# A port of ours held by another process: say which and what to do.
+check_free() {
+  local port="$1" what="$2" variable="$3"
+  if port_open "${port}"; then
+    die "port ${port} (${what}) is already in use by another process; stop it, or pick another port with ${variable}=<port>"
+  fi
+}
+
+# ---------------------------------------------------------------- steps
+
+if ((SKIP_DEPS == 0)); then
+  log "1/6 dependencies"
+  deploy/local/install-deps.sh
+fi
+
+if ((SKIP_BUILD == 0)); then
+  log "2/6 build (${BUILD_DIR}, ${BUILD_TYPE})"
+  cmake -G Ninja -S . -B "${BUILD_DIR}" -DCMAKE_BUILD_TYPE="${BUILD_TYPE}" >/dev/null
+  # shellcheck disable=SC2086 # a list of targets
+  ninja -C "${BUILD_DIR}" -j "${JOBS}" ${CITYOPS_BUILD_TARGETS:-}
+fi
+for bin in "${INGEST_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
+  [[ -x "${bin}" ]] || die "${bin} is not built (run without --skip-build)"
+done
+
+# Before starting anything: telemetry-ingest's ports must be free.
+check_free "${GRPC_PORT}" "telemetry-ingest gRPC" CITYOPS_INGEST_GRPC_PORT
+check_free "${METRICS_PORT}" "telemetry-ingest metrics" CITYOPS_INGEST_METRICS_PORT
+
+log "3/6 local stack"
+if "${STACK}" status >/dev/null 2>&1; then
+  STACK_WAS_RUNNING=1
+  log "local stack already running (state ${STATE_DIR})"
+else
+  STACK_STARTED=1
+  "${STACK}" start
+fi
+eval "$("${STACK}" env)"
+[[ -n "${CITYOPS_TELEMETRY_INGEST_PG_DSN:-}" ]] || die "the stack gave no CITYOPS_TELEMETRY_INGEST_PG_DSN"
+
+log "4/6 topics"
+"${ADMIN_BIN}" topics --spec deploy/topics.json
+
+log "5/6 telemetry-ingest (log: ${LOG_DIR}/telemetry-ingest.log)"
+mkdir -p "${LOG_DIR}"
+READY_FILE="${STATE_DIR}/telemetry-ingest.ready"
+rm -f "${READY_FILE}"
+# The DSN goes through the environment, not the command line (ps shows that).
+CITYOPS_PG_DSN="${CITYOPS_TELEMETRY_INGEST_PG_DSN}" "${INGEST_BIN}" \
+  --grpc-address "127.0.0.1:${GRPC_PORT}" \
+  --metrics-address "127.0.0.1:${METRICS_PORT}" \
+  --ready-file "${READY_FILE}" \
+  >>"${LOG_DIR}/telemetry-ingest.log" 2>&1 &
+INGEST_PID=$!
+for ((i = 0; i < 600; i++)); do
+  [[ -s "${READY_FILE}" ]] && break
+  if ! kill -0 "${INGEST_PID}" 2>/dev/null; then
+    wait "${INGEST_PID}" || true
+    INGEST_PID=""
+    tail -n 20 "${LOG_DIR}/telemetry-ingest.log" >&2 || true
+    die "telemetry-ingest exited during start-up (log above)"
+  fi
+  sleep 0.1
+done
+[[ -s "${READY_FILE}" ]] || die "telemetry-ingest not ready after 60 s (see ${LOG_DIR}/telemetry-ingest.log)"
+log "telemetry-ingest ready: $(cat "${READY_FILE}")"
+
+log "6/6 city-sim (log: ${LOG_DIR}/city-sim.log)"
+"${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${GRPC_PORT}" \
+  --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" "${SIM_ARGS[@]}" \
+  > >(tee -a "${LOG_DIR}/city-sim.log") 2>&1 &
+SIM_PID=$!
+
+cat <<EOF
+
+  CityOps is running on this machine
+  ----------------------------------
+  telemetry-ingest gRPC   127.0.0.1:${GRPC_PORT}
+  metrics                 http://127.0.0.1:${METRICS_PORT}/metrics
+  Kafka                   ${CITYOPS_KAFKA_BOOTSTRAP}
+  PostgreSQL              database cityops, schema telemetry_ingest (stack: ${STACK} env)
+  logs                    ${LOG_DIR}
+  web console             not built yet: it comes with the gateway
+
+  city-sim streams Dijon's telemetry; after 30 s one cabinet loses power
+  (FAULT RAISED lines below), and it comes back 3 minutes later (FAULT CLEARED).
+  Press Ctrl-C to stop everything.
+
+EOF
+
+# Until Ctrl-C, or until one of them stops by itself.
+while kill -0 "${SIM_PID}" 2>/dev/null && kill -0 "${INGEST_PID}" 2>/dev/null; do
+  sleep 1
+done
+if ! kill -0 "${INGEST_PID}" 2>/dev/null; then
+  tail -n 20 "${LOG_DIR}/telemetry-ingest.log" >&2 || true
+  die "telemetry-ingest stopped (log above)"
+fi
+SIM_RC=0
+wait "${SIM_PID}" || SIM_RC=$?
+SIM_PID=""
+die "city-sim exited (code ${SIM_RC})"
