@@ -126,19 +126,18 @@ TEST_CASE("Idempotence, lz4 and MsgVer2 stay enabled against the real broker", "
     REQUIRE(status.ok());
   }
   std::lock_guard lock(mutex);
-  bool features_logged = false;
+  // Kafka 4 dropped Fetch v1-v3, so librdkafka 2.0 disables MsgVer1 and
+  // ThrottleTime, which MsgVer2 supersedes: what we rely on must stay on.
+  std::set<std::string> enabled;
   for (const std::string& line : lines) {
     INFO(line);
-    CHECK(line.find("Disabling feature") == std::string::npos);
-    CHECK(line.find("disabling feature") == std::string::npos);
-    if (line.find("IdempotentProducer") != std::string::npos && line.find("MsgVer2") != std::string::npos &&
-        line.find("LZ4") != std::string::npos) {
-      features_logged = true;
+    for (const char* feature : {"IdempotentProducer", "LZ4", "MsgVer2"}) {
+      CHECK(line.find(std::string("Disabling feature ") + feature) == std::string::npos);
+      if (line.find(std::string("Enabling feature ") + feature) != std::string::npos) enabled.insert(feature);
     }
   }
-  // The feature debug lines came through the sink and list what is enabled.
-  CHECK_FALSE(lines.empty());
-  CHECK(features_logged);
+  // The feature debug lines came through the sink and say so.
+  CHECK(enabled == std::set<std::string>{"IdempotentProducer", "LZ4", "MsgVer2"});
   CHECK(testing::ConsumeAll(topic).size() == 200);
 }
 
@@ -153,8 +152,10 @@ TEST_CASE("Delivery to a topic that does not exist fails through the callback", 
                                                      [&latch](const DeliveryResult& r) { latch.Done(r); });
   if (enqueued.ok()) {
     const absl::Status delivered = latch.Wait(20s);
+    INFO(delivered.ToString());
     CHECK_FALSE(delivered.ok());
-    CHECK(delivered.code() != absl::StatusCode::kDeadlineExceeded);  // the callback told, not our wait
+    // The delivery report told (message timed out or unknown topic), not our wait.
+    CHECK_THAT(std::string(delivered.message()), Catch::Contains("Kafka delivery to"));
   } else {
     CHECK(enqueued.code() == absl::StatusCode::kNotFound);
   }

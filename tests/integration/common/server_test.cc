@@ -28,7 +28,8 @@ int HealthCheck(int port) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + 5s);
-  grpc::ByteBuffer request;  // empty HealthCheckRequest: service ""
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);  // empty HealthCheckRequest: service ""
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
