@@ -78,9 +78,7 @@ TestTopics::TestTopics() : prefix_(UniqueName("t") + ".") {
   Create(*specs);
 }
 
-TestTopics::TestTopics(const std::vector<common::TopicSpec>& specs) : prefix_(UniqueName("t") + ".") {
-  Create(specs);
-}
+TestTopics::TestTopics(const std::vector<common::TopicSpec>& specs) : prefix_(UniqueName("t") + ".") { Create(specs); }
 
 void TestTopics::Create(const std::vector<common::TopicSpec>& specs) {
   auto result = common::CreateMissingTopics(TestKafkaSettings(), specs, prefix_, std::chrono::seconds(30));

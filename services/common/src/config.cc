@@ -139,8 +139,7 @@ absl::StatusOr<int64_t> Config::GetInt(std::string_view name, int64_t fallback) 
   if (it == values_.end()) return fallback;
   int64_t value = 0;
   if (!absl::SimpleAtoi(it->second, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Describe(name), " is not an integer: '", it->second, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(Describe(name), " is not an integer: '", it->second, "'"));
   }
   return value;
 }
@@ -150,8 +149,7 @@ absl::StatusOr<double> Config::GetDouble(std::string_view name, double fallback)
   if (it == values_.end()) return fallback;
   double value = 0;
   if (!absl::SimpleAtod(it->second, &value) || !std::isfinite(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Describe(name), " is not a number: '", it->second, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(Describe(name), " is not a number: '", it->second, "'"));
   }
   return value;
 }
@@ -166,14 +164,14 @@ absl::StatusOr<bool> Config::GetBool(std::string_view name, bool fallback) const
       absl::StrCat(Describe(name), " is not a boolean (true/false/1/0/yes/no): '", it->second, "'"));
 }
 
-absl::StatusOr<std::chrono::milliseconds> Config::GetDuration(
-    std::string_view name, std::chrono::milliseconds fallback) const {
+absl::StatusOr<std::chrono::milliseconds> Config::GetDuration(std::string_view name,
+                                                              std::chrono::milliseconds fallback) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return fallback;
   std::string_view text = Trim(it->second);
   const auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Describe(name), " is not a duration (250ms, 2s, 5m, 1h or milliseconds): '", it->second, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(name), " is not a duration (250ms, 2s, 5m, 1h or milliseconds): '", it->second, "'"));
   };
   double unit_ms = 1;
   if (ConsumeSuffix(&text, "ms")) {

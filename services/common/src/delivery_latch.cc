@@ -15,8 +15,7 @@ absl::Status DeliveryLatch::Wait(std::chrono::milliseconds timeout) {
   const bool finished = cv_.wait_for(lock, timeout, [this] { return pending_ == 0 || !first_error_.ok(); });
   if (!first_error_.ok()) return first_error_;
   if (!finished) {
-    return absl::DeadlineExceededError(
-        "Kafka did not confirm " + std::to_string(pending_) + " message(s) in time");
+    return absl::DeadlineExceededError("Kafka did not confirm " + std::to_string(pending_) + " message(s) in time");
   }
   return absl::OkStatus();
 }

@@ -6,8 +6,8 @@
 #include <utility>
 
 #include <librdkafka/rdkafka.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "cityops/common/kafka.h"
@@ -21,8 +21,8 @@ constexpr size_t kMaxTopicNameLength = 249;
 bool IsLegalTopicName(std::string_view name) {
   if (name.empty() || name.size() > kMaxTopicNameLength || name == "." || name == "..") return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -58,7 +58,8 @@ absl::StatusOr<TopicSpec> ParseTopic(const std::string& path, size_t index, cons
     }
     *target = it->get<std::string>();
   }
-  for (const auto& [field, target] : {std::pair{"partitions", &spec.partitions}, std::pair{"replication", &spec.replication}}) {
+  for (const auto& [field, target] :
+       {std::pair{"partitions", &spec.partitions}, std::pair{"replication", &spec.replication}}) {
     const auto it = j.find(field);
     if (it == j.end() || !it->is_number_integer()) {
       return Bad(path, where, absl::StrCat("field '", field, "' must be an integer"));
@@ -104,14 +105,16 @@ struct Deleter {
 };
 using EventPtr = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_t, rd_kafka_event_destroy>>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, Deleter<rd_kafka_queue_t, rd_kafka_queue_destroy>>;
-using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
+using OptionsPtr =
+    std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
 
 // Waits for the result event of an admin request on its queue.
 absl::StatusOr<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
                                      std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(1);
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return absl::DeadlineExceededError("Kafka admin request: no answer in time");
     EventPtr event(rd_kafka_queue_poll(queue, static_cast<int>(left.count())));
     if (event == nullptr) continue;
@@ -215,8 +218,9 @@ absl::StatusOr<EnsureTopicsResult> CreateMissingTopics(const KafkaSettings& sett
       result.existing.push_back(name);
     } else {
       const char* why = rd_kafka_topic_result_error_string(results[i]);
-      return absl::Status(kafka_internal::CodeFor(static_cast<RdKafka::ErrorCode>(err)),
-                          absl::StrCat("cannot create Kafka topic ", name, ": ", why != nullptr ? why : rd_kafka_err2str(err)));
+      return absl::Status(
+          kafka_internal::CodeFor(static_cast<RdKafka::ErrorCode>(err)),
+          absl::StrCat("cannot create Kafka topic ", name, ": ", why != nullptr ? why : rd_kafka_err2str(err)));
     }
   }
   return result;

@@ -48,7 +48,8 @@ class KafkaConsumerImpl final : public KafkaConsumer {
     if (closed_) return absl::FailedPreconditionError("Kafka consumer is closed");
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (batch.size() < max_messages) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       // Once something arrived, take what is already fetched and return.
       const int wait_ms = batch.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(wait_ms));
@@ -105,8 +106,8 @@ class KafkaConsumerImpl final : public KafkaConsumer {
     if (status.ok()) {
       for (const RdKafka::TopicPartition* tp : partitions) {
         if (tp->err() != RdKafka::ERR_NO_ERROR) {
-          status = kafka_internal::ToStatus(tp->err(), absl::StrCat("Kafka commit of ", tp->topic(), "[",
-                                                                     tp->partition(), "]"));
+          status = kafka_internal::ToStatus(tp->err(),
+                                            absl::StrCat("Kafka commit of ", tp->topic(), "[", tp->partition(), "]"));
           break;
         }
       }
@@ -130,8 +131,8 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaSettings& settings,
-                                                                    const std::string& group_id,
-                                                                    const std::vector<std::string>& topics) {
+                                                                     const std::string& group_id,
+                                                                     const std::vector<std::string>& topics) {
   auto consumer = std::make_unique<KafkaConsumerImpl>(settings);
   if (auto status = consumer->Init(settings, group_id, topics); !status.ok()) return status;
   return std::unique_ptr<KafkaConsumer>(std::move(consumer));

@@ -34,8 +34,8 @@ void EventBridge::event_cb(RdKafka::Event& event) {
       return;
     }
     case RdKafka::Event::EVENT_ERROR: {
-      const std::string line = absl::StrCat(event.fatal() ? "FATAL " : "", RdKafka::err2str(event.err()), ": ",
-                                            event.str());
+      const std::string line =
+          absl::StrCat(event.fatal() ? "FATAL " : "", RdKafka::err2str(event.err()), ": ", event.str());
       if (settings_.log_sink) settings_.log_sink(event.fatal() ? 2 : 3, absl::StrCat("ERROR ", line));
       // Transport errors are retried by librdkafka; fatal ones are not.
       if (event.fatal()) {
@@ -52,33 +52,43 @@ void EventBridge::event_cb(RdKafka::Event& event) {
 
 absl::StatusCode CodeFor(RdKafka::ErrorCode err) {
   switch (err) {
-    case RdKafka::ERR_NO_ERROR: return absl::StatusCode::kOk;
+    case RdKafka::ERR_NO_ERROR:
+      return absl::StatusCode::kOk;
     case RdKafka::ERR__MSG_TIMED_OUT:
     case RdKafka::ERR__TIMED_OUT:
-    case RdKafka::ERR_REQUEST_TIMED_OUT: return absl::StatusCode::kDeadlineExceeded;
-    case RdKafka::ERR__QUEUE_FULL: return absl::StatusCode::kResourceExhausted;
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+      return absl::StatusCode::kDeadlineExceeded;
+    case RdKafka::ERR__QUEUE_FULL:
+      return absl::StatusCode::kResourceExhausted;
     case RdKafka::ERR__UNKNOWN_TOPIC:
     case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
-    case RdKafka::ERR__UNKNOWN_PARTITION: return absl::StatusCode::kNotFound;
+    case RdKafka::ERR__UNKNOWN_PARTITION:
+      return absl::StatusCode::kNotFound;
     case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
     case RdKafka::ERR_INVALID_MSG:
     case RdKafka::ERR_TOPIC_EXCEPTION:
     case RdKafka::ERR__INVALID_ARG:
     case RdKafka::ERR_INVALID_PARTITIONS:
     case RdKafka::ERR_INVALID_REPLICATION_FACTOR:
-    case RdKafka::ERR_INVALID_CONFIG: return absl::StatusCode::kInvalidArgument;
-    case RdKafka::ERR_TOPIC_ALREADY_EXISTS: return absl::StatusCode::kAlreadyExists;
+    case RdKafka::ERR_INVALID_CONFIG:
+      return absl::StatusCode::kInvalidArgument;
+    case RdKafka::ERR_TOPIC_ALREADY_EXISTS:
+      return absl::StatusCode::kAlreadyExists;
     case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
     case RdKafka::ERR_GROUP_AUTHORIZATION_FAILED:
-    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED: return absl::StatusCode::kPermissionDenied;
+    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED:
+      return absl::StatusCode::kPermissionDenied;
     case RdKafka::ERR_REBALANCE_IN_PROGRESS:
     case RdKafka::ERR_ILLEGAL_GENERATION:
     case RdKafka::ERR_UNKNOWN_MEMBER_ID:
     case RdKafka::ERR__PURGE_QUEUE:
-    case RdKafka::ERR__PURGE_INFLIGHT: return absl::StatusCode::kAborted;
+    case RdKafka::ERR__PURGE_INFLIGHT:
+      return absl::StatusCode::kAborted;
     case RdKafka::ERR__FATAL:
-    case RdKafka::ERR__STATE: return absl::StatusCode::kInternal;
-    default: return absl::StatusCode::kUnavailable;
+    case RdKafka::ERR__STATE:
+      return absl::StatusCode::kInternal;
+    default:
+      return absl::StatusCode::kUnavailable;
   }
 }
 
@@ -145,8 +155,8 @@ class KafkaProducerImpl final : public KafkaProducer, private RdKafka::DeliveryR
                       .Name(prefix + "kafka_delivery_latency_seconds")
                       .Help("Time from Produce to the broker's acknowledgement by all in-sync replicas")
                       .Register(*registry_)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                                       0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+                      .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                       0.25, 0.5, 1, 2.5, 5, 10, 30});
       failures_ = &prometheus::BuildCounter()
                        .Name(prefix + "kafka_delivery_failures_total")
                        .Help("Messages Kafka did not confirm")
@@ -227,8 +237,7 @@ class KafkaProducerImpl final : public KafkaProducer, private RdKafka::DeliveryR
 
   absl::Status Ping(std::chrono::milliseconds timeout) override {
     RdKafka::Metadata* metadata = nullptr;
-    const RdKafka::ErrorCode err =
-        producer_->metadata(false, nullptr, &metadata, static_cast<int>(timeout.count()));
+    const RdKafka::ErrorCode err = producer_->metadata(false, nullptr, &metadata, static_cast<int>(timeout.count()));
     std::unique_ptr<RdKafka::Metadata> owned(metadata);
     if (err != RdKafka::ERR_NO_ERROR) return kafka_internal::ToStatus(err, "Kafka metadata request");
     if (owned == nullptr || owned->brokers()->empty()) return absl::UnavailableError("Kafka: no broker");
@@ -251,8 +260,7 @@ class KafkaProducerImpl final : public KafkaProducer, private RdKafka::DeliveryR
     }
     if (pending != nullptr) {
       if (latency_ != nullptr && result.status.ok()) {
-        latency_->Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - pending->enqueued).count());
+        latency_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - pending->enqueued).count());
       }
       if (pending->on_delivery) {
         try {
@@ -287,8 +295,8 @@ class KafkaProducerImpl final : public KafkaProducer, private RdKafka::DeliveryR
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaSettings& settings,
-                                                                    std::shared_ptr<prometheus::Registry> registry,
-                                                                    std::string_view metric_service) {
+                                                                     std::shared_ptr<prometheus::Registry> registry,
+                                                                     std::string_view metric_service) {
   std::unique_ptr<KafkaProducerImpl> producer;
   try {
     producer = std::make_unique<KafkaProducerImpl>(settings, std::move(registry), metric_service);

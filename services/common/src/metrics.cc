@@ -9,8 +9,8 @@
 
 namespace cityops::common {
 
-absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    const std::string& address, std::shared_ptr<prometheus::Registry> registry) {
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& address,
+                                                                    std::shared_ptr<prometheus::Registry> registry) {
   if (registry == nullptr) return absl::InvalidArgumentError("metrics server needs a registry");
   std::unique_ptr<prometheus::Exposer> exposer;
   try {

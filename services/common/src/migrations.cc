@@ -105,9 +105,9 @@ absl::StatusOr<int> ApplyMigrations(PgPool& pool, const std::vector<Migration>& 
       const std::string checksum = MigrationChecksum(m.sql);
       if (const auto it = recorded.find(m.version); it != recorded.end()) {
         if (it->second.second != checksum) {
-          status = absl::FailedPreconditionError(absl::StrCat(
-              "migration ", m.name, " was edited after it was applied to schema '", schema,
-              "' (checksum differs): add a new migration instead"));
+          status = absl::FailedPreconditionError(absl::StrCat("migration ", m.name,
+                                                              " was edited after it was applied to schema '", schema,
+                                                              "' (checksum differs): add a new migration instead"));
           break;
         }
         continue;

@@ -80,8 +80,8 @@ struct OutboxRelay::Impl {
                      .Name(prefix + "outbox_publish_latency_seconds")
                      .Help("Time from an event's insertion in the outbox to Kafka's confirmation")
                      .Register(*registry)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-                                                                      2.5, 5, 10, 30, 60});
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                                      5, 10, 30, 60});
     }
   }
 
@@ -99,7 +99,8 @@ struct OutboxRelay::Impl {
     }
     if (!has_lock) {
       pqxx::nontransaction tx(*conn);
-      has_lock = tx.exec_params("SELECT pg_try_advisory_lock(hashtext($1 || '.outbox'))", pool.schema())[0][0].as<bool>();
+      has_lock =
+          tx.exec_params("SELECT pg_try_advisory_lock(hashtext($1 || '.outbox'))", pool.schema())[0][0].as<bool>();
     }
     return has_lock;
   }

@@ -24,7 +24,8 @@ absl::Status StatusFromPqxx(const std::exception& e) {
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e); sql != nullptr) {
     const std::string state = sql->sqlstate();
-    const std::string message = absl::StrCat("PostgreSQL error ", state.empty() ? "(no SQLSTATE)" : state, ": ", e.what());
+    const std::string message =
+        absl::StrCat("PostgreSQL error ", state.empty() ? "(no SQLSTATE)" : state, ": ", e.what());
     if (dynamic_cast<const pqxx::unique_violation*>(&e) != nullptr || state == "23505") {
       return absl::AlreadyExistsError(message);
     }

@@ -54,12 +54,16 @@ int ShutdownSignal::WaitForShutdownSignal() {
     if (g_requested.exchange(false)) break;
     if (!installed) {
       // Without Install the signals are not ours: only RequestShutdown ends the wait.
-      struct timespec pause {0, 20'000'000};
+      struct timespec pause {
+        0, 20'000'000
+      };
       nanosleep(&pause, nullptr);
       continue;
     }
     // Bounded, as a safety net; RequestShutdown's signal ends it at once.
-    struct timespec timeout {0, 200'000'000};
+    struct timespec timeout {
+      0, 200'000'000
+    };
     const int sig = sigtimedwait(&set, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) {
       result = sig;

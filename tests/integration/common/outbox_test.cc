@@ -41,7 +41,8 @@ struct Fixture {
     REQUIRE(pool->WithTransaction([&](pqxx::work& tx) {
                   Outbox::Enqueue(tx, "events", key, value);
                   return absl::OkStatus();
-                }).ok());
+                })
+                .ok());
   }
 
   int64_t Pending() {
@@ -49,7 +50,8 @@ struct Fixture {
     REQUIRE(pool->WithTransaction([&](pqxx::work& tx) {
                   n = tx.exec("SELECT count(*) FROM outbox")[0][0].as<int64_t>();
                   return absl::OkStatus();
-                }).ok());
+                })
+                .ok());
     return n;
   }
 
@@ -71,10 +73,14 @@ double MetricValue(prometheus::Registry& registry, const std::string& name) {
     if (family.name != name || family.metric.empty()) continue;
     const auto& m = family.metric.front();
     switch (family.type) {
-      case prometheus::MetricType::Counter: return m.counter.value;
-      case prometheus::MetricType::Gauge: return m.gauge.value;
-      case prometheus::MetricType::Histogram: return static_cast<double>(m.histogram.sample_count);
-      default: return -1;
+      case prometheus::MetricType::Counter:
+        return m.counter.value;
+      case prometheus::MetricType::Gauge:
+        return m.gauge.value;
+      case prometheus::MetricType::Histogram:
+        return static_cast<double>(m.histogram.sample_count);
+      default:
+        return -1;
     }
   }
   return -1;

@@ -26,14 +26,16 @@ int64_t CountRows(PgPool& pool, const std::string& sql) {
   REQUIRE(pool.WithTransaction([&](pqxx::work& tx) {
                 n = tx.exec(sql)[0][0].as<int64_t>();
                 return absl::OkStatus();
-              }).ok());
+              })
+              .ok());
   return n;
 }
 
 const std::vector<Migration> kMigrations = {
     {0, "0002_items_name.sql", "ALTER TABLE items ADD COLUMN name text;"},
-    {0, "0001_init.sql", "CREATE TABLE items (id bigint PRIMARY KEY, note text NOT NULL);\n"
-                         "CREATE INDEX items_note ON items (note);"},
+    {0, "0001_init.sql",
+     "CREATE TABLE items (id bigint PRIMARY KEY, note text NOT NULL);\n"
+     "CREATE INDEX items_note ON items (note);"},
 };
 
 }  // namespace
@@ -49,7 +51,8 @@ TEST_CASE("PgPool works in the service's schema and maps errors to Status", "[pg
                 tx.exec("CREATE TABLE kv (k text PRIMARY KEY, v int NOT NULL CHECK (v >= 0))");
                 current = tx.exec("SELECT current_schema()")[0][0].as<std::string>();
                 return absl::OkStatus();
-              }).ok());
+              })
+              .ok());
   CHECK(current == schema.name());
 
   const auto insert = [&](const std::string& k, int v) {
@@ -100,7 +103,8 @@ TEST_CASE("PgPool replaces a broken connection and times out when exhausted", "[
   REQUIRE(pool->WithTransaction([&](pqxx::work& tx) {
                 current = tx.exec("SELECT current_schema()")[0][0].as<std::string>();
                 return absl::OkStatus();
-              }).ok());
+              })
+              .ok());
   CHECK(current == schema.name());
 
   // The only connection is busy: a nested acquire times out as UNAVAILABLE.
@@ -108,7 +112,8 @@ TEST_CASE("PgPool replaces a broken connection and times out when exhausted", "[
   REQUIRE(pool->WithConnection([&](pqxx::connection&) {
                 nested = pool->WithTransaction([](pqxx::work&) { return absl::OkStatus(); }, 100ms);
                 return absl::OkStatus();
-              }).ok());
+              })
+              .ok());
   CHECK(nested.code() == absl::StatusCode::kUnavailable);
 }
 
@@ -135,7 +140,8 @@ TEST_CASE("Migrations apply once, in order, and refuse an edited one", "[pg][mig
   REQUIRE(pool->WithTransaction([](pqxx::work& tx) {
                 tx.exec("INSERT INTO items (id, note, name) VALUES (1, 'n', 'x')");
                 return absl::OkStatus();
-              }).ok());
+              })
+              .ok());
 
   SECTION("an edited migration is refused, naming it") {
     auto edited = kMigrations;

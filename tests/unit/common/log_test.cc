@@ -4,9 +4,9 @@
 #include <sstream>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "cityops/common/log.h"
 #include "cityops/common/status.h"

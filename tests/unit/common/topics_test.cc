@@ -66,7 +66,8 @@ TEST_CASE("The real deploy/topics.json loads", "[topics]") {
 
 TEST_CASE("A good file gives its topics", "[topics]") {
   TempDir dir;
-  auto specs = LoadTopicSpecs(dir.Write("t.json", OneTopic(std::string(kGood) + R"(,"config":{"retention.ms":"1000"})")));
+  auto specs =
+      LoadTopicSpecs(dir.Write("t.json", OneTopic(std::string(kGood) + R"(,"config":{"retention.ms":"1000"})")));
   REQUIRE(specs.ok());
   REQUIRE(specs->size() == 1);
   CHECK((*specs)[0].name == "a.b.v1");
@@ -96,16 +97,21 @@ TEST_CASE("Bad content is INVALID_ARGUMENT naming the topic and the field", "[to
       {"topics not an array", R"({"topics": {}})", {"'topics'"}},
       {"topic not an object", R"({"topics": [3]})", {"topics[0]"}},
       {"no name", OneTopic(R"("key":"k","value_type":"v","partitions":1,"replication":1)"), {"topics[0]", "'name'"}},
-      {"illegal name", OneTopic(R"("name":"a b","key":"k","value_type":"v","partitions":1,"replication":1)"),
+      {"illegal name",
+       OneTopic(R"("name":"a b","key":"k","value_type":"v","partitions":1,"replication":1)"),
        {"'name'", "a b"}},
-      {"zero partitions", OneTopic(R"("name":"t1","key":"k","value_type":"v","partitions":0,"replication":1)"),
+      {"zero partitions",
+       OneTopic(R"("name":"t1","key":"k","value_type":"v","partitions":0,"replication":1)"),
        {"t1", "'partitions'"}},
-      {"partitions as string", OneTopic(R"("name":"t1","key":"k","value_type":"v","partitions":"3","replication":1)"),
+      {"partitions as string",
+       OneTopic(R"("name":"t1","key":"k","value_type":"v","partitions":"3","replication":1)"),
        {"t1", "'partitions'"}},
       {"no replication", OneTopic(R"("name":"t2","key":"k","value_type":"v","partitions":1)"), {"t2", "'replication'"}},
-      {"empty value_type", OneTopic(R"("name":"t3","key":"k","value_type":"","partitions":1,"replication":1)"),
+      {"empty value_type",
+       OneTopic(R"("name":"t3","key":"k","value_type":"","partitions":1,"replication":1)"),
        {"t3", "'value_type'"}},
-      {"config value not a string", OneTopic(std::string(kGood) + R"(,"config":{"retention.ms":1000})"),
+      {"config value not a string",
+       OneTopic(std::string(kGood) + R"(,"config":{"retention.ms":1000})"),
        {"a.b.v1", "retention.ms"}},
       {"unknown field", OneTopic(std::string(kGood) + R"(,"partition":4)"), {"a.b.v1", "'partition'"}},
       {"duplicate", "{\"topics\":[{" + std::string(kGood) + "},{" + kGood + "}]}", {"a.b.v1", "twice"}},

@@ -58,9 +58,9 @@ class DeliveryLatch {
 // cityops_<service>_kafka_delivery_latency_seconds, ..._kafka_delivery_failures_total.
 class KafkaProducer {
  public:
-  static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(
-      const KafkaSettings& settings, std::shared_ptr<prometheus::Registry> registry = nullptr,
-      std::string_view metric_service = "common");
+  static absl::StatusOr<std::unique_ptr<KafkaProducer>> Create(const KafkaSettings& settings,
+                                                               std::shared_ptr<prometheus::Registry> registry = nullptr,
+                                                               std::string_view metric_service = "common");
   virtual ~KafkaProducer() = default;
   // Enqueues a message; on_delivery runs on the poll thread once Kafka
   // confirmed or failed it. An error here means it was not enqueued (and
@@ -87,12 +87,11 @@ struct ConsumedMessage {
 class KafkaConsumer {
  public:
   static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaSettings& settings,
-                                                              const std::string& group_id,
-                                                              const std::vector<std::string>& topics);
+                                                               const std::string& group_id,
+                                                               const std::vector<std::string>& topics);
   virtual ~KafkaConsumer() = default;
   // Up to max_messages, returning early at the timeout (possibly with none).
-  virtual absl::StatusOr<std::vector<ConsumedMessage>> Poll(size_t max_messages,
-                                                           std::chrono::milliseconds timeout) = 0;
+  virtual absl::StatusOr<std::vector<ConsumedMessage>> Poll(size_t max_messages, std::chrono::milliseconds timeout) = 0;
   // Synchronously commits, per partition, the offset after the highest one given.
   virtual absl::Status Commit(const std::vector<ConsumedMessage>& processed) = 0;
   virtual void Close() = 0;
@@ -101,10 +100,10 @@ class KafkaConsumer {
 // One topic as declared in the single source of truth, deploy/topics.json.
 struct TopicSpec {
   std::string name;
-  std::string key;          // what the messages are keyed by (documentation)
-  std::string value_type;   // the protobuf message of the value
+  std::string key;         // what the messages are keyed by (documentation)
+  std::string value_type;  // the protobuf message of the value
   int partitions = 1;
-  int replication = 1;      // for the local stack; production overrides
+  int replication = 1;                        // for the local stack; production overrides
   std::map<std::string, std::string> config;  // cleanup.policy, retention.ms...
 };
 
@@ -118,13 +117,12 @@ struct EnsureTopicsResult {
 // Creates the topics that do not exist yet (named prefix + name), leaves the
 // others, and tells which were which.
 absl::StatusOr<EnsureTopicsResult> CreateMissingTopics(const KafkaSettings& settings,
-                                                       const std::vector<TopicSpec>& topics,
-                                                       std::string_view prefix,
+                                                       const std::vector<TopicSpec>& topics, std::string_view prefix,
                                                        std::chrono::milliseconds timeout);
 
 // Creates the topics that do not exist yet (named prefix + name), leaves the others.
-absl::Status EnsureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>& topics,
-                          std::string_view prefix, std::chrono::milliseconds timeout);
+absl::Status EnsureTopics(const KafkaSettings& settings, const std::vector<TopicSpec>& topics, std::string_view prefix,
+                          std::chrono::milliseconds timeout);
 
 // Deletes the topics named (full names); unknown topics are not an error
 // (tests clean up their prefixed topics with it).

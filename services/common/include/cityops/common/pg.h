@@ -20,8 +20,7 @@ namespace cityops::common {
 class PgPool {
  public:
   // Connects `size` connections; UNAVAILABLE when the database does not answer.
-  static absl::StatusOr<std::unique_ptr<PgPool>> Create(const std::string& dsn, const std::string& schema,
-                                                       int size);
+  static absl::StatusOr<std::unique_ptr<PgPool>> Create(const std::string& dsn, const std::string& schema, int size);
   ~PgPool();
 
   const std::string& schema() const { return schema_; }
@@ -62,8 +61,8 @@ class PgPool {
 absl::Status StatusFromPqxx(const std::exception& e);
 
 struct Migration {
-  int version = 0;        // from the file name: 0001_init.sql -> 1
-  std::string name;       // 0001_init.sql
+  int version = 0;   // from the file name: 0001_init.sql -> 1
+  std::string name;  // 0001_init.sql
   std::string sql;
 };
 
