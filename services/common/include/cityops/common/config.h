@@ -13,6 +13,8 @@ namespace cityops::common {
 // A service's settings. Each setting has a kebab-case name ("kafka-bootstrap");
 // it is read from the environment variable CITYOPS_<UPPER_SNAKE> (CITYOPS_KAFKA_BOOTSTRAP)
 // and a command-line flag --<name>=<value> (or --<name> <value>) overrides it.
+// Every flag needs a value (--verbose=true, not --verbose); underscores in
+// flag names are read as dashes.
 class Config {
  public:
   // Reads the CITYOPS_* variables of envp (nullptr: the process environment)

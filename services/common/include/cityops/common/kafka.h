@@ -90,7 +90,10 @@ class KafkaConsumer {
                                                                const std::string& group_id,
                                                                const std::vector<std::string>& topics);
   virtual ~KafkaConsumer() = default;
-  // Up to max_messages, returning early at the timeout (possibly with none).
+  // Up to max_messages, returning early at the timeout (possibly with none),
+  // or as soon as something arrived and nothing more is fetched already (so a
+  // batch never waits for stragglers). Transient errors are logged and
+  // retried by librdkafka; fatal and authorization errors are returned.
   virtual absl::StatusOr<std::vector<ConsumedMessage>> Poll(size_t max_messages, std::chrono::milliseconds timeout) = 0;
   // Synchronously commits, per partition, the offset after the highest one given.
   virtual absl::Status Commit(const std::vector<ConsumedMessage>& processed) = 0;
