@@ -182,6 +182,7 @@ absl::StatusOr<EnsureTopicsResult> CreateMissingTopics(const KafkaSettings& sett
   rd_kafka_t* rk = (*admin)->handle->c_ptr();
 
   std::vector<rd_kafka_NewTopic_t*> new_topics;
+  new_topics.reserve(topics.size());
   const auto free_topics = [&] { rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size()); };
   for (const TopicSpec& spec : topics) {
     const std::string name = std::string(prefix) + spec.name;
@@ -241,6 +242,7 @@ absl::Status DeleteTopics(const KafkaSettings& settings, const std::vector<std::
   if (!admin.ok()) return admin.status();
   rd_kafka_t* rk = (*admin)->handle->c_ptr();
   std::vector<rd_kafka_DeleteTopic_t*> topics;
+  topics.reserve(names.size());
   for (const std::string& name : names) topics.push_back(rd_kafka_DeleteTopic_new(name.c_str()));
   QueuePtr queue(rd_kafka_queue_new(rk));
   OptionsPtr options = MakeOptions(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout);
