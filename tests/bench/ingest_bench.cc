@@ -14,16 +14,20 @@
 //   service: N valid readings in batches over concurrent StreamReadings
 //            streams, several batches in flight per stream, until every
 //            BatchAck came back (OK counted, anything else an error).
-// The order of the two alternates between rounds, and before each
-// measurement the bench waits until the service's own telemetry consumer
-// (which writes history to PostgreSQL) has caught up, so both start from a
-// quiet service. Medians of the rounds, the ratio, the service's memory
-// (VmHWM) and start-to-ready time go to a JSON file and a table.
+// The order of the two alternates between rounds. The service's own consumer
+// of the readings topic (history into PostgreSQL) runs all along, as in
+// production, beside both measurements; its progress is reported, and with
+// --drain the bench waits (at most --drain-timeout) before each measurement
+// until it caught up. Afterwards the service is restarted once on the loaded
+// schema to time its ready again (--no-restart skips it). Medians of the
+// rounds, the ratio, the service's memory (VmHWM), its start-to-ready time and
+// where the CPU went (per process, per service thread) go to a JSON file and
+// a table.
 //
 // Usage: ingest_bench [--json FILE] [--readings N] [--batch N] [--streams N]
 //          [--inflight N] [--rounds N] [--assets N] [--service-binary PATH]
 //          [--topics-file PATH] [--service-log FILE] [--service-log-level L]
-//          [--service-arg ARG]... [--drain-timeout SECONDS] [--no-drain] [--keep]
+//          [--service-arg ARG]... [--drain] [--drain-timeout SECONDS] [--no-restart] [--keep]
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -115,8 +119,9 @@ struct Options {
   std::string service_log;
   std::string service_log_level = "info";
   std::vector<std::string> service_args;
-  int drain_timeout_s = 180;
-  bool drain = true;
+  int drain_timeout_s = 120;
+  bool drain = false;
+  bool restart = true;
   bool keep = false;
 };
 
@@ -125,7 +130,7 @@ struct Options {
             << "usage: ingest_bench [--json FILE] [--readings N] [--batch N] [--streams N] [--inflight N]\n"
             << "         [--rounds N] [--assets N] [--service-binary PATH] [--topics-file PATH]\n"
             << "         [--service-log FILE] [--service-log-level LEVEL] [--service-arg ARG]...\n"
-            << "         [--drain-timeout SECONDS] [--no-drain] [--keep]\n"
+            << "         [--drain] [--drain-timeout SECONDS] [--no-restart] [--keep]\n"
             << "needs CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN (deploy/local/stack.sh env)\n";
   std::exit(2);
 }
@@ -153,8 +158,12 @@ Options ParseOptions(int argc, char** argv) {
       value = name.substr(eq + 1);
       name.resize(eq);
     }
-    if (name == "no-drain") {
-      o.drain = false;
+    if (name == "drain") {
+      o.drain = true;
+      continue;
+    }
+    if (name == "no-restart") {
+      o.restart = false;
       continue;
     }
     if (name == "keep") {
@@ -302,16 +311,25 @@ std::optional<std::pair<std::string, uint64_t>> ReadStat(const std::string& path
                         std::stoull(fields[11]) + std::stoull(fields[12]));
 }
 
-// CPU ticks by process (or thread) name, over every pid under `dir`.
-std::map<std::string, uint64_t> CpuByName(const std::string& dir) {
+// CPU ticks by process (or thread) name, over every pid under `dir`; with
+// `with_id`, each one apart ("name#tid").
+std::map<std::string, uint64_t> CpuByName(const std::string& dir, bool with_id = false) {
   std::map<std::string, uint64_t> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (auto stat = ReadStat(entry.path().string() + "/stat")) out[stat->first] += stat->second;
+    if (auto stat = ReadStat(entry.path().string() + "/stat")) {
+      out[with_id ? stat->first + "#" + name : stat->first] += stat->second;
+    }
   }
   return out;
+}
+
+// utime + stime of a whole process (its exited threads included).
+uint64_t ProcessTicks(pid_t pid) {
+  auto stat = ReadStat("/proc/" + std::to_string(pid) + "/stat");
+  return stat ? stat->second : 0;
 }
 
 // Busy and total ticks of all CPUs (/proc/stat).
@@ -331,13 +349,15 @@ std::pair<uint64_t, uint64_t> SystemTicks() {
 struct CpuWindow {
   std::map<std::string, uint64_t> procs_before, threads_before;
   std::pair<uint64_t, uint64_t> system_before;
+  uint64_t service_before = 0;
   pid_t service = -1;
 
   void Start(pid_t service_pid) {
     service = service_pid;
     system_before = SystemTicks();
     procs_before = CpuByName("/proc");
-    threads_before = CpuByName("/proc/" + std::to_string(service) + "/task");
+    threads_before = CpuByName("/proc/" + std::to_string(service) + "/task", true);
+    service_before = ProcessTicks(service);
   }
 
   static json TopDeltas(const std::map<std::string, uint64_t>& before, const std::map<std::string, uint64_t>& after,
@@ -360,18 +380,14 @@ struct CpuWindow {
   json Finish(double wall_s) const {
     const auto system_after = SystemTicks();
     const auto procs_after = CpuByName("/proc");
-    const auto threads_after = CpuByName("/proc/" + std::to_string(service) + "/task");
+    const auto threads_after = CpuByName("/proc/" + std::to_string(service) + "/task", true);
     const double busy = static_cast<double>(system_after.first - system_before.first);
     const double total = static_cast<double>(system_after.second - system_before.second);
-    double service_s = 0;
-    for (const auto& [name, ticks] : threads_after) {
-      const auto it = threads_before.find(name);
-      const uint64_t prev = it == threads_before.end() ? 0 : it->second;
-      if (ticks > prev) service_s += static_cast<double>(ticks - prev) / kTicksPerSecond;
-    }
+    const double service_s = static_cast<double>(ProcessTicks(service) - service_before) / kTicksPerSecond;
     return {{"system_busy_pct", total > 0 ? Round1(100.0 * busy / total) : 0.0},
             {"cpus_busy", wall_s > 0 ? Round3(busy / kTicksPerSecond / wall_s) : 0.0},
             {"service_cpu_s", Round3(service_s)},
+            {"service_cpus", wall_s > 0 ? Round3(service_s / wall_s) : 0.0},
             {"processes", TopDeltas(procs_before, procs_after, 8)},
             {"service_threads", TopDeltas(threads_before, threads_after, 10)}};
   }
@@ -1037,19 +1053,24 @@ int Run(const Options& o) {
     args.insert(args.end(), o.service_args.begin(), o.service_args.end());
     // The DSN (it holds a password) travels in the environment, not on the command line.
     const auto child_env = ServiceEnvironment({"CITYOPS_PG_DSN=" + env.service_dsn});
-    const auto start_at = SteadyClock::now();
-    service.Start(o.service_binary, args, child_env, service_log);
-    while (!fs::exists(ready_file)) {
-      if (!service.Running()) {
-        throw std::runtime_error("the service exited (" + std::to_string(service.ExitCode()) +
-                                 ") before ready; its log:\n" + LogTail(service_log, 30));
+    // Starts the service and returns the time from fork to its ready file.
+    auto start_service = [&](ServiceProcess& process, const std::string& log_path) {
+      fs::remove(ready_file, ec);
+      const auto start_at = SteadyClock::now();
+      process.Start(o.service_binary, args, child_env, log_path);
+      while (!fs::exists(ready_file)) {
+        if (!process.Running()) {
+          throw std::runtime_error("the service exited (" + std::to_string(process.ExitCode()) +
+                                   ") before ready; its log:\n" + LogTail(log_path, 30));
+        }
+        if (SteadyClock::now() - start_at > std::chrono::seconds(60)) {
+          throw std::runtime_error("the service was not ready within 60 s; its log:\n" + LogTail(log_path, 30));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
-      if (SteadyClock::now() - start_at > std::chrono::seconds(60)) {
-        throw std::runtime_error("the service was not ready within 60 s; its log:\n" + LogTail(service_log, 30));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    const double ready_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - start_at).count();
+      return std::chrono::duration<double, std::milli>(SteadyClock::now() - start_at).count();
+    };
+    const double ready_ms = start_service(service, service_log);
     const json ports = json::parse(ReadFile(ready_file));
     const int grpc_port = ports.at("grpc_port").get<int>();
     const int metrics_port = ports.at("metrics_port").get<int>();
@@ -1113,6 +1134,9 @@ int Run(const Options& o) {
     // ---- rounds
     TopicWatch watch(env.bootstrap, readings_topic, readings_partitions, group);
     RawProducer raw(env.bootstrap, readings_topic);
+    const double applied_at_start =
+        ScrapeMetric(metrics_port, "cityops_telemetry_ingest_records_applied_total").value_or(0);
+    const auto rounds_started = SteadyClock::now();
     std::vector<double> raw_rates, svc_rates;
     size_t total_errors = 0;
     bool counts_ok = true;
@@ -1204,6 +1228,23 @@ int Run(const Options& o) {
                 << Percentile(svc_copy.ack_ms, 50) << " / " << std::setw(6) << Percentile(svc_copy.ack_ms, 99)
                 << "   " << std::setprecision(0) << svc_busy << "%\n";
     }
+    // The service's history writer (its consumer of the readings topic, into
+    // PostgreSQL) ran beside every measurement: how far it got.
+    {
+      const double rounds_s = Seconds(SteadyClock::now() - rounds_started);
+      const double applied =
+          ScrapeMetric(metrics_port, "cityops_telemetry_ingest_records_applied_total").value_or(0) - applied_at_start;
+      const int64_t produced = watch.Messages();
+      const int64_t lag = watch.Lag();
+      out["history_consumer"] = {{"records_applied", applied},
+                                 {"seconds", Round3(rounds_s)},
+                                 {"applied_per_s", Round1(applied / rounds_s)},
+                                 {"topic_messages", produced},
+                                 {"lag_at_end", lag}};
+      std::cout << "history consumer: " << std::setprecision(0) << applied << " records applied to PostgreSQL in "
+                << rounds_s << " s (" << applied / rounds_s << "/s), " << lag << " of " << produced
+                << " still behind\n";
+    }
     if (o.drain) {
       const auto [waited, lag] = WaitIdle(watch, o.drain_timeout_s);
       out["final_idle_wait_s"] = Round3(waited);
@@ -1239,8 +1280,29 @@ int Run(const Options& o) {
                 << o.readings * static_cast<size_t>(o.rounds) << " sent\n";
     }
 
-    const int service_exit = service.Stop(std::chrono::seconds(60));
+    const auto stop_at = SteadyClock::now();
+    int service_exit = service.Stop(std::chrono::seconds(60));
+    out["stop_ms"] = Round1(std::chrono::duration<double, std::milli>(SteadyClock::now() - stop_at).count());
     out["service_exit_code"] = service_exit;
+
+    // Ready time again, now with the Dijon registry (and history) in the
+    // schema: what a restart in production costs.
+    std::optional<double> restart_ms;
+    if (o.restart) {
+      ServiceProcess again;
+      const std::string log2 = service_log + ".restart";
+      restart_ms = start_service(again, log2);
+      const double rss = static_cast<double>(StatusKb(again.pid(), "VmRSS").value_or(0)) / 1024.0;
+      const int exit2 = again.Stop(std::chrono::seconds(60));
+      out["restart"] = {{"ready_ms", Round1(*restart_ms)}, {"rss_mb_at_ready", Round1(rss)}, {"exit_code", exit2}};
+      out["ready_ms_with_registry"] = Round1(*restart_ms);
+      if (exit2 != 0) {
+        std::cerr << "ingest_bench: the restarted service exited " << exit2 << "; its log tail:\n" << LogTail(log2, 30);
+        service_exit = service_exit != 0 ? service_exit : exit2;
+      } else if (o.service_log.empty()) {
+        fs::remove(log2, ec);
+      }
+    }
     out["errors"] = total_errors;
     out["counts_ok"] = counts_ok;
     out["bars"] = {{"readings_per_s_min", kBarReadingsPerS},
@@ -1248,7 +1310,7 @@ int Run(const Options& o) {
                    {"ready_ms_max", kBarReadyMs},
                    {"readings_per_s_ok", readings_per_s >= kBarReadingsPerS},
                    {"rss_ok", static_cast<double>(hwm_kb) / 1024.0 < kBarRssMb},
-                   {"ready_ok", ready_ms < kBarReadyMs}};
+                   {"ready_ok", std::max(ready_ms, restart_ms.value_or(0)) < kBarReadyMs}};
 
     std::cout << std::setprecision(1) << "\n"
               << "readings/s through the service (median of " << o.rounds << "): " << readings_per_s
@@ -1258,7 +1320,10 @@ int Run(const Options& o) {
               << (raw_per_s > 0 ? readings_per_s / raw_per_s : 0) << "\n"
               << std::setprecision(1) << "service memory: VmHWM " << static_cast<double>(hwm_kb) / 1024.0
               << " MiB, VmRSS " << static_cast<double>(rss_kb) / 1024.0 << " MiB (bar 100)\n"
-              << "service ready in " << ready_ms << " ms (bar 2000)\n"
+              << "service ready in " << ready_ms << " ms on an empty schema"
+              << (restart_ms ? ", " + std::to_string(static_cast<int>(*restart_ms)) + " ms restarting with the registry"
+                             : std::string())
+              << " (bar 2000)\n"
               << "errors: " << total_errors << ", counts " << (counts_ok ? "match" : "DO NOT MATCH")
               << ", service exit code " << service_exit << "\n";
     if (total_errors > 0 || !counts_ok || service_exit != 0) exit_code = 1;
