@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
   auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
+  // History partitions exist before the first reading is taken.
+  if (auto s = retention.RunOnce(); !s.ok()) return Fail("history partitions", s);
   retention.Start();
   relay.Start();
   applier.Start();

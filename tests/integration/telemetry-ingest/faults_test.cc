@@ -115,7 +115,11 @@ TEST_CASE("an asset not heard for three reporting intervals goes silent once, an
   Send(f, {MakeReading("cab-quiet", "voltage_v", 231, std::chrono::system_clock::now())});
 
   auto events = WaitForFaults(f, 2);
-  REQUIRE(events.size() == 2);
+  // Raised once however many scans ran, cleared by the reading. (Left alone
+  // again, it goes silent again: a third event may follow, a raise.)
+  REQUIRE(events.size() >= 2);
+  REQUIRE(events.size() <= 3);
+  if (events.size() == 3) CHECK(events[2].state() == tv1::FAULT_STATE_RAISED);
   CHECK(events[0].type() == tv1::FAULT_TYPE_SILENT);
   CHECK(events[0].source() == tv1::FAULT_SOURCE_SILENCE);
   CHECK(events[0].state() == tv1::FAULT_STATE_RAISED);

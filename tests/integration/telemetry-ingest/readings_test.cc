@@ -88,7 +88,11 @@ TEST_CASE("acknowledged readings are exactly the readings on the topic, and hist
   CHECK(state.health() == tv1::HEALTH_OK);
   REQUIRE(state.latest_size() == 1);
   CHECK(state.latest(0).metric() == "power_w");
-  CHECK(common::FromProtoTime(state.latest(0).time()) == common::FromProtoTime(history.readings(189).time()));
+  // PostgreSQL keeps microseconds.
+  const auto micros = [](const google::protobuf::Timestamp& t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(common::FromProtoTime(t).time_since_epoch()).count();
+  };
+  CHECK(micros(state.latest(0).time()) == micros(history.readings(189).time()));
 }
 
 TEST_CASE("registering assets publishes them on the compacted assets topic") {
