@@ -121,8 +121,7 @@ int main(int argc, char** argv) {
   }
 
   sim::IngestClient client(grpc::CreateChannel(options->ingest_address, grpc::InsecureChannelCredentials()));
-  sim::ReadingStreamer streamer(client.stub());
-  streamer.Start();
+  sim::ReadingStreamer streamer(client.stub());  // started once the city is registered
   common::SystemClock clock;
   sim::SimulationSettings run_settings;
   run_settings.speed = options->speed;

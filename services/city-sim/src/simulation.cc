@@ -59,6 +59,7 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   print_(absl::StrCat("registered the city: ", city_.size(), " assets in ", summary->calls, " call(s), ",
                       summary->registered, " new, ", summary->unchanged, " unchanged (", register_ms, " ms)"));
   if (settings_.register_only) return absl::OkStatus();
+  streamer_.Start();
 
   std::vector<int> intervals;
   intervals.reserve(city_.size());
