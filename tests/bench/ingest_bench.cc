@@ -27,7 +27,8 @@
 // Usage: ingest_bench [--json FILE] [--readings N] [--batch N] [--streams N]
 //          [--inflight N] [--rounds N] [--assets N] [--service-binary PATH]
 //          [--topics-file PATH] [--service-log FILE] [--service-log-level L]
-//          [--service-arg ARG]... [--drain] [--drain-timeout SECONDS] [--no-restart] [--keep]
+//          [--service-arg ARG]... [--drain] [--drain-timeout SECONDS] [--stall-timeout SECONDS]
+//          [--no-restart] [--keep]
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -111,7 +112,10 @@ struct Options {
   size_t readings = 2'000'000;
   size_t batch = 5000;
   int streams = 2;
-  int inflight = 8;
+  // More than the service's own window (--max-inflight-batches, 8): see
+  // RunThroughService on why a smaller one can stall a stream.
+  int inflight = 16;
+  int stall_timeout_s = 30;
   int rounds = 3;
   size_t assets = 34000;
   std::string service_binary = CITYOPS_BENCH_SERVICE_BINARY;
@@ -130,7 +134,7 @@ struct Options {
             << "usage: ingest_bench [--json FILE] [--readings N] [--batch N] [--streams N] [--inflight N]\n"
             << "         [--rounds N] [--assets N] [--service-binary PATH] [--topics-file PATH]\n"
             << "         [--service-log FILE] [--service-log-level LEVEL] [--service-arg ARG]...\n"
-            << "         [--drain] [--drain-timeout SECONDS] [--no-restart] [--keep]\n"
+            << "         [--drain] [--drain-timeout SECONDS] [--stall-timeout SECONDS] [--no-restart] [--keep]\n"
             << "needs CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN (deploy/local/stack.sh env)\n";
   std::exit(2);
 }
@@ -199,6 +203,8 @@ Options ParseOptions(int argc, char** argv) {
       o.service_log_level = v;
     } else if (name == "service-arg") {
       o.service_args.push_back(v);
+    } else if (name == "stall-timeout") {
+      o.stall_timeout_s = static_cast<int>(ParseCount(name, v));
     } else if (name == "drain-timeout") {
       o.drain_timeout_s = static_cast<int>(ParseCount(name, v));
     } else {
@@ -800,8 +806,16 @@ struct ServiceResult {
   std::map<int, size_t> error_codes;
   std::string first_error;
   std::vector<double> ack_ms;  // send to ack, per batch
+  bool stalled = false;        // no ack for --stall-timeout with batches outstanding
+  std::string stall;
 };
 
+// Each stream has a writer thread (at most --inflight batches unacknowledged)
+// and a reader thread. A watchdog cancels the streams when one has batches
+// outstanding and got no ack for --stall-timeout: the service answers a batch
+// only after reading the next one (or the client's half-close) or once it
+// holds more than its window, so a client whose window is not above the
+// service's waits for acks that never come.
 ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>>& channels, const ReadingPlan& plan,
                                 const Options& o) {
   const size_t n = o.readings;
@@ -827,8 +841,9 @@ ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>
     std::unique_ptr<grpc::ClientReaderWriter<v1::ReadingBatch, v1::BatchAck>> rw;
     std::mutex mutex;
     std::deque<Sent> sent;
-    std::unique_ptr<std::counting_semaphore<256>> slots;
+    std::unique_ptr<std::counting_semaphore<1024>> slots;
     SteadyClock::time_point last_ack;
+    std::atomic<int64_t> last_progress_ns{0};
     std::vector<double> ack_ms;
     size_t acked = 0, ok_batches = 0, sent_batches = 0;
   };
@@ -837,12 +852,16 @@ ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>
     auto st = std::make_unique<Stream>();
     st->stub = v1::TelemetryIngest::NewStub(channels[static_cast<size_t>(s) % channels.size()]);
     st->context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(15));
-    st->slots = std::make_unique<std::counting_semaphore<256>>(o.inflight);
+    st->slots = std::make_unique<std::counting_semaphore<1024>>(o.inflight);
     streams.push_back(std::move(st));
   }
 
   const auto started = SteadyClock::now();
-  for (auto& st : streams) st->rw = st->stub->StreamReadings(&st->context);
+  auto now_ns = [] { return SteadyClock::now().time_since_epoch().count(); };
+  for (auto& st : streams) {
+    st->rw = st->stub->StreamReadings(&st->context);
+    st->last_progress_ns = now_ns();
+  }
   std::vector<std::thread> threads;
   for (auto& stp : streams) {
     Stream* st = stp.get();
@@ -886,6 +905,7 @@ ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>
           st->sent.pop_front();
         }
         st->last_ack = now;
+        st->last_progress_ns = now_ns();
         st->ack_ms.push_back(std::chrono::duration<double, std::milli>(now - front.at).count());
         if (ack.batch_id() != front.id) {
           note_error("ack for batch " + std::to_string(ack.batch_id()) + " where " + std::to_string(front.id) +
@@ -907,7 +927,37 @@ ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>
       }
     });
   }
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    const auto limit = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::seconds(o.stall_timeout_s));
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (size_t i = 0; i < streams.size(); ++i) {
+        auto& st = *streams[i];
+        size_t outstanding = 0;
+        {
+          std::lock_guard lock(st.mutex);
+          outstanding = st.sent.size();
+        }
+        if (outstanding == 0 || now_ns() - st.last_progress_ns.load() < limit.count()) continue;
+        {
+          std::lock_guard lock(result_mutex);
+          if (!result.stalled) {
+            result.stalled = true;
+            result.stall = "stream " + std::to_string(i + 1) + ": " + std::to_string(outstanding) +
+                           " batch(es) sent and unacknowledged, no ack for " + std::to_string(o.stall_timeout_s) +
+                           " s: streams cancelled";
+          }
+        }
+        for (auto& other : streams) other->context.TryCancel();
+        for (auto& other : streams) other->slots->release(o.inflight);  // unblock the writers
+        return;
+      }
+    }
+  });
   for (auto& t : threads) t.join();
+  done = true;
+  watchdog.join();
   SteadyClock::time_point last = started;
   for (auto& st : streams) {
     const grpc::Status status = st->rw->Finish();
@@ -1187,6 +1237,10 @@ int Run(const Options& o) {
           m["batches_ok"] = res.batches_ok;
           m["readings_acked"] = res.readings_acked;
           m["errors"] = res.errors;
+          if (res.stalled) {
+            m["stalled"] = res.stall;
+            std::cerr << "ingest_bench: round " << r << ": STALLED: " << res.stall << "\n";
+          }
           if (res.errors > 0) {
             json codes = json::object();
             for (const auto& [code, count] : res.error_codes) codes[std::to_string(code)] = count;
@@ -1352,6 +1406,8 @@ int Run(const Options& o) {
 int main(int argc, char** argv) {
   const Options options = ParseOptions(argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
+  // Progress lines show up as they happen, also when piped to a file.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   try {
     return Run(options);
   } catch (const std::exception& e) {
