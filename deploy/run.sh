@@ -193,8 +193,9 @@ cat <<EOF
   logs                    ${LOG_DIR}
   web console             not built yet: it comes with the gateway
 
-  city-sim streams Dijon's telemetry; after 30 s one cabinet loses power
-  (FAULT RAISED lines below), and it comes back 3 minutes later (FAULT CLEARED).
+  city-sim streams Dijon's telemetry; one cabinet loses power after --fault-after
+  (30 s by default): FAULT RAISED lines below; the power comes back after
+  --fault-duration (3 min by default): FAULT CLEARED.
   Press Ctrl-C to stop everything.
 
 EOF

@@ -15,6 +15,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_cat.h"
 #include "city.h"
 #include "cityops/common/clock.h"
 #include "cityops/common/config.h"
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   const auto generate_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - generated_at).count();
   console.Print("city-sim: seed " + std::to_string(options->city.seed) + ", scale " +
-                std::to_string(options->city.scale) + ": " + std::to_string(city.size()) + " assets (" +
+                absl::StrCat(options->city.scale) + ": " + std::to_string(city.size()) + " assets (" +
                 std::to_string(city.CountOf(telemetry::v1::ASSET_KIND_LIGHT_POINT)) + " light points on " +
                 std::to_string(city.CountOf(telemetry::v1::ASSET_KIND_CONTROL_CABINET)) + " cabinets) generated in " +
                 std::to_string(generate_ms) + " ms; ingest at " + options->ingest_address);

@@ -32,7 +32,11 @@ struct StreamStats {
 
 class ReadingStreamer {
  public:
-  ReadingStreamer(telemetry::v1::TelemetryIngest::Stub& stub, size_t max_queued = 32, size_t max_inflight = 8);
+  // max_inflight is only a safety net: telemetry-ingest answers a batch when the
+  // next one arrives (or the stream closes) and pushes back on its own
+  // (max-inflight-batches), so a client that waited for acks before sending
+  // more would stall the stream.
+  ReadingStreamer(telemetry::v1::TelemetryIngest::Stub& stub, size_t max_queued = 256, size_t max_inflight = 4096);
   ~ReadingStreamer();
   ReadingStreamer(const ReadingStreamer&) = delete;
   ReadingStreamer& operator=(const ReadingStreamer&) = delete;
