@@ -62,7 +62,7 @@ int ShutdownSignal::WaitForShutdownSignal() {
     }
     // Bounded, as a safety net; RequestShutdown's signal ends it at once.
     struct timespec timeout {
-      0, 200'000'000
+      2, 0
     };
     const int sig = sigtimedwait(&set, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) {
