@@ -1259,6 +1259,8 @@ int Run(const Options& o) {
           if (res.readings_acked != o.readings) counts_ok = false;
           svc_copy = std::move(res);
         }
+        m["service_vmrss_mb_after"] =
+            Round1(static_cast<double>(StatusKb(service.pid(), "VmRSS").value_or(0)) / 1024.0);
         // Sanity: what reached the topic is what was sent (no loss, no duplicate).
         const int64_t after = watch.Messages();
         m["topic_messages_added"] = after - before;
