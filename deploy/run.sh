@@ -156,8 +156,10 @@ log "5/6 telemetry-ingest (log: ${LOG_DIR}/telemetry-ingest.log)"
 mkdir -p "${LOG_DIR}"
 READY_FILE="${STATE_DIR}/telemetry-ingest.ready"
 rm -f "${READY_FILE}"
+# The services run in sessions of their own, so that Ctrl-C reaches only this
+# script, which stops them in order (city-sim first, then what it talks to).
 # The DSN goes through the environment, not the command line (ps shows that).
-CITYOPS_PG_DSN="${CITYOPS_TELEMETRY_INGEST_PG_DSN}" "${INGEST_BIN}" \
+CITYOPS_PG_DSN="${CITYOPS_TELEMETRY_INGEST_PG_DSN}" setsid "${INGEST_BIN}" \
   --grpc-address "127.0.0.1:${GRPC_PORT}" \
   --metrics-address "127.0.0.1:${METRICS_PORT}" \
   --ready-file "${READY_FILE}" \
@@ -177,9 +179,10 @@ done
 log "telemetry-ingest ready: $(cat "${READY_FILE}")"
 
 log "6/6 city-sim (log: ${LOG_DIR}/city-sim.log)"
-"${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${GRPC_PORT}" \
+# tee -i: Ctrl-C must not end the pipe before city-sim has said goodbye.
+setsid "${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${GRPC_PORT}" \
   --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" "${SIM_ARGS[@]}" \
-  > >(tee -a "${LOG_DIR}/city-sim.log") 2>&1 &
+  > >(tee -i -a "${LOG_DIR}/city-sim.log") 2>&1 &
 SIM_PID=$!
 
 cat <<EOF
