@@ -1391,7 +1391,8 @@ int Run(const Options& o) {
     throw;
   }
   cleanup();
-  if (exit_code == 0 && o.service_log.empty()) fs::remove_all(work, ec);
+  // The work folder holds the ready file, and the service's log unless one was given.
+  if (exit_code == 0 || !o.service_log.empty()) fs::remove_all(work, ec);
   if (exit_code != 0) std::cerr << "ingest_bench: service log kept at " << service_log << "\n";
 
   if (!o.json_path.empty()) {
