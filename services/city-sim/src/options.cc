@@ -12,16 +12,12 @@ const char* const kUsage =
     "                [--duration 0] [--log-every 10s] [--batch-max 5000] [--log-level info]\n"
     "Each flag can also be given as CITYOPS_<NAME> (CITYOPS_KAFKA_BOOTSTRAP...).\n";
 
-namespace {
-
 #define CITYOPS_SIM_ASSIGN_OR_RETURN(lhs, expr) \
   do {                                          \
     auto _value = (expr);                       \
     if (!_value.ok()) return _value.status();   \
-    lhs = *_value;                              \
+    (lhs) = *_value;                            \
   } while (false)
-
-}  // namespace
 
 absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   SimOptions o;
