@@ -36,7 +36,7 @@ bool SameAssets(const City& a, const City& b) {
 
 }  // namespace
 
-TEST_CASE("City: the same seed gives the same city, another seed another", "[city]") {
+TEST_CASE("City: the same seed gives the same city / another seed another", "[city]") {
   const City a = Make(42, 1);
   const City b = Make(42, 1);
   const City c = Make(43, 1);
@@ -126,7 +126,7 @@ TEST_CASE("City: every light point hangs off a cabinet of 30..60 light points", 
   }
 }
 
-TEST_CASE("City: cameras hang off access-point sites; roots have no parent", "[city]") {
+TEST_CASE("City: cameras hang off access-point sites and roots have no parent", "[city]") {
   const City city = Make(5, 1);
   for (const auto& asset : city.assets()) {
     INFO(asset.id);
@@ -162,7 +162,7 @@ TEST_CASE("City: parents come before their children", "[city]") {
   }
 }
 
-TEST_CASE("City: locations inside the bounds, districts 1..24 from their cell, ids unique", "[city]") {
+TEST_CASE("City: locations inside the bounds / districts 1..24 from their cell / ids unique", "[city]") {
   for (const double scale : {1.0, 2.0}) {
     const City city = Make(11, scale);
     const CityGrid& grid = city.params().grid;

@@ -6,7 +6,7 @@ namespace cityops::sim {
 
 namespace v1 = telemetry::v1;
 
-TEST_CASE("FormatFaultEvent: state, type, asset, kind, district, source", "[fault_line]") {
+TEST_CASE("FormatFaultEvent: state / type / asset / kind / district / source", "[fault_line]") {
   v1::FaultEvent event;
   event.set_asset_id("cab-0042");
   event.set_asset_kind(v1::ASSET_KIND_CONTROL_CABINET);
@@ -38,7 +38,7 @@ TEST_CASE("FormatFaultEvent: parent and out-of-range value", "[fault_line]") {
         "power_w=312.5");
 }
 
-TEST_CASE("FormatFaultEvent: a hostile detail stays on one line, unknown enums as numbers", "[fault_line]") {
+TEST_CASE("FormatFaultEvent: a hostile detail stays on one line / unknown enums as numbers", "[fault_line]") {
   v1::FaultEvent event;
   event.set_asset_id("x");
   event.set_type(static_cast<v1::FaultType>(99));

@@ -44,7 +44,7 @@ TEST_CASE("SimRng: UniformInt stays in its range and reaches both ends", "[rando
   CHECK(rng.UniformInt(-3, -3) == -3);
 }
 
-TEST_CASE("SimRng: UniformReal in [lo, hi)", "[random]") {
+TEST_CASE("SimRng: UniformReal from lo up to (not including) hi", "[random]") {
   SimRng rng(10);
   double lo = 1e9, hi = -1e9, sum = 0;
   for (int i = 0; i < 10000; ++i) {

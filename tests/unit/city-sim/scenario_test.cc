@@ -57,7 +57,7 @@ TEST_CASE("Scenario cabinet-power-loss: loss then return of one cabinet with its
   CHECK(back.affected == loss.affected);
 }
 
-TEST_CASE("Scenario cabinet-power-loss: the target follows the seed, or the flag", "[scenario]") {
+TEST_CASE("Scenario cabinet-power-loss: the target follows the seed / or the flag", "[scenario]") {
   ScenarioParams params;
   params.name = kScenarioCabinetPowerLoss;
   const City one = SmallCity(1);

@@ -19,7 +19,7 @@ std::vector<size_t> Due(ReadingSchedule& schedule, std::chrono::microseconds ela
 
 }  // namespace
 
-TEST_CASE("ReadingSchedule: each asset once per interval, spread evenly", "[schedule]") {
+TEST_CASE("ReadingSchedule: each asset once per interval / spread evenly", "[schedule]") {
   // Four assets at 60 s: first reports at 0, 15, 30, 45 s.
   ReadingSchedule schedule({60, 60, 60, 60}, 1.0);
   CHECK(Due(schedule, seconds(0)) == std::vector<size_t>{0});
@@ -30,7 +30,7 @@ TEST_CASE("ReadingSchedule: each asset once per interval, spread evenly", "[sche
   CHECK(Due(schedule, seconds(60)) == std::vector<size_t>{0});
 }
 
-TEST_CASE("ReadingSchedule: over a long run, every asset reports at its own rate", "[schedule]") {
+TEST_CASE("ReadingSchedule: over a long run / every asset reports at its own rate", "[schedule]") {
   std::vector<int> intervals;
   for (int i = 0; i < 300; ++i) intervals.push_back(300);
   for (int i = 0; i < 30; ++i) intervals.push_back(30);
@@ -64,7 +64,7 @@ TEST_CASE("ReadingSchedule: speed divides the intervals", "[schedule]") {
   CHECK(second == 10);
 }
 
-TEST_CASE("ReadingSchedule: a late asset reports once, not a burst", "[schedule]") {
+TEST_CASE("ReadingSchedule: a late asset reports once / not a burst", "[schedule]") {
   ReadingSchedule schedule({10}, 1.0);
   CHECK(Due(schedule, seconds(0)).size() == 1);
   // An hour late: one report, then the next one interval on, in phase.

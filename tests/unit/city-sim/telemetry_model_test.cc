@@ -36,7 +36,7 @@ const std::map<std::pair<v1::AssetKind, std::string>, Range>& NormalRanges() {
 
 }  // namespace
 
-TEST_CASE("LightLevelPct: off by day, full in the evening, dimmed at night (UTC+1)", "[telemetry_model]") {
+TEST_CASE("LightLevelPct: off by day / full in the evening / dimmed at night (UTC+1)", "[telemetry_model]") {
   CHECK(LightLevelPct(AtUtcHour(11)) == 0.0);    // 12:00 local
   CHECK(LightLevelPct(AtUtcHour(18)) == 100.0);  // 19:00
   CHECK(LightLevelPct(AtUtcHour(1)) == 50.0);    // 02:00
