@@ -59,6 +59,17 @@ void Outbox::Enqueue(pqxx::work& tx, std::string_view topic, std::string_view ke
   tx.exec("SELECT pg_notify(current_schema() || '_outbox', '')");
 }
 
+void Outbox::EnqueueMany(pqxx::work& tx, std::string_view topic, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& values) {
+  if (keys.empty()) return;
+  // WITH ORDINALITY keeps the given order in the ids.
+  tx.exec_params(
+      "INSERT INTO outbox (topic, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) "
+      "WITH ORDINALITY AS e(k, v, n) ORDER BY n",
+      std::string(topic), PgByteaArray(keys), PgByteaArray(values));
+  tx.exec("SELECT pg_notify(current_schema() || '_outbox', '')");
+}
+
 struct OutboxRelay::Impl {
   Impl(PgPool& pool_in, KafkaProducer& producer_in, OutboxRelayOptions options_in,
        std::shared_ptr<prometheus::Registry> registry_in, std::string_view metric_service)

@@ -164,4 +164,35 @@ absl::Status PgPool::Ping() {
   });
 }
 
+std::string PgTextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string PgByteaArray(const std::vector<std::string>& values) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += "\"\\\\x";  // "\\x: the array quoting escapes the backslash of bytea's hex form
+    for (unsigned char c : values[i]) {
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace cityops::common

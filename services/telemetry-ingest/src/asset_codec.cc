@@ -7,21 +7,6 @@
 
 namespace cityops::telemetry {
 
-std::string ToPgTextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 pqxx::binarystring AssetBody(const v1::Asset& asset) { return pqxx::binarystring(asset.SerializeAsString()); }
 
 absl::StatusOr<v1::Asset> AssetFromBody(const pqxx::field& body) {

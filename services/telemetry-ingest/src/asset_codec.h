@@ -15,11 +15,6 @@
 
 namespace cityops::telemetry {
 
-namespace v1 = ::cityops::telemetry::v1;
-
-// A PostgreSQL array literal of text ('{"a","b"}'), for `= ANY($1::text[])`.
-std::string ToPgTextArray(const std::vector<std::string>& values);
-
 // The Asset protobuf kept in assets.body.
 pqxx::binarystring AssetBody(const v1::Asset& asset);
 absl::StatusOr<v1::Asset> AssetFromBody(const pqxx::field& body);

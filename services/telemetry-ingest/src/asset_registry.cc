@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "asset_codec.h"
 #include "cityops/common/outbox.h"
 #include "cityops/common/proto_time.h"
@@ -25,12 +26,16 @@ constexpr const char* kSelectAssetsForUpdate = "SELECT id, body FROM assets WHER
 constexpr const char* kSelectKinds = "SELECT id, kind, retired FROM assets WHERE id = ANY($1::text[])";
 constexpr const char* kSelectBodies = "SELECT body FROM assets WHERE id = ANY($1::text[])";
 constexpr const char* kSelectAsset = "SELECT body FROM assets WHERE id = $1";
-constexpr const char* kInsertAsset =
+// Many rows in one statement each: unnest over array parameters.
+constexpr const char* kInsertAssets =
     "INSERT INTO assets (id, kind, district, lat, lon, parent_id, reporting_interval_s, retired, version, "
-    "registered_at, updated_at, body) VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, false, 1, $8::timestamptz, "
-    "$8::timestamptz, $9)";
-constexpr const char* kInsertState =
-    "INSERT INTO asset_state (asset_id, health, last_seen, state) VALUES ($1, $2, NULL, $3::jsonb)";
+    "registered_at, updated_at, body) "
+    "SELECT id, kind, district, lat, lon, NULLIF(parent_id, ''), interval_s, false, 1, $8::timestamptz, "
+    "$8::timestamptz, body FROM unnest($1::text[], $2::int[], $3::int[], $4::float8[], $5::float8[], $6::text[], "
+    "$7::int[], $9::bytea[]) AS t(id, kind, district, lat, lon, parent_id, interval_s, body)";
+constexpr const char* kInsertStates =
+    "INSERT INTO asset_state (asset_id, health, last_seen, state) "
+    "SELECT id, $2, NULL, jsonb_build_object('asset_id', id, 'health', 'HEALTH_UNKNOWN') FROM unnest($1::text[]) id";
 constexpr const char* kUpdateAsset =
     "UPDATE assets SET district = $2, lat = $3, lon = $4, parent_id = NULLIF($5, ''), reporting_interval_s = $6, "
     "retired = $7, version = $8, updated_at = $9::timestamptz, body = $10 WHERE id = $1";
@@ -143,7 +148,7 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
     std::vector<std::string> ids;
     for (const auto& [id, _] : batch) ids.push_back(id);
     std::map<std::string, v1::Asset> existing;
-    for (const auto& row : tx.exec_params(kSelectAssetsForUpdate, ToPgTextArray(ids))) {
+    for (const auto& row : tx.exec_params(kSelectAssetsForUpdate, common::PgTextArray(ids))) {
       auto asset = AssetFromBody(row[1]);
       if (!asset.ok()) return asset.status();
       existing.emplace(row[0].as<std::string>(), *asset);
@@ -168,12 +173,18 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
     }
     std::map<std::string, std::pair<v1::AssetKind, bool>> parents;
     if (!parent_ids.empty()) {
-      for (const auto& row : tx.exec_params(kSelectKinds, ToPgTextArray(parent_ids))) {
+      for (const auto& row : tx.exec_params(kSelectKinds, common::PgTextArray(parent_ids))) {
         parents[row[0].as<std::string>()] = {static_cast<v1::AssetKind>(row[1].as<int>()), row[2].as<bool>()};
       }
     }
     for (const auto* a : fresh) {
-      if (a->parent_id().empty()) continue;
+      if (a->parent_id().empty()) {
+        // No parent: only for the kinds that may stand alone.
+        if (auto s = ValidateParentKind(a->kind(), v1::ASSET_KIND_UNSPECIFIED); !s.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("asset ", a->id(), ": ", s.message()));
+        }
+        continue;
+      }
       v1::AssetKind parent_kind;
       if (auto b = batch.find(a->parent_id()); b != batch.end()) {
         parent_kind = b->second->kind();
@@ -201,20 +212,30 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
     }
     const auto now = clock_.Now();
     const auto now_text = common::ToPgTimestamp(now);
+    std::vector<std::string> ids_in, kinds, districts, lats, lons, parent_col, intervals, bodies, events;
     for (const auto* a : fresh) {
       v1::Asset asset = *a;
       asset.set_retired(false);
       asset.set_version(1);
       *asset.mutable_updated_at() = common::ToProtoTime(now);
-      v1::AssetState state;
-      state.set_asset_id(asset.id());
-      state.set_health(v1::HEALTH_UNKNOWN);
-      tx.exec_params(kInsertAsset, asset.id(), static_cast<int>(asset.kind()), asset.district(), asset.location().lat(),
-                     asset.location().lon(), asset.parent_id(), asset.reporting_interval_s(), now_text,
-                     AssetBody(asset));
-      tx.exec_params(kInsertState, asset.id(), static_cast<int>(v1::HEALTH_UNKNOWN), StateToJson(state));
-      Publish(tx, asset, v1::ASSET_CHANGE_REGISTERED);
+      ids_in.push_back(asset.id());
+      kinds.push_back(std::to_string(static_cast<int>(asset.kind())));
+      districts.push_back(std::to_string(asset.district()));
+      lats.push_back(absl::StrFormat("%.17g", asset.location().lat()));
+      lons.push_back(absl::StrFormat("%.17g", asset.location().lon()));
+      parent_col.push_back(asset.parent_id());
+      intervals.push_back(std::to_string(asset.reporting_interval_s()));
+      bodies.push_back(asset.SerializeAsString());
+      events.push_back(MakeAssetEvent(asset, v1::ASSET_CHANGE_REGISTERED).SerializeAsString());
       stored.push_back(std::move(asset));
+    }
+    if (!fresh.empty()) {
+      tx.exec_params(kInsertAssets, common::PgTextArray(ids_in), common::PgTextArray(kinds),
+                     common::PgTextArray(districts), common::PgTextArray(lats), common::PgTextArray(lons),
+                     common::PgTextArray(parent_col), common::PgTextArray(intervals), now_text,
+                     common::PgByteaArray(bodies));
+      tx.exec_params(kInsertStates, common::PgTextArray(ids_in), static_cast<int>(v1::HEALTH_UNKNOWN));
+      common::Outbox::EnqueueMany(tx, topics::kTelemetryAssets, ids_in, events);
     }
     out.set_registered(static_cast<uint32_t>(fresh.size()));
     response = out;
@@ -238,8 +259,10 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
     return s;
   }
   v1::Asset result;
+  bool changed = false;
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params(kSelectAssetsForUpdate, ToPgTextArray({incoming.id()}));
+    changed = false;
+    auto rows = tx.exec_params(kSelectAssetsForUpdate, common::PgTextArray({incoming.id()}));
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("asset ", incoming.id(), " is not registered"));
     auto current = AssetFromBody(rows[0][1]);
     if (!current.ok()) return current.status();
@@ -250,7 +273,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
       return absl::InvalidArgumentError("an asset's kind cannot change (retire it and register another)");
     }
     if (!incoming.parent_id().empty()) {
-      auto parents = tx.exec_params(kSelectKinds, ToPgTextArray({incoming.parent_id()}));
+      auto parents = tx.exec_params(kSelectKinds, common::PgTextArray({incoming.parent_id()}));
       if (parents.empty() || parents[0][2].as<bool>()) {
         return absl::NotFoundError(absl::StrCat("parent ", incoming.parent_id(), " is not a registered asset"));
       }
@@ -265,6 +288,8 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
         if (!up || up->empty()) break;
         cursor = *up;
       }
+    } else if (auto s = ValidateParentKind(incoming.kind(), v1::ASSET_KIND_UNSPECIFIED); !s.ok()) {
+      return s;
     }
     if (SameRegistration(*current, incoming)) {
       result = *current;
@@ -280,6 +305,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
                    AssetBody(next));
     Publish(tx, next, v1::ASSET_CHANGE_UPDATED);
     result = next;
+    changed = true;
     return absl::OkStatus();
   });
   if (!status.ok()) {
@@ -290,7 +316,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
     std::unique_lock lock(mutex_);
     topology_.Upsert(result);
   }
-  changes_.Add({{"change", "updated"}}).Increment();
+  if (changed) changes_.Add({{"change", "updated"}}).Increment();
   return result;
 }
 
@@ -298,7 +324,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Retire(const std::string& id) {
   v1::Asset result;
   bool changed = false;
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
-    auto rows = tx.exec_params(kSelectAssetsForUpdate, ToPgTextArray({id}));
+    auto rows = tx.exec_params(kSelectAssetsForUpdate, common::PgTextArray({id}));
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("asset ", id, " is not registered"));
     auto current = AssetFromBody(rows[0][1]);
     if (!current.ok()) return current.status();
@@ -395,7 +421,7 @@ void AssetRegistry::Prefetch(const std::vector<std::string>& ids) {
   if (missing.empty()) return;
   std::vector<v1::Asset> found;
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
-    for (const auto& row : tx.exec_params(kSelectBodies, ToPgTextArray(missing))) {
+    for (const auto& row : tx.exec_params(kSelectBodies, common::PgTextArray(missing))) {
       auto asset = AssetFromBody(row[0]);
       if (asset.ok()) found.push_back(std::move(*asset));
     }

@@ -1,7 +1,10 @@
 #include "ingest_service.h"
 
 #include <cmath>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "asset_codec.h"
@@ -24,7 +27,7 @@ grpc::Status Reply(const absl::StatusOr<T>& result, T* out) {
   return grpc::Status::OK;
 }
 
-grpc::Status Invalid(std::string message) { return {grpc::StatusCode::INVALID_ARGUMENT, std::move(message)}; }
+grpc::Status Invalid(const std::string& message) { return {grpc::StatusCode::INVALID_ARGUMENT, message}; }
 
 }  // namespace
 
@@ -66,26 +69,48 @@ grpc::Status IngestService::ListAssets(grpc::ServerContext*, const v1::ListAsset
 
 grpc::Status IngestService::StreamReadings(grpc::ServerContext* context,
                                            grpc::ServerReaderWriter<v1::BatchAck, v1::ReadingBatch>* stream) {
-  // Batches are pipelined: the next batch is read and published while earlier
-  // ones wait for Kafka; answers go back in order.
+  // Batches are pipelined: this thread reads and publishes, a writer thread
+  // answers each batch, in order, as soon as Kafka confirmed it. At most
+  // max_inflight_batches wait for an answer; reading pauses beyond that.
+  std::mutex mutex;
+  std::condition_variable cv;
   std::deque<ReadingsIntake::Pending> inflight;
-  auto answer_front = [&]() -> bool {
-    auto ack = intake_.Complete(inflight.front());
-    inflight.pop_front();
-    return stream->Write(ack);
-  };
+  bool reading_done = false;
+  bool writer_failed = false;
+
+  std::thread writer([&] {
+    for (;;) {
+      std::unique_lock lock(mutex);
+      cv.wait(lock, [&] { return !inflight.empty() || reading_done; });
+      if (inflight.empty()) return;  // reading done and everything answered
+      ReadingsIntake::Pending pending = std::move(inflight.front());
+      lock.unlock();
+      auto ack = intake_.Complete(pending);  // waits for Kafka
+      const bool written = stream->Write(ack);
+      lock.lock();
+      inflight.pop_front();
+      if (!written) writer_failed = true;
+      cv.notify_all();
+      if (writer_failed) return;
+    }
+  });
+
   v1::ReadingBatch batch;
   while (stream->Read(&batch)) {
-    inflight.push_back(intake_.Submit(batch));
-    while (!inflight.empty() && (inflight.size() > max_inflight_batches_ || ReadingsIntake::Ready(inflight.front()))) {
-      if (!answer_front()) return {grpc::StatusCode::CANCELLED, "client went away"};
-    }
-    if (context->IsCancelled()) break;
+    auto pending = intake_.Submit(batch);
+    std::unique_lock lock(mutex);
+    inflight.push_back(std::move(pending));
+    cv.notify_all();
+    cv.wait(lock, [&] { return inflight.size() < max_inflight_batches_ || writer_failed; });
+    if (writer_failed || context->IsCancelled()) break;
   }
-  // The client closed its side: answer every batch still waiting.
-  while (!inflight.empty()) {
-    if (!answer_front()) return {grpc::StatusCode::CANCELLED, "client went away"};
+  {
+    std::lock_guard lock(mutex);
+    reading_done = true;
   }
+  cv.notify_all();
+  writer.join();
+  if (writer_failed) return {grpc::StatusCode::CANCELLED, "client went away"};
   return grpc::Status::OK;
 }
 

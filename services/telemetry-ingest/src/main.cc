@@ -100,7 +100,12 @@ int main(int argc, char** argv) {
   });
   if (!ping.ok()) return Fail("Kafka", ping.status());
   const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
-  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {readings_topic});
+  // The consumer prefetches little: records are small and many, and what it
+  // holds ahead of the database is memory (librdkafka holds up to 64 MB per partition by default).
+  common::KafkaSettings consumer_settings = settings.kafka;
+  consumer_settings.extra.emplace("queued.max.messages.kbytes", "2048");
+  consumer_settings.extra.emplace("queued.min.messages", "10000");
+  auto consumer = common::KafkaConsumer::Create(consumer_settings, settings.consumer_group, {readings_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
 
   telemetry::AssetRegistry registry(**pool, clock, settings.bounds, settings.limits, *metrics);

@@ -106,11 +106,6 @@ ReadingsIntake::Pending ReadingsIntake::Submit(const v1::ReadingBatch& batch) {
   return pending;
 }
 
-bool ReadingsIntake::Ready(const Pending& pending) {
-  return pending.answer.has_value() ||
-         pending.latch->Wait(std::chrono::milliseconds(0)).code() != absl::StatusCode::kDeadlineExceeded;
-}
-
 v1::BatchAck ReadingsIntake::Complete(Pending& pending) {
   if (pending.answer) return *pending.answer;
   v1::BatchAck ack;

@@ -45,8 +45,6 @@ class ReadingsIntake {
   Pending Submit(const v1::ReadingBatch& batch);
   // Waits for Kafka's confirmation of a submitted batch and makes its answer.
   v1::BatchAck Complete(Pending& pending);
-  // True when the batch's answer is ready without waiting.
-  static bool Ready(const Pending& pending);
 
   // Publishes one self-reported fault; returns its record id once Kafka confirmed it.
   absl::StatusOr<std::string> ReportFault(const v1::FaultReport& report);

@@ -165,8 +165,8 @@ absl::StatusOr<size_t> TelemetryApplier::Apply(const std::vector<common::Consume
     // State machine per asset, in topic order.
     std::map<std::string, v1::AssetState> states;
     std::map<std::string, AssetHealth> healths;
-    for (const auto& row :
-         tx.exec_params(kLockStates, ToPgTextArray(std::vector<std::string>(asset_ids.begin(), asset_ids.end())))) {
+    for (const auto& row : tx.exec_params(
+             kLockStates, common::PgTextArray(std::vector<std::string>(asset_ids.begin(), asset_ids.end())))) {
       auto state = StateFromJson(row[1].c_str());
       if (!state.ok()) return state.status();
       states.emplace(row[0].as<std::string>(), std::move(*state));

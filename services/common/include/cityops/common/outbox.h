@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <prometheus/registry.h>
 #include <pqxx/pqxx>
@@ -25,6 +26,9 @@ class Outbox {
  public:
   // topic is the logical name (without the prefix).
   static void Enqueue(pqxx::work& tx, std::string_view topic, std::string_view key, std::string_view value);
+  // Many events of one topic in one statement (bulk changes), in order.
+  static void EnqueueMany(pqxx::work& tx, std::string_view topic, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& values);
 };
 
 struct OutboxRelayOptions {

@@ -54,6 +54,11 @@ class PgPool {
   int missing_ = 0;  // connections to re-create (broken ones)
 };
 
+// Array literals for `$1::text[]` and `$1::bytea[]` parameters (`= ANY($1)`,
+// `unnest($1, $2, ...)` for many rows in one statement).
+std::string PgTextArray(const std::vector<std::string>& values);
+std::string PgByteaArray(const std::vector<std::string>& values);
+
 // Maps an exception thrown by libpqxx to a Status: broken connection or
 // commit outcome unknown: UNAVAILABLE; unique violation: ALREADY_EXISTS; other
 // constraint violations: FAILED_PRECONDITION; serialization failure or
