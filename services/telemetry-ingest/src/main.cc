@@ -2,6 +2,8 @@
 // PostgreSQL and Kafka, builds the registry, the intake, the consumer and the
 // monitors, serves gRPC and /metrics, and on SIGTERM/SIGINT stops in reverse
 // order, answering what is in flight first.
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -59,6 +61,9 @@ auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& atte
 
 int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
+  // gRPC and librdkafka run many threads; glibc's default of one malloc arena
+  // per thread (up to 8 per core) holds memory that a few arenas share well.
+  mallopt(M_ARENA_MAX, 2);
   common::ShutdownSignal::Install();
   auto config = common::Config::Load(argc, argv);
   if (!config.ok()) {
@@ -103,8 +108,10 @@ int main(int argc, char** argv) {
   // The consumer prefetches little: records are small and many, and what it
   // holds ahead of the database is memory (librdkafka holds up to 64 MB per partition by default).
   common::KafkaSettings consumer_settings = settings.kafka;
-  consumer_settings.extra.emplace("queued.max.messages.kbytes", "2048");
+  consumer_settings.extra.emplace("queued.max.messages.kbytes", "1024");
   consumer_settings.extra.emplace("queued.min.messages", "10000");
+  consumer_settings.extra.emplace("fetch.max.bytes", "4194304");
+  consumer_settings.extra.emplace("max.partition.fetch.bytes", "262144");
   auto consumer = common::KafkaConsumer::Create(consumer_settings, settings.consumer_group, {readings_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
 
