@@ -146,6 +146,7 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
       }
     }
     std::vector<std::string> ids;
+    ids.reserve(batch.size());
     for (const auto& [id, _] : batch) ids.push_back(id);
     std::map<std::string, v1::Asset> existing;
     for (const auto& row : tx.exec_params(kSelectAssetsForUpdate, common::PgTextArray(ids))) {

@@ -10,7 +10,7 @@ namespace {
   do {                                      \
     auto _v = (expr);                       \
     if (!_v.ok()) return _v.status();       \
-    lhs = *_v;                              \
+    (lhs) = *_v;                            \
   } while (false)
 
 }  // namespace

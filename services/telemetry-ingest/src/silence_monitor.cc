@@ -73,7 +73,8 @@ absl::StatusOr<size_t> SilenceMonitor::ScanOnce() {
     if (!status.ok()) return status;
     publisher_.Count(all);
     total += all.size();
-    if (rows_seen < static_cast<size_t>(kScanLimit)) break;
+    // A full page that raised nothing would come back the same: stop there.
+    if (rows_seen < static_cast<size_t>(kScanLimit) || all.empty()) break;
   }
   return total;
 }

@@ -15,8 +15,7 @@ bool Matches(const ActiveFaultState& fault, v1::FaultType type, std::string_view
 }
 
 // Removes the active fault of (type, metric); returns it if there was one.
-std::optional<ActiveFaultState> TakeFault(AssetHealth& health, v1::FaultType type,
-                                          std::string_view metric) {
+std::optional<ActiveFaultState> TakeFault(AssetHealth& health, v1::FaultType type, std::string_view metric) {
   const auto it = std::find_if(health.faults.begin(), health.faults.end(),
                                [&](const ActiveFaultState& f) { return Matches(f, type, metric); });
   if (it == health.faults.end()) return std::nullopt;
@@ -29,8 +28,8 @@ std::optional<ActiveFaultState> TakeFault(AssetHealth& health, v1::FaultType typ
 void Heard(AssetHealth& health, common::TimePoint time, std::vector<FaultTransition>& out) {
   if (!health.last_seen || *health.last_seen < time) health.last_seen = time;
   if (std::optional<ActiveFaultState> silent = TakeFault(health, v1::FAULT_TYPE_SILENT, {})) {
-    out.push_back({v1::FAULT_TYPE_SILENT, v1::FAULT_SOURCE_SILENCE, v1::FAULT_STATE_CLEARED,
-                   silent->since, std::max(time, silent->since), "heard again", "", 0});
+    out.push_back({v1::FAULT_TYPE_SILENT, v1::FAULT_SOURCE_SILENCE, v1::FAULT_STATE_CLEARED, silent->since,
+                   std::max(time, silent->since), "heard again", "", 0});
   }
 }
 
@@ -56,8 +55,7 @@ const ActiveFaultState* AssetHealth::FindFault(v1::FaultType type, std::string_v
 
 FaultTracker::FaultTracker(const NormalRanges& ranges) : ranges_(ranges) {}
 
-std::vector<FaultTransition> FaultTracker::OnReading(AssetHealth& health,
-                                                     const v1::Reading& reading) const {
+std::vector<FaultTransition> FaultTracker::OnReading(AssetHealth& health, const v1::Reading& reading) const {
   std::vector<FaultTransition> out;
   const std::optional<common::TimePoint> time = ToTimePoint(reading.time());
   if (!reading.has_time() || !time) return out;  // validation rejects these
@@ -69,10 +67,14 @@ std::vector<FaultTransition> FaultTracker::OnReading(AssetHealth& health,
   const ActiveFaultState* active = health.FindFault(v1::FAULT_TYPE_READING_OUT_OF_RANGE, reading.metric());
   if (!range->Contains(value)) {
     if (active) return out;  // still faulty: no repeat
-    ActiveFaultState fault{v1::FAULT_TYPE_READING_OUT_OF_RANGE, v1::FAULT_SOURCE_OUT_OF_RANGE, *time,
-                           OutOfRangeDetail(reading.metric(), value, *range), reading.metric(), value};
-    out.push_back({fault.type, fault.source, v1::FAULT_STATE_RAISED, fault.since, *time, fault.detail,
-                   fault.metric, value});
+    ActiveFaultState fault{v1::FAULT_TYPE_READING_OUT_OF_RANGE,
+                           v1::FAULT_SOURCE_OUT_OF_RANGE,
+                           *time,
+                           OutOfRangeDetail(reading.metric(), value, *range),
+                           reading.metric(),
+                           value};
+    out.push_back(
+        {fault.type, fault.source, v1::FAULT_STATE_RAISED, fault.since, *time, fault.detail, fault.metric, value});
     health.faults.push_back(std::move(fault));
   } else if (active && *time >= active->since) {
     // A reading older than the fault cannot tell that it is over.
@@ -83,8 +85,7 @@ std::vector<FaultTransition> FaultTracker::OnReading(AssetHealth& health,
   return out;
 }
 
-std::vector<FaultTransition> FaultTracker::OnFaultReport(AssetHealth& health,
-                                                         const v1::FaultReport& report) const {
+std::vector<FaultTransition> FaultTracker::OnFaultReport(AssetHealth& health, const v1::FaultReport& report) const {
   std::vector<FaultTransition> out;
   const std::optional<common::TimePoint> time = ToTimePoint(report.time());
   if (!report.has_time() || !time) return out;  // validation rejects these
@@ -102,8 +103,7 @@ std::vector<FaultTransition> FaultTracker::OnFaultReport(AssetHealth& health,
     }
   } else if (!health.FindFault(type)) {
     health.faults.push_back({type, v1::FAULT_SOURCE_SELF_REPORTED, *time, report.detail(), "", 0});
-    out.push_back({type, v1::FAULT_SOURCE_SELF_REPORTED, v1::FAULT_STATE_RAISED, *time, *time,
-                   report.detail(), "", 0});
+    out.push_back({type, v1::FAULT_SOURCE_SELF_REPORTED, v1::FAULT_STATE_RAISED, *time, *time, report.detail(), "", 0});
   }
   return out;
 }
@@ -117,14 +117,13 @@ std::vector<FaultTransition> FaultTracker::CheckSilence(AssetHealth& health, com
   const auto limit = kSilentIntervals * health.reporting_interval;
   if (now - heard < limit) return out;
   const common::TimePoint since = heard + limit;
-  std::string detail =
-      health.last_seen
-          ? absl::StrCat("not heard for ", kSilentIntervals, " x ", health.reporting_interval.count(), " s")
-          : absl::StrCat("never heard in ", kSilentIntervals, " x ", health.reporting_interval.count(),
-                         " s since registration");
+  std::string detail = health.last_seen ? absl::StrCat("not heard for ", kSilentIntervals, " x ",
+                                                       health.reporting_interval.count(), " s")
+                                        : absl::StrCat("never heard in ", kSilentIntervals, " x ",
+                                                       health.reporting_interval.count(), " s since registration");
   health.faults.push_back({v1::FAULT_TYPE_SILENT, v1::FAULT_SOURCE_SILENCE, since, detail, "", 0});
-  out.push_back({v1::FAULT_TYPE_SILENT, v1::FAULT_SOURCE_SILENCE, v1::FAULT_STATE_RAISED, since, now,
-                 std::move(detail), "", 0});
+  out.push_back(
+      {v1::FAULT_TYPE_SILENT, v1::FAULT_SOURCE_SILENCE, v1::FAULT_STATE_RAISED, since, now, std::move(detail), "", 0});
   return out;
 }
 

@@ -41,8 +41,7 @@ absl::StatusOr<NormalRanges> NormalRanges::FromJson(std::string_view json) {
     if (kind_it == entry.end() || !kind_it->is_string()) return EntryError(i, "kind", "missing or not a string");
     const std::string kind_name = kind_it->get<std::string>();
     v1::AssetKind kind = v1::ASSET_KIND_UNSPECIFIED;
-    if (!v1::AssetKind_Parse(absl::StrCat("ASSET_KIND_", kind_name), &kind) ||
-        kind == v1::ASSET_KIND_UNSPECIFIED) {
+    if (!v1::AssetKind_Parse(absl::StrCat("ASSET_KIND_", kind_name), &kind) || kind == v1::ASSET_KIND_UNSPECIFIED) {
       return EntryError(i, "kind", absl::StrCat("unknown asset kind \"", kind_name, "\""));
     }
     const auto metric_it = entry.find("metric");
@@ -52,8 +51,8 @@ absl::StatusOr<NormalRanges> NormalRanges::FromJson(std::string_view json) {
     const std::string metric = metric_it->get<std::string>();
     if (!IsValidMetric(metric)) return EntryError(i, "metric", "must be 1 to 64 characters of [a-z0-9_]");
     Range range{};
-    for (auto [field, target] : {std::pair<const char*, double*>{"min", &range.min},
-                                 std::pair<const char*, double*>{"max", &range.max}}) {
+    for (auto [field, target] :
+         {std::pair<const char*, double*>{"min", &range.min}, std::pair<const char*, double*>{"max", &range.max}}) {
       const auto it = entry.find(field);
       if (it == entry.end() || !it->is_number()) return EntryError(i, field, "missing or not a number");
       *target = it->get<double>();

@@ -63,8 +63,7 @@ absl::Status Topology::CheckParent(const v1::Asset& asset) const {
     return absl::NotFoundError(absl::StrCat("parent_id: unknown asset \"", asset.parent_id(), "\""));
   }
   if (parent->retired) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("parent_id: asset \"", asset.parent_id(), "\" is retired"));
+    return absl::FailedPreconditionError(absl::StrCat("parent_id: asset \"", asset.parent_id(), "\" is retired"));
   }
   if (absl::Status kind_ok = ValidateParentKind(asset.kind(), parent->kind); !kind_ok.ok()) return kind_ok;
   // Walk up from the parent: meeting the asset itself would close a cycle. The
@@ -72,8 +71,7 @@ absl::Status Topology::CheckParent(const v1::Asset& asset) const {
   const AssetNode* node = parent;
   for (size_t steps = 0; node && steps <= nodes_.size(); ++steps) {
     if (node->id == asset.id()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("parent_id: \"", asset.parent_id(), "\" would make a cycle"));
+      return absl::InvalidArgumentError(absl::StrCat("parent_id: \"", asset.parent_id(), "\" would make a cycle"));
     }
     if (node->parent_id.empty()) return absl::OkStatus();
     node = Find(node->parent_id);

@@ -16,15 +16,13 @@ constexpr int64_t kMaxTimestampSeconds = 253402300799;
 constexpr int32_t kMaxNanos = 999999999;
 
 bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == ':' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == ':' || c == '-';
 }
 
 bool IsMetricChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
 
-bool IsKindSet(v1::AssetKind kind) {
-  return kind != v1::ASSET_KIND_UNSPECIFIED && v1::AssetKind_IsValid(kind);
-}
+bool IsKindSet(v1::AssetKind kind) { return kind != v1::ASSET_KIND_UNSPECIFIED && v1::AssetKind_IsValid(kind); }
 
 // Free text (detail, attribute values) is kept as data, whatever it holds,
 // except NUL which PostgreSQL text cannot store.
@@ -34,9 +32,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
-std::string IdRule(size_t max_len) {
-  return absl::StrCat("must be 1 to ", max_len, " characters of [A-Za-z0-9._:-]");
-}
+std::string IdRule(size_t max_len) { return absl::StrCat("must be 1 to ", max_len, " characters of [A-Za-z0-9._:-]"); }
 
 enum class TimeCheck { kOk, kMissing, kInvalid, kFuture, kStale };
 
@@ -107,18 +103,14 @@ std::optional<common::TimePoint> ToTimePoint(const google::protobuf::Timestamp& 
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   // Keep one second of margin on each side so that adding the nanos cannot overflow.
-  constexpr int64_t kMaxRepresentable =
-      duration_cast<seconds>(common::TimePoint::duration::max()).count() - 1;
-  constexpr int64_t kMinRepresentable =
-      duration_cast<seconds>(common::TimePoint::duration::min()).count() + 1;
+  constexpr int64_t kMaxRepresentable = duration_cast<seconds>(common::TimePoint::duration::max()).count() - 1;
+  constexpr int64_t kMinRepresentable = duration_cast<seconds>(common::TimePoint::duration::min()).count() + 1;
   if (ts.seconds() > kMaxRepresentable || ts.seconds() < kMinRepresentable) return std::nullopt;
   return common::TimePoint(
-      duration_cast<common::TimePoint::duration>(seconds(ts.seconds()) +
-                                                 std::chrono::nanoseconds(ts.nanos())));
+      duration_cast<common::TimePoint::duration>(seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
 }
 
-absl::Status ValidateAsset(const v1::Asset& asset, const CityBounds& bounds,
-                           const ValidationLimits& limits) {
+absl::Status ValidateAsset(const v1::Asset& asset, const CityBounds& bounds, const ValidationLimits& limits) {
   if (!IsValidId(asset.id(), limits.max_id)) return Invalid("id", IdRule(limits.max_id));
   if (!IsKindSet(asset.kind())) return Invalid("kind", "missing or unknown asset kind");
   if (asset.district() < 1 || asset.district() > bounds.districts) {
@@ -131,12 +123,10 @@ absl::Status ValidateAsset(const v1::Asset& asset, const CityBounds& bounds,
     return Invalid("location", "lat and lon must be finite numbers");
   }
   if (lat < bounds.min_lat || lat > bounds.max_lat) {
-    return Invalid("location.lat",
-                   absl::StrCat("outside the city (", bounds.min_lat, " to ", bounds.max_lat, ")"));
+    return Invalid("location.lat", absl::StrCat("outside the city (", bounds.min_lat, " to ", bounds.max_lat, ")"));
   }
   if (lon < bounds.min_lon || lon > bounds.max_lon) {
-    return Invalid("location.lon",
-                   absl::StrCat("outside the city (", bounds.min_lon, " to ", bounds.max_lon, ")"));
+    return Invalid("location.lon", absl::StrCat("outside the city (", bounds.min_lon, " to ", bounds.max_lon, ")"));
   }
   if (!asset.parent_id().empty()) {
     if (!IsValidId(asset.parent_id(), limits.max_id)) {
@@ -178,8 +168,8 @@ absl::Status ValidateParentKind(v1::AssetKind child, v1::AssetKind parent) {
     if (no_parent) {
       return Invalid("parent_id", absl::StrCat("a ", KindName(child), " needs a ", expected, " parent"));
     }
-    return Invalid("parent_id", absl::StrCat("a ", KindName(child), " must hang off a ", expected,
-                                             ", not a ", KindName(parent)));
+    return Invalid("parent_id",
+                   absl::StrCat("a ", KindName(child), " must hang off a ", expected, ", not a ", KindName(parent)));
   };
   switch (child) {
     case v1::ASSET_KIND_LIGHT_POINT:
@@ -208,8 +198,8 @@ bool SameRegistration(const v1::Asset& a, const v1::Asset& b) {
   return differencer.Compare(a, b);
 }
 
-std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetLookup& lookup,
-                                     common::TimePoint now, const ValidationLimits& limits) {
+std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetLookup& lookup, common::TimePoint now,
+                                     const ValidationLimits& limits) {
   std::vector<Rejection> rejections;
   const size_t count = static_cast<size_t>(batch.readings_size());
   if (count == 0) {
@@ -218,8 +208,7 @@ std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetL
   }
   if (count > limits.max_batch) {
     rejections.push_back({0, std::string(kReasonOversizedBatch),
-                          absl::StrCat("readings: ", count, " readings, at most ",
-                                       limits.max_batch, " in one batch")});
+                          absl::StrCat("readings: ", count, " readings, at most ", limits.max_batch, " in one batch")});
     return rejections;
   }
   const auto reject = [&](size_t index, std::string_view reason, std::string message) {
@@ -241,8 +230,7 @@ std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetL
       continue;
     }
     if (!IsValidMetric(reading.metric(), limits.max_metric)) {
-      reject(i, kReasonBadMetric,
-             absl::StrCat("metric: must be 1 to ", limits.max_metric, " characters of [a-z0-9_]"));
+      reject(i, kReasonBadMetric, absl::StrCat("metric: must be 1 to ", limits.max_metric, " characters of [a-z0-9_]"));
       continue;
     }
     switch (CheckTime(reading.has_time(), reading.time(), now, limits)) {
@@ -269,8 +257,8 @@ std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetL
   return rejections;
 }
 
-absl::Status ValidateFaultReport(const v1::FaultReport& report, const AssetLookup& lookup,
-                                 common::TimePoint now, const ValidationLimits& limits) {
+absl::Status ValidateFaultReport(const v1::FaultReport& report, const AssetLookup& lookup, common::TimePoint now,
+                                 const ValidationLimits& limits) {
   if (!IsValidId(report.asset_id(), limits.max_id)) return Invalid("asset_id", IdRule(limits.max_id));
   const v1::FaultType type = report.type();
   if (type == v1::FAULT_TYPE_UNSPECIFIED || !v1::FaultType_IsValid(type)) {

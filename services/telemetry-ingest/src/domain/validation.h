@@ -31,8 +31,7 @@ struct ValidationLimits {
   size_t max_batch = 10000;
   std::chrono::seconds max_future{300};
   std::chrono::hours max_past{24 * 7};
-  size_t max_id = 64, max_metric = 64, max_detail = 512, max_attributes = 32, max_attr_key = 64,
-         max_attr_value = 256;
+  size_t max_id = 64, max_metric = 64, max_detail = 512, max_attributes = 32, max_attr_key = 64, max_attr_value = 256;
 };
 
 // Longest reporting interval accepted (one day).
@@ -68,8 +67,7 @@ std::optional<common::TimePoint> ToTimePoint(const google::protobuf::Timestamp& 
 // finite, parent_id valid id or empty and != id, reporting_interval_s in
 // 1..86400, attributes limits (keys use the id charset; values are free text,
 // anything but NUL), watts finite and >= 0 (light points: rated_watts > 0).
-absl::Status ValidateAsset(const v1::Asset& asset, const CityBounds& bounds,
-                           const ValidationLimits& limits);
+absl::Status ValidateAsset(const v1::Asset& asset, const CityBounds& bounds, const ValidationLimits& limits);
 
 // Which parent kinds a kind may hang off (ASSET_KIND_UNSPECIFIED as `parent`
 // means "no parent"): light point -> control cabinet; camera -> access-point
@@ -96,15 +94,15 @@ struct Rejection {
 // One rejection per rejected reading (its first problem), in index order; an
 // empty result means the whole batch is acceptable. empty_batch and
 // oversized_batch reject the whole batch (a single rejection at index 0).
-std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetLookup& lookup,
-                                     common::TimePoint now, const ValidationLimits& limits);
+std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetLookup& lookup, common::TimePoint now,
+                                     const ValidationLimits& limits);
 
 // Same checks for one fault report (type must be set and be one a device may
 // report, i.e. not READING_OUT_OF_RANGE or SILENT which ingest raises itself;
 // detail at most max_detail characters, no NUL). Returns the first problem as
 // INVALID_ARGUMENT, NOT_FOUND for an unknown asset, FAILED_PRECONDITION for a
 // retired one.
-absl::Status ValidateFaultReport(const v1::FaultReport& report, const AssetLookup& lookup,
-                                 common::TimePoint now, const ValidationLimits& limits);
+absl::Status ValidateFaultReport(const v1::FaultReport& report, const AssetLookup& lookup, common::TimePoint now,
+                                 const ValidationLimits& limits);
 
 }  // namespace cityops::telemetry
