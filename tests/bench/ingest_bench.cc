@@ -40,8 +40,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <arpa/inet.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -313,8 +313,7 @@ std::optional<std::pair<std::string, uint64_t>> ReadStat(const std::string& path
   while (rest >> f && fields.size() < 13) fields.push_back(f);
   if (fields.size() < 13) return std::nullopt;
   // After the comm: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(11) stime(12).
-  return std::make_pair(text.substr(open + 1, close - open - 1),
-                        std::stoull(fields[11]) + std::stoull(fields[12]));
+  return std::make_pair(text.substr(open + 1, close - open - 1), std::stoull(fields[11]) + std::stoull(fields[12]));
 }
 
 // CPU ticks by process (or thread) name, over every pid under `dir`; with
@@ -620,10 +619,10 @@ struct City {
 };
 
 int DistrictOf(double lat, double lon) {
-  const int col = std::clamp(static_cast<int>((lon - kMinLon) / ((kMaxLon - kMinLon) / kDistrictCols)), 0,
-                             kDistrictCols - 1);
-  const int row = std::clamp(static_cast<int>((lat - kMinLat) / ((kMaxLat - kMinLat) / kDistrictRows)), 0,
-                             kDistrictRows - 1);
+  const int col =
+      std::clamp(static_cast<int>((lon - kMinLon) / ((kMaxLon - kMinLon) / kDistrictCols)), 0, kDistrictCols - 1);
+  const int row =
+      std::clamp(static_cast<int>((lat - kMinLat) / ((kMaxLat - kMinLat) / kDistrictRows)), 0, kDistrictRows - 1);
   return row * kDistrictCols + col + 1;
 }
 
@@ -771,8 +770,7 @@ class RawProducer {
       const std::string& key = (*plan.ids)[g % assets];
       for (;;) {
         const auto err = producer_->produce(topic_, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                            buffer.data() + begin, ends[g] - begin, key.data(), key.size(), 0,
-                                            nullptr);
+                                            buffer.data() + begin, ends[g] - begin, key.data(), key.size(), 0, nullptr);
         if (err == RdKafka::ERR_NO_ERROR) break;
         if (err != RdKafka::ERR__QUEUE_FULL) throw std::runtime_error("raw produce: " + RdKafka::err2str(err));
         producer_->poll(1);
@@ -912,9 +910,9 @@ ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>
                          " was expected",
                      -3);
         } else if (ack.code() != 0) {
-          note_error("batch " + std::to_string(ack.batch_id()) + ": code " + std::to_string(ack.code()) + " " +
-                         ack.message(),
-                     ack.code());
+          note_error(
+              "batch " + std::to_string(ack.batch_id()) + ": code " + std::to_string(ack.code()) + " " + ack.message(),
+              ack.code());
         } else if (ack.accepted() != front.count) {
           note_error("batch " + std::to_string(ack.batch_id()) + ": " + std::to_string(ack.accepted()) +
                          " accepted of " + std::to_string(front.count),
@@ -1003,8 +1001,7 @@ std::pair<double, int64_t> WaitIdle(TopicWatch& watch, int timeout_s) {
 }
 
 int Run(const Options& o) {
-  Env env{Getenv("CITYOPS_KAFKA_BOOTSTRAP"), Getenv("CITYOPS_PG_ADMIN_DSN"),
-          Getenv("CITYOPS_TELEMETRY_INGEST_PG_DSN")};
+  Env env{Getenv("CITYOPS_KAFKA_BOOTSTRAP"), Getenv("CITYOPS_PG_ADMIN_DSN"), Getenv("CITYOPS_TELEMETRY_INGEST_PG_DSN")};
   if (env.bootstrap.empty() || env.admin_dsn.empty()) {
     Usage("CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN must be set (eval \"$(deploy/local/stack.sh env)\")");
   }
@@ -1278,11 +1275,11 @@ int Run(const Options& o) {
       round["ratio"] = raw_rate > 0 ? Round3(svc_rate / raw_rate) : 0.0;
       rounds.push_back(round);
       std::cout << std::setw(5) << r << "  " << std::setw(7) << std::left << (raw_first ? "raw" : "service")
-                << std::right << std::setw(11) << std::setprecision(0) << raw_rate << "  " << std::setw(11)
-                << svc_rate << "  " << std::setw(5) << std::setprecision(3) << (raw_rate > 0 ? svc_rate / raw_rate : 0)
-                << "  " << std::setw(10) << svc_copy.errors << "  " << std::setw(6) << std::setprecision(0)
-                << Percentile(svc_copy.ack_ms, 50) << " / " << std::setw(6) << Percentile(svc_copy.ack_ms, 99)
-                << "   " << std::setprecision(0) << svc_busy << "%\n";
+                << std::right << std::setw(11) << std::setprecision(0) << raw_rate << "  " << std::setw(11) << svc_rate
+                << "  " << std::setw(5) << std::setprecision(3) << (raw_rate > 0 ? svc_rate / raw_rate : 0) << "  "
+                << std::setw(10) << svc_copy.errors << "  " << std::setw(6) << std::setprecision(0)
+                << Percentile(svc_copy.ack_ms, 50) << " / " << std::setw(6) << Percentile(svc_copy.ack_ms, 99) << "   "
+                << std::setprecision(0) << svc_busy << "%\n";
     }
     // The service's history writer (its consumer of the readings topic, into
     // PostgreSQL) ran beside every measurement: how far it got.
@@ -1320,12 +1317,10 @@ int Run(const Options& o) {
     out["vmhwm_mb"] = Round1(static_cast<double>(hwm_kb) / 1024.0);
     out["rounds"] = rounds;
     json service_metrics = json::object();
-    for (const char* name : {"cityops_telemetry_ingest_readings_accepted_total",
-                             "cityops_telemetry_ingest_readings_rejected_total",
-                             "cityops_telemetry_ingest_batches_unconfirmed_total",
-                             "cityops_telemetry_ingest_records_applied_total",
-                             "cityops_telemetry_ingest_records_dropped_total",
-                             "cityops_telemetry_ingest_kafka_delivery_failures_total"}) {
+    for (const char* name :
+         {"cityops_telemetry_ingest_readings_accepted_total", "cityops_telemetry_ingest_readings_rejected_total",
+          "cityops_telemetry_ingest_batches_unconfirmed_total", "cityops_telemetry_ingest_records_applied_total",
+          "cityops_telemetry_ingest_records_dropped_total", "cityops_telemetry_ingest_kafka_delivery_failures_total"}) {
       if (auto v = ScrapeMetric(metrics_port, name)) service_metrics[name] = *v;
     }
     out["service_metrics"] = service_metrics;

@@ -74,8 +74,7 @@ TEST_CASE("bad input is refused with a clear status and changes neither tables n
     grpc::ClientContext retire_context;
     tv1::RetireAssetRequest retire;
     retire.set_id("cab-1");  // still has an active light point
-    CHECK(f.stub().RetireAsset(&retire_context, retire, &asset).error_code() ==
-          grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK(f.stub().RetireAsset(&retire_context, retire, &asset).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
 
     CHECK(f.Scalar("SELECT count(*) FROM assets") == assets_before);
     CHECK(f.Scalar("SELECT max(version) FROM assets") == "1");
@@ -106,9 +105,8 @@ TEST_CASE("bad input is refused with a clear status and changes neither tables n
       *oversized.add_readings() = MakeReading("lp-1", "power_w", 40, now - std::chrono::milliseconds(i));
     }
     batches.push_back(oversized);
-    const std::vector<std::string> reasons = {"unknown_asset",  "not_finite",      "not_finite",
-                                              "future_timestamp", "stale_timestamp", "bad_metric",
-                                              "empty_batch",    "oversized_batch"};
+    const std::vector<std::string> reasons = {"unknown_asset",   "not_finite", "not_finite",  "future_timestamp",
+                                              "stale_timestamp", "bad_metric", "empty_batch", "oversized_batch"};
     auto acks = StreamBatches(f.stub(), batches);
     REQUIRE(acks.size() == batches.size());
     for (size_t i = 0; i < acks.size(); ++i) {

@@ -91,7 +91,8 @@ tv1::Reading MakeReading(const std::string& asset, const std::string& metric, do
   return r;
 }
 
-std::vector<tv1::BatchAck> StreamBatches(tv1::TelemetryIngest::Stub& stub, const std::vector<tv1::ReadingBatch>& batches) {
+std::vector<tv1::BatchAck> StreamBatches(tv1::TelemetryIngest::Stub& stub,
+                                         const std::vector<tv1::ReadingBatch>& batches) {
   grpc::ClientContext context;
   auto stream = stub.StreamReadings(&context);
   std::vector<tv1::BatchAck> acks;
@@ -110,9 +111,9 @@ std::vector<tv1::BatchAck> StreamBatches(tv1::TelemetryIngest::Stub& stub, const
 }
 
 ReadingKey KeyOf(const tv1::Reading& r) {
-  return {r.asset_id(), r.metric(),
-          std::chrono::duration_cast<std::chrono::nanoseconds>(common::FromProtoTime(r.time()).time_since_epoch())
-              .count()};
+  return {
+      r.asset_id(), r.metric(),
+      std::chrono::duration_cast<std::chrono::nanoseconds>(common::FromProtoTime(r.time()).time_since_epoch()).count()};
 }
 
 std::vector<ReadingKey> ReadingKeysOnTopic(const std::string& topic) {

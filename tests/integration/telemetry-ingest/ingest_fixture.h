@@ -50,7 +50,8 @@ tv1::Asset LightPoint(const std::string& id, const std::string& cabinet, int dis
 tv1::Reading MakeReading(const std::string& asset, const std::string& metric, double value, common::TimePoint t);
 
 // Streams the batches over one StreamReadings call; returns the answers.
-std::vector<tv1::BatchAck> StreamBatches(tv1::TelemetryIngest::Stub& stub, const std::vector<tv1::ReadingBatch>& batches);
+std::vector<tv1::BatchAck> StreamBatches(tv1::TelemetryIngest::Stub& stub,
+                                         const std::vector<tv1::ReadingBatch>& batches);
 
 // (asset, metric, time in ns) of each reading record on the readings topic.
 using ReadingKey = std::tuple<std::string, std::string, int64_t>;

@@ -1,6 +1,6 @@
 // Readings reach Kafka exactly as acknowledged, and the history and state follow.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 
 #include "cityops/common/proto_time.h"

@@ -1,7 +1,7 @@
 // A service killed mid-stream loses nothing it acknowledged and, once
 // restarted, applies nothing twice; migrations applied twice change nothing.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <mutex>
 #include <set>
 #include <thread>

@@ -100,7 +100,8 @@ TEST_CASE("Normal ranges: errors name the entry and the field", "[normal_ranges]
       {R"({"ranges": {}})", "ranges"},
       {R"({"ranges": [1]})", "ranges[0]"},
       {R"({"ranges": [{"kind": "LIGHT_POINT", "metric": "power_w", "min": 0, "max": 1},
-                      {"kind": "LAMP", "metric": "power_w", "min": 0, "max": 1}]})", "ranges[1].kind"},
+                      {"kind": "LAMP", "metric": "power_w", "min": 0, "max": 1}]})",
+       "ranges[1].kind"},
       {R"({"ranges": [{"kind": "UNSPECIFIED", "metric": "power_w", "min": 0, "max": 1}]})", "ranges[0].kind"},
       {R"({"ranges": [{"kind": "ASSET_KIND_BUS", "metric": "speed_kmh", "min": 0, "max": 1}]})", "ranges[0].kind"},
       {R"({"ranges": [{"metric": "power_w", "min": 0, "max": 1}]})", "ranges[0].kind"},
@@ -115,7 +116,8 @@ TEST_CASE("Normal ranges: errors name the entry and the field", "[normal_ranges]
       {R"({"ranges": [{"kind": "BUS", "metric": "speed_kmh", "min": 0, "max": 1, "mx": 2}]})", "ranges[0].mx"},
       {R"({"ranges": [{"kind": "BUS", "metric": "speed_kmh", "min": 0, "max": 1, "note": 3}]})", "ranges[0].note"},
       {R"({"ranges": [{"kind": "BUS", "metric": "speed_kmh", "min": 0, "max": 1},
-                      {"kind": "BUS", "metric": "speed_kmh", "min": 0, "max": 2}]})", "ranges[1].metric"},
+                      {"kind": "BUS", "metric": "speed_kmh", "min": 0, "max": 2}]})",
+       "ranges[1].metric"},
   };
   for (const auto& [json, expected] : cases) {
     INFO(json);

@@ -10,8 +10,7 @@ namespace {
 
 using Ids = std::vector<std::string>;
 
-v1::Asset MakeAsset(const std::string& id, v1::AssetKind kind, const std::string& parent = "",
-                    bool retired = false) {
+v1::Asset MakeAsset(const std::string& id, v1::AssetKind kind, const std::string& parent = "", bool retired = false) {
   v1::Asset asset;
   asset.set_id(id);
   asset.set_kind(kind);

@@ -241,8 +241,7 @@ TEST_CASE("Injection strings are rejected as attribute keys but kept as attribut
   }
 }
 
-TEST_CASE("Asset watts are finite and not negative; a light point has rated watts",
-          "[validation][asset]") {
+TEST_CASE("Asset watts are finite and not negative; a light point has rated watts", "[validation][asset]") {
   v1::Asset asset = LightPoint();
   for (double bad : {-1.0, kNaN, kInf, -kInf}) {
     asset = LightPoint();
@@ -357,8 +356,7 @@ struct Registry {
   }
 };
 
-v1::Reading MakeReading(const std::string& asset, const std::string& metric, double value,
-                        common::TimePoint t) {
+v1::Reading MakeReading(const std::string& asset, const std::string& metric, double value, common::TimePoint t) {
   v1::Reading reading;
   reading.set_asset_id(asset);
   reading.set_metric(metric);
@@ -457,8 +455,7 @@ TEST_CASE("Reading timestamps: present, valid, at most 300 s ahead and 7 days ol
   CHECK(RejectOne(MakeReading("lp-1", "power_w", 1, kNow + seconds(300) + std::chrono::nanoseconds(1))).reason ==
         "future_timestamp");
   CHECK(AcceptOne(MakeReading("lp-1", "power_w", 1, kNow - hours(24 * 7))));
-  CHECK(RejectOne(MakeReading("lp-1", "power_w", 1, kNow - hours(24 * 7) - seconds(1))).reason ==
-        "stale_timestamp");
+  CHECK(RejectOne(MakeReading("lp-1", "power_w", 1, kNow - hours(24 * 7) - seconds(1))).reason == "stale_timestamp");
 
   v1::Reading reading = MakeReading("lp-1", "power_w", 1, kNow);
   reading.clear_time();
@@ -517,11 +514,13 @@ TEST_CASE("Limits are configurable", "[validation][batch]") {
   ValidationLimits limits;
   limits.max_batch = 2;
   limits.max_future = seconds(10);
-  const v1::ReadingBatch three = BatchOf({MakeReading("lp-1", "power_w", 1, kNow), MakeReading("lp-1", "power_w", 1, kNow),
-                                          MakeReading("lp-1", "power_w", 1, kNow)});
+  const v1::ReadingBatch three =
+      BatchOf({MakeReading("lp-1", "power_w", 1, kNow), MakeReading("lp-1", "power_w", 1, kNow),
+               MakeReading("lp-1", "power_w", 1, kNow)});
   REQUIRE(ValidateBatch(three, registry.Lookup(), kNow, limits).size() == 1);
   CHECK(ValidateBatch(three, registry.Lookup(), kNow, limits)[0].reason == "oversized_batch");
-  const auto r = ValidateBatch(BatchOf({MakeReading("lp-1", "power_w", 1, kNow + seconds(11))}), registry.Lookup(), kNow, limits);
+  const auto r =
+      ValidateBatch(BatchOf({MakeReading("lp-1", "power_w", 1, kNow + seconds(11))}), registry.Lookup(), kNow, limits);
   REQUIRE(r.size() == 1);
   CHECK(r[0].reason == "future_timestamp");
 }
