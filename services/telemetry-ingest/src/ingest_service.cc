@@ -96,13 +96,19 @@ grpc::Status IngestService::StreamReadings(grpc::ServerContext* context,
   });
 
   v1::ReadingBatch batch;
-  while (stream->Read(&batch)) {
-    auto pending = intake_.Submit(batch);
-    std::unique_lock lock(mutex);
-    inflight.push_back(std::move(pending));
-    cv.notify_all();
-    cv.wait(lock, [&] { return inflight.size() < max_inflight_batches_ || writer_failed; });
-    if (writer_failed || context->IsCancelled()) break;
+  grpc::Status result = grpc::Status::OK;
+  try {
+    while (stream->Read(&batch)) {
+      auto pending = intake_.Submit(batch);
+      std::unique_lock lock(mutex);
+      inflight.push_back(std::move(pending));
+      cv.notify_all();
+      cv.wait(lock, [&] { return inflight.size() < max_inflight_batches_ || writer_failed; });
+      if (writer_failed || context->IsCancelled()) break;
+    }
+  } catch (const std::exception& e) {
+    // The writer still answers what was submitted; the stream then ends with the error.
+    result = grpc::Status(grpc::StatusCode::INTERNAL, std::string("reading the stream failed: ") + e.what());
   }
   {
     std::lock_guard lock(mutex);
@@ -111,7 +117,7 @@ grpc::Status IngestService::StreamReadings(grpc::ServerContext* context,
   cv.notify_all();
   writer.join();
   if (writer_failed) return {grpc::StatusCode::CANCELLED, "client went away"};
-  return grpc::Status::OK;
+  return result;
 }
 
 grpc::Status IngestService::ReportFault(grpc::ServerContext*, const v1::ReportFaultRequest* request,

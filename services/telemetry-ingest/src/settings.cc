@@ -48,8 +48,10 @@ absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config) {
   if (s.max_inflight_batches < 1 || s.apply_batch < 1) {
     return absl::InvalidArgumentError("max-inflight-batches and apply-batch must be positive");
   }
-  if (s.history_retention_days < 1) {
-    return absl::InvalidArgumentError("history-retention-days must be at least 1");
+  // Readings up to 7 days old are accepted and partitions are kept 8 days back.
+  if (s.history_retention_days < 8) {
+    return absl::InvalidArgumentError(
+        "history-retention-days must be at least 8 (readings up to 7 days old are accepted)");
   }
   if (!(s.bounds.min_lat < s.bounds.max_lat && s.bounds.min_lon < s.bounds.max_lon)) {
     return absl::InvalidArgumentError("city bounds are empty (min must be below max)");
