@@ -254,6 +254,18 @@ absl::StatusOr<v1::RegisterAssetsResponse> AssetRegistry::RegisterMany(const std
   return response;
 }
 
+v1::Asset AssetRegistry::StoreNextVersion(pqxx::work& tx, v1::Asset next, int64_t current_version,
+                                          v1::AssetChange change) {
+  next.set_version(current_version + 1);
+  const auto now = clock_.Now();
+  *next.mutable_updated_at() = common::ToProtoTime(now);
+  tx.exec_params(kUpdateAsset, next.id(), next.district(), next.location().lat(), next.location().lon(),
+                 next.parent_id(), next.reporting_interval_s(), next.retired(), next.version(),
+                 common::ToPgTimestamp(now), AssetBody(next));
+  Publish(tx, next, change);
+  return next;
+}
+
 absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
   if (auto s = ValidateAsset(incoming, bounds_, limits_); !s.ok()) {
     CountRejection(s);
@@ -298,14 +310,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Update(const v1::Asset& incoming) {
     }
     v1::Asset next = incoming;
     next.set_retired(false);
-    next.set_version(current->version() + 1);
-    const auto now = clock_.Now();
-    *next.mutable_updated_at() = common::ToProtoTime(now);
-    tx.exec_params(kUpdateAsset, next.id(), next.district(), next.location().lat(), next.location().lon(),
-                   next.parent_id(), next.reporting_interval_s(), false, next.version(), common::ToPgTimestamp(now),
-                   AssetBody(next));
-    Publish(tx, next, v1::ASSET_CHANGE_UPDATED);
-    result = next;
+    result = StoreNextVersion(tx, next, current->version(), v1::ASSET_CHANGE_UPDATED);
     changed = true;
     return absl::OkStatus();
   });
@@ -340,14 +345,7 @@ absl::StatusOr<v1::Asset> AssetRegistry::Retire(const std::string& id) {
     }
     v1::Asset next = *current;
     next.set_retired(true);
-    next.set_version(current->version() + 1);
-    const auto now = clock_.Now();
-    *next.mutable_updated_at() = common::ToProtoTime(now);
-    tx.exec_params(kUpdateAsset, next.id(), next.district(), next.location().lat(), next.location().lon(),
-                   next.parent_id(), next.reporting_interval_s(), true, next.version(), common::ToPgTimestamp(now),
-                   AssetBody(next));
-    Publish(tx, next, v1::ASSET_CHANGE_RETIRED);
-    result = next;
+    result = StoreNextVersion(tx, next, current->version(), v1::ASSET_CHANGE_RETIRED);
     changed = true;
     return absl::OkStatus();
   });

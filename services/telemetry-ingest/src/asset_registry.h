@@ -47,6 +47,8 @@ class AssetRegistry {
 
  private:
   void CountRejection(const absl::Status& status);
+  // Writes `next` as the version after current_version and publishes the change.
+  v1::Asset StoreNextVersion(pqxx::work& tx, v1::Asset next, int64_t current_version, v1::AssetChange change);
 
   common::PgPool& pool_;
   const common::Clock& clock_;
