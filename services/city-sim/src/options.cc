@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "absl/strings/str_cat.h"
+#include "cityops/common/status.h"
 
 namespace cityops::sim {
 
@@ -12,34 +13,26 @@ const char* const kUsage =
     "                [--duration 0] [--log-every 10s] [--batch-max 5000] [--log-level info]\n"
     "Each flag can also be given as CITYOPS_<NAME> (CITYOPS_KAFKA_BOOTSTRAP...).\n";
 
-#define CITYOPS_SIM_ASSIGN_OR_RETURN(lhs, expr) \
-  do {                                          \
-    auto _value = (expr);                       \
-    if (!_value.ok()) return _value.status();   \
-    (lhs) = *_value;                            \
-  } while (false)
-
 absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   SimOptions o;
   int64_t seed = 1;
-  CITYOPS_SIM_ASSIGN_OR_RETURN(seed, config.GetInt("seed", 1));
+  CITYOPS_ASSIGN_OR_RETURN(seed, config.GetInt("seed", 1));
   o.city.seed = static_cast<uint64_t>(seed);
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.city.scale, config.GetDouble("scale", o.city.scale));
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.speed, config.GetDouble("speed", o.speed));
+  CITYOPS_ASSIGN_OR_RETURN(o.city.scale, config.GetDouble("scale", o.city.scale));
+  CITYOPS_ASSIGN_OR_RETURN(o.speed, config.GetDouble("speed", o.speed));
   o.ingest_address = config.GetString("ingest-address", o.ingest_address);
   o.kafka_bootstrap = config.GetString("kafka-bootstrap", o.kafka_bootstrap);
   o.topic_prefix = config.GetString("topic-prefix", "");
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.watch_faults, config.GetBool("watch-faults", o.watch_faults));
+  CITYOPS_ASSIGN_OR_RETURN(o.watch_faults, config.GetBool("watch-faults", o.watch_faults));
   o.scenario.name = config.GetString("scenario", o.scenario.name);
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.scenario.fault_after, config.GetDuration("fault-after", o.scenario.fault_after));
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.scenario.fault_duration,
-                               config.GetDuration("fault-duration", o.scenario.fault_duration));
+  CITYOPS_ASSIGN_OR_RETURN(o.scenario.fault_after, config.GetDuration("fault-after", o.scenario.fault_after));
+  CITYOPS_ASSIGN_OR_RETURN(o.scenario.fault_duration, config.GetDuration("fault-duration", o.scenario.fault_duration));
   o.scenario.target = config.GetString("fault-asset", "");
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.register_only, config.GetBool("register-only", false));
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.duration, config.GetDuration("duration", o.duration));
-  CITYOPS_SIM_ASSIGN_OR_RETURN(o.log_every, config.GetDuration("log-every", o.log_every));
+  CITYOPS_ASSIGN_OR_RETURN(o.register_only, config.GetBool("register-only", false));
+  CITYOPS_ASSIGN_OR_RETURN(o.duration, config.GetDuration("duration", o.duration));
+  CITYOPS_ASSIGN_OR_RETURN(o.log_every, config.GetDuration("log-every", o.log_every));
   int64_t batch_max = 0;
-  CITYOPS_SIM_ASSIGN_OR_RETURN(batch_max, config.GetInt("batch-max", o.batch_max));
+  CITYOPS_ASSIGN_OR_RETURN(batch_max, config.GetInt("batch-max", o.batch_max));
   o.log_level = config.GetString("log-level", o.log_level);
 
   if (seed < 0) return absl::InvalidArgumentError("seed must be a non-negative integer");
@@ -54,7 +47,5 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   if (o.ingest_address.empty()) return absl::InvalidArgumentError("ingest-address must not be empty");
   return o;
 }
-
-#undef CITYOPS_SIM_ASSIGN_OR_RETURN
 
 }  // namespace cityops::sim

@@ -1,19 +1,9 @@
 #include "settings.h"
 
 #include "absl/status/status.h"
+#include "cityops/common/status.h"
 
 namespace cityops::telemetry {
-
-namespace {
-
-#define CITYOPS_ASSIGN_OR_RETURN(lhs, expr) \
-  do {                                      \
-    auto _v = (expr);                       \
-    if (!_v.ok()) return _v.status();       \
-    (lhs) = *_v;                            \
-  } while (false)
-
-}  // namespace
 
 absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config) {
   IngestSettings s;
@@ -58,7 +48,5 @@ absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config) {
   }
   return s;
 }
-
-#undef CITYOPS_ASSIGN_OR_RETURN
 
 }  // namespace cityops::telemetry
