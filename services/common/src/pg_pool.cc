@@ -120,24 +120,19 @@ void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
 
 absl::Status PgPool::WithTransaction(const std::function<absl::Status(pqxx::work&)>& fn,
                                      std::chrono::milliseconds acquire_timeout) {
-  auto conn = Acquire(acquire_timeout);
-  if (!conn.ok()) return conn.status();
-  absl::Status status;
-  bool broken = false;
-  try {
-    pqxx::work tx(**conn);
-    status = fn(tx);
-    if (status.ok()) {
-      tx.commit();
-    } else {
-      tx.abort();
-    }
-  } catch (const std::exception& e) {
-    status = StatusFromPqxx(e);
-    broken = status.code() == absl::StatusCode::kUnavailable;
-  }
-  Release(*std::move(conn), broken);
-  return status;
+  // Exceptions thrown in fn or at commit reach WithConnection's handler.
+  return WithConnection(
+      [&fn](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        absl::Status status = fn(tx);
+        if (status.ok()) {
+          tx.commit();
+        } else {
+          tx.abort();
+        }
+        return status;
+      },
+      acquire_timeout);
 }
 
 absl::Status PgPool::WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn,

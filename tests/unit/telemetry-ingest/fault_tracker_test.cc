@@ -1,4 +1,5 @@
 #include "domain/fault_tracker.h"
+#include "cityops/common/proto_time.h"
 
 #include <catch2/catch.hpp>
 
@@ -18,14 +19,7 @@ using std::chrono::seconds;
 // 2025-01-15T18:00:00Z.
 const common::TimePoint kStart{seconds(1736964000)};
 
-google::protobuf::Timestamp Ts(common::TimePoint t) {
-  const auto since_epoch = t.time_since_epoch();
-  const auto secs = std::chrono::floor<seconds>(since_epoch);
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(secs.count());
-  ts.set_nanos(static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count()));
-  return ts;
-}
+google::protobuf::Timestamp Ts(common::TimePoint t) { return common::ToProtoTime(t); }
 
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
