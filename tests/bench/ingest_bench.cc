@@ -112,8 +112,8 @@ struct Options {
   size_t readings = 2'000'000;
   size_t batch = 5000;
   int streams = 2;
-  // More than the service's own window (--max-inflight-batches, 8): see
-  // RunThroughService on why a smaller one can stall a stream.
+  // Batches unacknowledged per stream; the service answers each as soon as
+  // Kafka confirmed it and reads no further beyond its own window (8).
   int inflight = 16;
   int stall_timeout_s = 30;
   int rounds = 3;
@@ -810,10 +810,8 @@ struct ServiceResult {
 
 // Each stream has a writer thread (at most --inflight batches unacknowledged)
 // and a reader thread. A watchdog cancels the streams when one has batches
-// outstanding and got no ack for --stall-timeout: the service answers a batch
-// only after reading the next one (or the client's half-close) or once it
-// holds more than its window, so a client whose window is not above the
-// service's waits for acks that never come.
+// outstanding and got no ack for --stall-timeout (a guard: services before
+// the writer-thread fix answered a batch only after reading the next one).
 ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>>& channels, const ReadingPlan& plan,
                                 const Options& o) {
   const size_t n = o.readings;
