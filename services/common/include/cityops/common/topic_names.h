@@ -11,6 +11,8 @@ namespace cityops::topics {
 inline constexpr std::string_view kTelemetryAssets = "cityops.telemetry.assets.v1";
 inline constexpr std::string_view kTelemetryReadings = "cityops.telemetry.readings.v1";
 inline constexpr std::string_view kTelemetryFaults = "cityops.telemetry.faults.v1";
+inline constexpr std::string_view kCallsRequests = "cityops.calls.requests.v1";
+inline constexpr std::string_view kIncidents = "cityops.incidents.v1";
 
 inline std::string Full(std::string_view prefix, std::string_view name) {
   std::string out(prefix);
