@@ -116,6 +116,27 @@ class KafkaConsumerImpl final : public KafkaConsumer {
     return status;
   }
 
+  int64_t Lag() override {
+    if (closed_ || consumer_ == nullptr) return 0;
+    std::vector<RdKafka::TopicPartition*> partitions;
+    if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return 0;
+    int64_t lag = 0;
+    if (consumer_->position(partitions) == RdKafka::ERR_NO_ERROR) {
+      for (const RdKafka::TopicPartition* tp : partitions) {
+        int64_t low = 0;
+        int64_t high = 0;
+        if (consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) != RdKafka::ERR_NO_ERROR) {
+          continue;
+        }
+        // Before the first fetch the position is unknown (negative): count from the low mark.
+        const int64_t position = tp->offset() >= 0 ? tp->offset() : low;
+        if (high >= 0 && high > position) lag += high - position;
+      }
+    }
+    RdKafka::TopicPartition::destroy(partitions);
+    return lag;
+  }
+
   void Close() override {
     if (closed_ || consumer_ == nullptr) return;
     closed_ = true;

@@ -123,6 +123,13 @@ const v1::Incident* Correlator::Find(const std::string& id) const {
   return it == incidents_.end() ? nullptr : &it->second;
 }
 
+std::vector<const v1::Incident*> Correlator::All() const {
+  std::vector<const v1::Incident*> all;
+  all.reserve(incidents_.size());
+  for (const auto& [id, incident] : incidents_) all.push_back(&incident);
+  return all;
+}
+
 size_t Correlator::open_count() const {
   return static_cast<size_t>(
       std::count_if(incidents_.begin(), incidents_.end(), [](const auto& kv) { return IsOpen(kv.second); }));

@@ -89,6 +89,8 @@ class Correlator {
                       Changes& changes);
 
   const v1::Incident* Find(const std::string& id) const;
+  // Every incident held, by id.
+  std::vector<const v1::Incident*> All() const;
   // Open (or acknowledged) incidents held.
   size_t open_count() const;
   size_t held_count() const { return incidents_.size(); }

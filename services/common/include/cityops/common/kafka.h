@@ -97,6 +97,10 @@ class KafkaConsumer {
   virtual absl::StatusOr<std::vector<ConsumedMessage>> Poll(size_t max_messages, std::chrono::milliseconds timeout) = 0;
   // Synchronously commits, per partition, the offset after the highest one given.
   virtual absl::Status Commit(const std::vector<ConsumedMessage>& processed) = 0;
+  // Messages behind the end of the partitions assigned to this consumer
+  // (high watermark minus position, from what the last fetches told; no round
+  // trip). Call it from the polling thread.
+  virtual int64_t Lag() = 0;
   virtual void Close() = 0;
 };
 

@@ -1,0 +1,188 @@
+// incident-correlation: the composition root. Reads its settings and rules,
+// connects to PostgreSQL and Kafka, takes the writer's lock, loads the state,
+// serves gRPC and /metrics, consumes faults, requests and the asset registry,
+// and on SIGTERM/SIGINT stops in reverse order.
+#include <malloc.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cityops/common/config.h"
+#include "cityops/common/grpc_server.h"
+#include "cityops/common/kafka.h"
+#include "cityops/common/log.h"
+#include "cityops/common/metrics.h"
+#include "cityops/common/outbox.h"
+#include "cityops/common/pg.h"
+#include "cityops/common/shutdown.h"
+#include "cityops/common/topic_names.h"
+#include "domain/rules.h"
+#include "event_hub.h"
+#include "incident_desk.h"
+#include "incident_service.h"
+#include "incident_store.h"
+#include "input_consumer.h"
+#include "settings.h"
+
+namespace cityops::incidents {
+std::vector<common::Migration> EmbeddedMigrations();
+}
+
+namespace {
+
+using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
+
+int Fail(std::string_view what, const absl::Status& status) {
+  spdlog::critical("{}: {}", what, status.ToString());
+  return 1;
+}
+
+template <typename F>
+auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& attempt) -> decltype(attempt()) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    auto result = attempt();
+    if (result.ok() || std::chrono::steady_clock::now() >= deadline) return result;
+    spdlog::warn("{} not ready yet: {}", what, result.status().ToString());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+// One writer of incidents at a time: a second instance waits here (a
+// session advisory lock, released when the holder's connection ends).
+absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::atomic<bool>& stopping) {
+  bool logged = false;
+  while (!stopping) {
+    try {
+      pqxx::nontransaction tx(connection);
+      if (tx.exec1("SELECT pg_try_advisory_lock(hashtext('cityops.incident_correlation.writer'))")[0].as<bool>()) {
+        return true;
+      }
+    } catch (const std::exception& e) {
+      return common::StatusFromPqxx(e);
+    }
+    if (!logged) spdlog::info("another instance holds the writer's lock: waiting for it");
+    logged = true;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();
+  mallopt(M_ARENA_MAX, 2);
+  common::ShutdownSignal::Install();
+  auto config = common::Config::Load(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "incident-correlation: " << config.status().message() << "\n";
+    return 2;
+  }
+  auto settings_or = incidents::LoadSettings(*config);
+  if (!settings_or.ok()) {
+    std::cerr << "incident-correlation: " << settings_or.status().message() << "\n";
+    return 2;
+  }
+  const incidents::CorrelationSettings& settings = *settings_or;
+  common::InitLogging("incident-correlation", settings.log_level);
+  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
+  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+  auto rules = settings.rules_file.empty() ? incidents::Rules::FromJson(incidents::DefaultRulesJson())
+                                           : incidents::Rules::LoadFile(settings.rules_file);
+  if (!rules.ok()) {
+    std::cerr << "incident-correlation: " << rules.status().message() << "\n";
+    return 2;
+  }
+
+  std::atomic<bool> stopping{false};
+  int signal = 0;
+  std::thread signal_waiter([&] {
+    signal = common::ShutdownSignal::WaitForShutdownSignal();
+    stopping = true;
+  });
+  auto finish = [&](int code) {
+    common::ShutdownSignal::RequestShutdown();
+    signal_waiter.join();
+    return code;
+  };
+
+  auto metrics = std::make_shared<prometheus::Registry>();
+  common::SystemClock clock;
+  auto pool = WithRetry(*startup_budget, "PostgreSQL", [&] {
+    return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
+  });
+  if (!pool.ok()) return finish(Fail("PostgreSQL", pool.status()));
+  auto migrated = common::ApplyMigrations(**pool, incidents::EmbeddedMigrations());
+  if (!migrated.ok()) return finish(Fail("migrations", migrated.status()));
+  auto lock_connection = (*pool)->ConnectDedicated();
+  if (!lock_connection.ok()) return finish(Fail("PostgreSQL", lock_connection.status()));
+  auto locked = TakeWriterLock(**lock_connection, stopping);
+  if (!locked.ok()) return finish(Fail("writer's lock", locked.status()));
+  if (!*locked) return finish(0);
+
+  auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "incident_correlation");
+  if (!producer.ok()) return finish(Fail("Kafka producer", producer.status()));
+  auto ping = WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
+    auto s = (*producer)->Ping(std::chrono::seconds(2));
+    if (!s.ok()) return s;
+    return true;
+  });
+  if (!ping.ok()) return finish(Fail("Kafka", ping.status()));
+  const incidents::IncidentDesk::Topics topics{
+      topics::Full(settings.topic_prefix, topics::kTelemetryFaults),
+      topics::Full(settings.topic_prefix, topics::kCallsRequests),
+      topics::Full(settings.topic_prefix, topics::kTelemetryAssets),
+  };
+  auto consumer =
+      common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {topics.faults, topics.requests, topics.assets});
+  if (!consumer.ok()) return finish(Fail("Kafka consumer", consumer.status()));
+
+  incidents::EventHub hub;
+  incidents::IncidentStore store(**pool);
+  incidents::IncidentDesk desk(**pool, store, *rules, clock, hub, topics, *metrics);
+  if (auto s = desk.Load(); !s.ok()) return finish(Fail("loading incidents", s));
+  incidents::InputConsumer inputs(
+      **consumer, desk, store, clock,
+      {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100), settings.tick_interval,
+       std::chrono::hours(24 * settings.applied_events_retention_days)},
+      *metrics);
+  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "incident_correlation");
+  incidents::IncidentService service(desk, store, hub);
+
+  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  if (!metrics_server.ok()) return finish(Fail("metrics endpoint", metrics_server.status()));
+  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  if (!server.ok()) return finish(Fail("gRPC server", server.status()));
+
+  relay.Start();
+  inputs.Start();
+  (*server)->SetServing(true);
+  const auto ready_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("incident-correlation ready in {} ms: grpc_port={} metrics_port={} topology={}", ready_ms,
+               (*server)->port(), (*metrics_server)->port(), desk.topology_size());
+  const std::string ready_file = config->GetString("ready-file", "");
+  if (!ready_file.empty()) {
+    std::ofstream(ready_file + ".tmp") << "{\"grpc_port\":" << (*server)->port()
+                                       << ",\"metrics_port\":" << (*metrics_server)->port() << "}\n";
+    std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
+  }
+
+  signal_waiter.join();
+  spdlog::info("signal {}: shutting down", signal);
+  (*server)->SetServing(false);
+  (*server)->Shutdown(std::chrono::seconds(5));
+  inputs.Stop();
+  relay.Stop(std::chrono::seconds(10));
+  const int undelivered = (*producer)->Flush(std::chrono::seconds(10));
+  (*consumer)->Close();
+  spdlog::info("incident-correlation stopped ({} message(s) undelivered)", undelivered);
+  return undelivered == 0 ? 0 : 1;
+}
