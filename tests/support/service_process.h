@@ -41,4 +41,10 @@ class ServiceProcess {
 // The log of a process, for failure messages.
 std::string ReadFile(const std::string& path);
 
+// GET http://127.0.0.1:<port><path> (plain HTTP/1.0); the body, or empty on failure.
+std::string HttpGet(int port, const std::string& path);
+// The value of one series (name with its labels, exactly as exposed, such as
+// `x_total{rule="all"}`) on a service's /metrics; NaN when it is not there.
+double ScrapeMetric(int port, const std::string& series);
+
 }  // namespace cityops::testing
