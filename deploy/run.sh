@@ -5,15 +5,16 @@
 #   deploy/run.sh [--skip-deps] [--skip-build] [-- city-sim flags...]
 #
 # Installs what is missing, builds the suite, starts the local stack (Kafka and
-# PostgreSQL), creates the topics, starts telemetry-ingest, then runs city-sim
-# (Dijon, scenario cabinet-power-loss) with its output shown here, until Ctrl-C.
-# On Ctrl-C (or SIGTERM, or if a process dies) it stops city-sim, telemetry-ingest
-# and the stack, in that order. Flags after `--` go to city-sim, for example
+# PostgreSQL), creates the topics, starts telemetry-ingest and
+# incident-correlation, then runs city-sim (Dijon, scenario cabinet-power-loss)
+# with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or if a
+# process dies) it stops city-sim, the services and the stack, in that order. Flags after `--` go to city-sim, for example
 #   deploy/run.sh -- --seed 7 --fault-after 10s --fault-duration 1m
 #
 # Env: CITYOPS_BUILD_DIR (build), CITYOPS_BUILD_TYPE (RelWithDebInfo),
 # CITYOPS_BUILD_JOBS (nproc), CITYOPS_BUILD_TARGETS (empty: the whole suite),
-# CITYOPS_INGEST_GRPC_PORT (50051), CITYOPS_INGEST_METRICS_PORT (9101), and the
+# CITYOPS_INGEST_GRPC_PORT (50051), CITYOPS_INGEST_METRICS_PORT (9101),
+# CITYOPS_CORRELATION_GRPC_PORT (50052), CITYOPS_CORRELATION_METRICS_PORT (9102), and the
 # local stack's own (CITYOPS_STATE_DIR, CITYOPS_KAFKA_PORT, CITYOPS_PG_PORT...,
 # see deploy/local/README.md).
 set -euo pipefail
@@ -40,7 +41,7 @@ while (($# > 0)); do
       break
       ;;
     -h | --help)
-      sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) die "unknown argument '$1' (city-sim flags go after --; see --help)" ;;
@@ -53,11 +54,14 @@ BUILD_TYPE="${CITYOPS_BUILD_TYPE:-RelWithDebInfo}"
 JOBS="${CITYOPS_BUILD_JOBS:-$(nproc)}"
 GRPC_PORT="${CITYOPS_INGEST_GRPC_PORT:-50051}"
 METRICS_PORT="${CITYOPS_INGEST_METRICS_PORT:-9101}"
+CORRELATION_GRPC_PORT="${CITYOPS_CORRELATION_GRPC_PORT:-50052}"
+CORRELATION_METRICS_PORT="${CITYOPS_CORRELATION_METRICS_PORT:-9102}"
 STATE_DIR="${CITYOPS_STATE_DIR:-${REPO_ROOT}/.state/local}"
 LOG_DIR="${STATE_DIR}/logs"
 STACK="deploy/local/stack.sh"
 
 INGEST_BIN="${BUILD_DIR}/services/telemetry-ingest/telemetry-ingest"
+CORRELATION_BIN="${BUILD_DIR}/services/incident-correlation/incident-correlation"
 SIM_BIN="${BUILD_DIR}/services/city-sim/city-sim"
 ADMIN_BIN="${BUILD_DIR}/services/common/cityops-admin"
 
@@ -66,6 +70,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # ---------------------------------------------------------------- stopping
 
 INGEST_PID=""
+CORRELATION_PID=""
 SIM_PID=""
 STACK_STARTED=0
 STOPPING=0
@@ -93,6 +98,7 @@ cleanup() {
   STOPPING=1
   trap '' INT TERM
   stop_process city-sim "${SIM_PID}" 20
+  stop_process incident-correlation "${CORRELATION_PID}" 30
   stop_process telemetry-ingest "${INGEST_PID}" 30
   if ((STACK_STARTED == 1)); then
     log "stopping the local stack"
@@ -130,13 +136,15 @@ if ((SKIP_BUILD == 0)); then
   # shellcheck disable=SC2086 # a list of targets
   ninja -C "${BUILD_DIR}" -j "${JOBS}" ${CITYOPS_BUILD_TARGETS:-}
 fi
-for bin in "${INGEST_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
+for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
   [[ -x "${bin}" ]] || die "${bin} is not built (run without --skip-build)"
 done
 
-# Before starting anything: telemetry-ingest's ports must be free.
+# Before starting anything: the services' ports must be free.
 check_free "${GRPC_PORT}" "telemetry-ingest gRPC" CITYOPS_INGEST_GRPC_PORT
 check_free "${METRICS_PORT}" "telemetry-ingest metrics" CITYOPS_INGEST_METRICS_PORT
+check_free "${CORRELATION_GRPC_PORT}" "incident-correlation gRPC" CITYOPS_CORRELATION_GRPC_PORT
+check_free "${CORRELATION_METRICS_PORT}" "incident-correlation metrics" CITYOPS_CORRELATION_METRICS_PORT
 
 log "3/6 local stack"
 if "${STACK}" status >/dev/null 2>&1; then
@@ -152,31 +160,44 @@ eval "$("${STACK}" env)"
 log "4/6 topics"
 "${ADMIN_BIN}" topics --spec deploy/topics.json
 
-log "5/6 telemetry-ingest (log: ${LOG_DIR}/telemetry-ingest.log)"
 mkdir -p "${LOG_DIR}"
-READY_FILE="${STATE_DIR}/telemetry-ingest.ready"
-rm -f "${READY_FILE}"
-# The services run in sessions of their own, so that Ctrl-C reaches only this
-# script, which stops them in order (city-sim first, then what it talks to).
+# start_service PID_VAR NAME BINARY DSN GRPC_PORT METRICS_PORT: starts a service in a
+# session of its own (so that Ctrl-C reaches only this script, which stops the
+# processes in order) and waits for its ready file. Its pid goes into PID_VAR
+# at once, so that a failed start is stopped too.
 # The DSN goes through the environment, not the command line (ps shows that).
-CITYOPS_PG_DSN="${CITYOPS_TELEMETRY_INGEST_PG_DSN}" setsid "${INGEST_BIN}" \
-  --grpc-address "127.0.0.1:${GRPC_PORT}" \
-  --metrics-address "127.0.0.1:${METRICS_PORT}" \
-  --ready-file "${READY_FILE}" \
-  >>"${LOG_DIR}/telemetry-ingest.log" 2>&1 &
-INGEST_PID=$!
-for ((i = 0; i < 600; i++)); do
-  [[ -s "${READY_FILE}" ]] && break
-  if ! kill -0 "${INGEST_PID}" 2>/dev/null; then
-    wait "${INGEST_PID}" || true
-    INGEST_PID=""
-    tail -n 20 "${LOG_DIR}/telemetry-ingest.log" >&2 || true
-    die "telemetry-ingest exited during start-up (log above)"
-  fi
-  sleep 0.1
-done
-[[ -s "${READY_FILE}" ]] || die "telemetry-ingest not ready after 60 s (see ${LOG_DIR}/telemetry-ingest.log)"
-log "telemetry-ingest ready: $(cat "${READY_FILE}")"
+start_service() {
+  local pid_var="$1" name="$2" bin="$3" dsn="$4" grpc_port="$5" metrics_port="$6"
+  local ready_file="${STATE_DIR}/${name}.ready" log_file="${LOG_DIR}/${name}.log" pid
+  rm -f "${ready_file}"
+  CITYOPS_PG_DSN="${dsn}" setsid "${bin}" \
+    --grpc-address "127.0.0.1:${grpc_port}" \
+    --metrics-address "127.0.0.1:${metrics_port}" \
+    --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" \
+    --ready-file "${ready_file}" \
+    >>"${log_file}" 2>&1 </dev/null &
+  pid=$!
+  printf -v "${pid_var}" '%s' "${pid}"
+  for ((i = 0; i < 600; i++)); do
+    [[ -s "${ready_file}" ]] && break
+    if ! kill -0 "${pid}" 2>/dev/null; then
+      wait "${pid}" || true
+      printf -v "${pid_var}" '%s' ""
+      tail -n 20 "${log_file}" >&2 || true
+      die "${name} exited during start-up (log above)"
+    fi
+    sleep 0.1
+  done
+  [[ -s "${ready_file}" ]] || die "${name} not ready after 60 s (see ${log_file})"
+  log "${name} ready: $(cat "${ready_file}")"
+}
+
+log "5/6 services (logs: ${LOG_DIR})"
+[[ -n "${CITYOPS_INCIDENT_CORRELATION_PG_DSN:-}" ]] || die "the stack gave no CITYOPS_INCIDENT_CORRELATION_PG_DSN"
+start_service INGEST_PID telemetry-ingest "${INGEST_BIN}" "${CITYOPS_TELEMETRY_INGEST_PG_DSN}" \
+  "${GRPC_PORT}" "${METRICS_PORT}"
+start_service CORRELATION_PID incident-correlation "${CORRELATION_BIN}" "${CITYOPS_INCIDENT_CORRELATION_PG_DSN}" \
+  "${CORRELATION_GRPC_PORT}" "${CORRELATION_METRICS_PORT}"
 
 log "6/6 city-sim (log: ${LOG_DIR}/city-sim.log)"
 # tee -i: Ctrl-C must not end the pipe before city-sim has said goodbye.
@@ -189,28 +210,32 @@ cat <<EOF
 
   CityOps is running on this machine
   ----------------------------------
-  telemetry-ingest gRPC   127.0.0.1:${GRPC_PORT}
-  metrics                 http://127.0.0.1:${METRICS_PORT}/metrics
+  telemetry-ingest        gRPC 127.0.0.1:${GRPC_PORT}, metrics http://127.0.0.1:${METRICS_PORT}/metrics
+  incident-correlation    gRPC 127.0.0.1:${CORRELATION_GRPC_PORT}, metrics http://127.0.0.1:${CORRELATION_METRICS_PORT}/metrics
   Kafka                   ${CITYOPS_KAFKA_BOOTSTRAP}
-  PostgreSQL              database cityops, schema telemetry_ingest (stack: ${STACK} env)
+  PostgreSQL              database cityops, one schema per service (stack: ${STACK} env)
   logs                    ${LOG_DIR}
   web console             not built yet: it comes with the gateway
 
   city-sim streams Dijon's telemetry; one cabinet loses power after --fault-after
-  (30 s by default): FAULT RAISED lines below; the power comes back after
-  --fault-duration (3 min by default): FAULT CLEARED.
+  (30 s by default): FAULT RAISED lines below, and incident correlation makes
+  them one INCIDENT on the cabinet; the power comes back after --fault-duration
+  (3 min by default): FAULT CLEARED, and the incident resolves itself.
   Press Ctrl-C to stop everything.
 
 EOF
 
 # Until Ctrl-C, or until one of them stops by itself.
-while kill -0 "${SIM_PID}" 2>/dev/null && kill -0 "${INGEST_PID}" 2>/dev/null; do
+while kill -0 "${SIM_PID}" 2>/dev/null && kill -0 "${INGEST_PID}" 2>/dev/null &&
+  kill -0 "${CORRELATION_PID}" 2>/dev/null; do
   sleep 1
 done
-if ! kill -0 "${INGEST_PID}" 2>/dev/null; then
-  tail -n 20 "${LOG_DIR}/telemetry-ingest.log" >&2 || true
-  die "telemetry-ingest stopped (log above)"
-fi
+for service in telemetry-ingest:"${INGEST_PID}" incident-correlation:"${CORRELATION_PID}"; do
+  if ! kill -0 "${service#*:}" 2>/dev/null; then
+    tail -n 20 "${LOG_DIR}/${service%%:*}.log" >&2 || true
+    die "${service%%:*} stopped (log above)"
+  fi
+done
 SIM_RC=0
 wait "${SIM_PID}" || SIM_RC=$?
 SIM_PID=""

@@ -1,5 +1,10 @@
 #include "fault_line.h"
 
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/str_cat.h"
+
 #include <cstdio>
 #include <string_view>
 
@@ -49,6 +54,24 @@ std::string FormatFaultEvent(const v1::FaultEvent& event) {
     }
     line += " detail=\"" + detail + "\"";
   }
+  return line;
+}
+
+std::string FormatIncidentEvent(const incidents::v1::IncidentEvent& event) {
+  namespace iv1 = incidents::v1;
+  const iv1::Incident& incident = event.incident();
+  if (event.change() == iv1::INCIDENT_CHANGE_UPDATED || event.change() == iv1::INCIDENT_CHANGE_NOTE_ADDED) return {};
+  // Merges show in the symptoms count of the incident's next line.
+  if (event.change() == iv1::INCIDENT_CHANGE_MERGED) return {};
+  std::string change = iv1::IncidentChange_Name(event.change()).substr(std::string("INCIDENT_CHANGE_").size());
+  std::string priority = iv1::Priority_Name(incident.priority()).substr(std::string("PRIORITY_").size());
+  std::string rule = iv1::Rule_Name(incident.rule()).substr(std::string("RULE_").size());
+  for (auto& c : rule) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string line = change;
+  line.resize(std::max<size_t>(line.size() + 1, 9), ' ');
+  absl::StrAppend(&line, incident.id(), " ", priority, " ", rule, ": ", incident.title(), " (",
+                  incident.symptoms_size(), " symptoms, ", incident.requests_size(), " calls)");
+  if (!event.actor().empty()) absl::StrAppend(&line, " by ", event.actor());
   return line;
 }
 

@@ -5,13 +5,15 @@
 #include <spdlog/spdlog.h>
 
 #include "cityops/telemetry/v1/readings.pb.h"
+#include "cityops/common/topic_names.h"
 #include "fault_line.h"
 
 namespace cityops::sim {
 
 FaultWatcher::FaultWatcher(std::unique_ptr<common::KafkaConsumer> consumer,
-                           std::function<void(const std::string&)> print)
-    : consumer_(std::move(consumer)), print_(std::move(print)) {}
+                           std::function<void(const std::string&)> print,
+                           std::function<void(const std::string&)> print_incident)
+    : consumer_(std::move(consumer)), print_(std::move(print)), print_incident_(std::move(print_incident)) {}
 
 FaultWatcher::~FaultWatcher() { Stop(); }
 
@@ -34,6 +36,16 @@ void FaultWatcher::Run() {
       continue;
     }
     for (const auto& message : *messages) {
+      if (message.topic.size() >= incidents_suffix_.size() &&
+          message.topic.compare(message.topic.size() - incidents_suffix_.size(), incidents_suffix_.size(),
+                                incidents_suffix_) == 0) {
+        incidents::v1::IncidentEvent incident;
+        if (!incident.ParseFromString(message.value)) continue;
+        if (incident.change() == incidents::v1::INCIDENT_CHANGE_OPENED) ++incidents_opened_;
+        const std::string line = FormatIncidentEvent(incident);
+        if (!line.empty()) print_incident_(line);
+        continue;
+      }
       telemetry::v1::FaultEvent event;
       if (!event.ParseFromString(message.value)) {
         spdlog::warn("faults topic: unreadable message at partition {} offset {}", message.partition, message.offset);

@@ -1,7 +1,8 @@
 #pragma once
 
-// Watches the faults topic and prints each FaultEvent as one readable line on
-// stdout, so that whoever runs the simulator sees what the platform noticed.
+// Watches the faults topic (and the incidents topic when subscribed to it)
+// and prints each event as one readable line on stdout, so that whoever runs
+// the simulator sees what the platform noticed and what it made of it.
 
 #include <atomic>
 #include <cstdint>
@@ -11,13 +12,15 @@
 #include <thread>
 
 #include "cityops/common/kafka.h"
+#include "cityops/common/topic_names.h"
 
 namespace cityops::sim {
 
 class FaultWatcher {
  public:
   // `print` gets each line (without newline); it is called from the watcher's thread.
-  FaultWatcher(std::unique_ptr<common::KafkaConsumer> consumer, std::function<void(const std::string&)> print);
+  FaultWatcher(std::unique_ptr<common::KafkaConsumer> consumer, std::function<void(const std::string&)> print,
+               std::function<void(const std::string&)> print_incident = {});
   ~FaultWatcher();
   FaultWatcher(const FaultWatcher&) = delete;
   FaultWatcher& operator=(const FaultWatcher&) = delete;
@@ -26,6 +29,7 @@ class FaultWatcher {
   void Stop();
   uint64_t raised() const { return raised_.load(); }
   uint64_t cleared() const { return cleared_.load(); }
+  uint64_t incidents_opened() const { return incidents_opened_.load(); }
 
  private:
   void Run();
@@ -35,6 +39,9 @@ class FaultWatcher {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> raised_{0};
   std::atomic<uint64_t> cleared_{0};
+  std::atomic<uint64_t> incidents_opened_{0};
+  std::function<void(const std::string&)> print_incident_;
+  const std::string incidents_suffix_{topics::kIncidents};
   std::thread thread_;
 };
 

@@ -109,16 +109,18 @@ int main(int argc, char** argv) {
     kafka.client_id = "city-sim";
     kafka.extra["auto.offset.reset"] = "latest";
     const std::string topic = topics::Full(options->topic_prefix, topics::kTelemetryFaults);
-    auto consumer =
-        common::KafkaConsumer::Create(kafka, options->topic_prefix + "city-sim-watch-" + RandomSuffix(), {topic});
+    const std::string incidents_topic = topics::Full(options->topic_prefix, topics::kIncidents);
+    auto consumer = common::KafkaConsumer::Create(kafka, options->topic_prefix + "city-sim-watch-" + RandomSuffix(),
+                                                  {topic, incidents_topic});
     if (!consumer.ok()) {
       spdlog::error("cannot watch {}: {}", topic, consumer.status().ToString());
       return 1;
     }
     watcher = std::make_unique<sim::FaultWatcher>(
-        std::move(*consumer), [&console](const std::string& line) { console.Print("FAULT " + line); });
+        std::move(*consumer), [&console](const std::string& line) { console.Print("FAULT " + line); },
+        [&console](const std::string& line) { console.Print("INCIDENT " + line); });
     watcher->Start();
-    console.Print("watching " + topic + " on " + options->kafka_bootstrap);
+    console.Print("watching " + topic + " and " + incidents_topic + " on " + options->kafka_bootstrap);
   }
 
   sim::IngestClient client(grpc::CreateChannel(options->ingest_address, grpc::InsecureChannelCredentials()));

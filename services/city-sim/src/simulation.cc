@@ -170,7 +170,8 @@ void Simulation::LogProgress(std::chrono::steady_clock::duration since_start) {
                    "), acked ", s.readings_acked, ", rejected ", s.readings_rejected, ", failed ", s.readings_failed,
                    ", dropped ", s.readings_dropped, ", stream restarts ", s.stream_restarts);
   if (watcher_ != nullptr) {
-    absl::StrAppend(&line, "; faults seen: ", watcher_->raised(), " raised, ", watcher_->cleared(), " cleared");
+    absl::StrAppend(&line, "; faults seen: ", watcher_->raised(), " raised, ", watcher_->cleared(), " cleared; ",
+                    watcher_->incidents_opened(), " incident(s) opened");
   }
   if (!s.last_error.empty() && s.last_error != last_error_) absl::StrAppend(&line, "; last error: ", s.last_error);
   last_error_ = s.last_error;

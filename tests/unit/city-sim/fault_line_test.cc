@@ -51,3 +51,32 @@ TEST_CASE("FormatFaultEvent: a hostile detail stays on one line / unknown enums 
 }
 
 }  // namespace cityops::sim
+
+namespace cityops::sim {
+
+TEST_CASE("FormatIncidentEvent: change, id, priority, rule, title, counts; updates and merges give no line",
+          "[fault_line]") {
+  namespace iv1 = incidents::v1;
+  iv1::IncidentEvent event;
+  event.set_change(iv1::INCIDENT_CHANGE_OPENED);
+  auto* incident = event.mutable_incident();
+  incident->set_id("INC-00000012");
+  incident->set_priority(iv1::PRIORITY_NORMAL);
+  incident->set_rule(iv1::RULE_TOPOLOGY);
+  incident->set_title("Probable cause: cabinet power loss: CONTROL_CABINET cab-0042");
+  for (int i = 0; i < 3; ++i) incident->add_symptoms();
+  CHECK(FormatIncidentEvent(event) ==
+        "OPENED   INC-00000012 NORMAL topology: Probable cause: cabinet power loss: CONTROL_CABINET cab-0042 "
+        "(3 symptoms, 0 calls)");
+  event.set_change(iv1::INCIDENT_CHANGE_ACKNOWLEDGED);
+  event.set_actor("alice");
+  CHECK(FormatIncidentEvent(event) ==
+        "ACKNOWLEDGED INC-00000012 NORMAL topology: Probable cause: cabinet power loss: CONTROL_CABINET cab-0042 "
+        "(3 symptoms, 0 calls) by alice");
+  event.set_change(iv1::INCIDENT_CHANGE_UPDATED);
+  CHECK(FormatIncidentEvent(event).empty());
+  event.set_change(iv1::INCIDENT_CHANGE_MERGED);
+  CHECK(FormatIncidentEvent(event).empty());
+}
+
+}  // namespace cityops::sim
