@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cityops/telemetry/v1/readings.pb.h"
 #include "cityops/common/topic_names.h"
+#include "cityops/telemetry/v1/readings.pb.h"
 #include "fault_line.h"
 
 namespace cityops::sim {

@@ -119,14 +119,14 @@ IncidentDesk::IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rul
                              .Name("cityops_incident_correlation_fault_to_incident_seconds")
                              .Help("From a fault event's occurrence to the commit of the incident change it caused")
                              .Register(metrics)
-                             .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                                              0.5, 1, 2.5, 5, 10})),
-      apply_seconds_(prometheus::BuildHistogram()
-                         .Name("cityops_incident_correlation_apply_duration_seconds")
-                         .Help("Time to apply one polled batch in PostgreSQL")
-                         .Register(metrics)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                                          1, 2.5, 5})) {}
+                             .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                                              1, 2.5, 5, 10})),
+      apply_seconds_(
+          prometheus::BuildHistogram()
+              .Name("cityops_incident_correlation_apply_duration_seconds")
+              .Help("Time to apply one polled batch in PostgreSQL")
+              .Register(metrics)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})) {}
 
 absl::Status IncidentDesk::Load() {
   std::lock_guard lock(mutex_);
@@ -168,8 +168,8 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
         continue;
       }
       const auto& a = e.asset();
-      assets.push_back({a.id(), a.kind(), a.parent_id(), a.district(), a.location().lat(), a.location().lon(),
-                        a.version()});
+      assets.push_back(
+          {a.id(), a.kind(), a.parent_id(), a.district(), a.location().lat(), a.location().lon(), a.version()});
       retired.push_back(a.retired() || e.change() == tv1::ASSET_CHANGE_RETIRED);
     } else if (m.topic == topics_.faults) {
       Decoded d{Decoded::Kind::kFault, {}, {}, {}};

@@ -42,8 +42,8 @@ grpc::Status IncidentService::ListIncidents(grpc::ServerContext*, const v1::List
   return grpc::Status::OK;
 }
 
-grpc::Status IncidentService::Run(const std::string& id, const std::string& actor,
-                                  const IncidentDesk::Command& command, v1::Incident* out) {
+grpc::Status IncidentService::Run(const std::string& id, const std::string& actor, const IncidentDesk::Command& command,
+                                  v1::Incident* out) {
   if (auto s = CheckId(id); !s.ok()) return common::ToGrpcStatus(s);
   if (auto s = CheckText(actor, "actor", true, kMaxActor); !s.ok()) return common::ToGrpcStatus(s);
   auto incident = desk_.Execute(id, command);
@@ -56,7 +56,9 @@ grpc::Status IncidentService::AcknowledgeIncident(grpc::ServerContext*, const v1
                                                   v1::Incident* response) {
   return Run(
       r->id(), r->actor(),
-      [&](Correlator& c, Changes& changes, common::TimePoint now) { return c.Acknowledge(r->id(), r->actor(), now, changes); },
+      [&](Correlator& c, Changes& changes, common::TimePoint now) {
+        return c.Acknowledge(r->id(), r->actor(), now, changes);
+      },
       response);
 }
 

@@ -18,8 +18,7 @@ class IncidentService final : public v1::IncidentCorrelation::Service {
   grpc::Status GetIncident(grpc::ServerContext*, const v1::GetIncidentRequest*, v1::Incident*) override;
   grpc::Status ListIncidents(grpc::ServerContext*, const v1::ListIncidentsRequest*,
                              v1::ListIncidentsResponse*) override;
-  grpc::Status AcknowledgeIncident(grpc::ServerContext*, const v1::AcknowledgeIncidentRequest*,
-                                   v1::Incident*) override;
+  grpc::Status AcknowledgeIncident(grpc::ServerContext*, const v1::AcknowledgeIncidentRequest*, v1::Incident*) override;
   grpc::Status AssignIncident(grpc::ServerContext*, const v1::AssignIncidentRequest*, v1::Incident*) override;
   grpc::Status AddNote(grpc::ServerContext*, const v1::AddNoteRequest*, v1::Incident*) override;
   grpc::Status ResolveIncident(grpc::ServerContext*, const v1::ResolveIncidentRequest*, v1::Incident*) override;

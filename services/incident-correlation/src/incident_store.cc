@@ -105,7 +105,8 @@ absl::Status ValidateFilter(const v1::IncidentFilter& filter) {
   }
   if (auto s = CheckEnums<v1::Priority>(filter.priorities(), v1::Priority_IsValid, "priorities"); !s.ok()) return s;
   for (int d : filter.districts()) {
-    if (d < 0 || d > 10000) return absl::InvalidArgumentError(absl::StrCat("filter.districts: ", d, " is not a district"));
+    if (d < 0 || d > 10000)
+      return absl::InvalidArgumentError(absl::StrCat("filter.districts: ", d, " is not a district"));
   }
   if (filter.has_within()) {
     const auto& sw = filter.within().south_west();
@@ -139,7 +140,8 @@ absl::StatusOr<ListQuery> MakeListQuery(const v1::ListIncidentsRequest& request)
     const auto colon = token.find(':');
     const std::string id = colon == std::string::npos ? "" : token.substr(colon + 1);
     int64_t micros = 0;
-    const auto [end, ec] = std::from_chars(token.data(), token.data() + (colon == std::string::npos ? 0 : colon), micros);
+    const auto [end, ec] =
+        std::from_chars(token.data(), token.data() + (colon == std::string::npos ? 0 : colon), micros);
     const bool id_ok = id.size() == 12 && id.rfind("INC-", 0) == 0 &&
                        std::all_of(id.begin() + 4, id.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (colon == std::string::npos || ec != std::errc() || end != token.data() + colon || !id_ok) {
@@ -171,9 +173,8 @@ bool Matches(const v1::IncidentFilter& filter, const v1::Incident& incident) {
 }
 
 std::string PageToken(const v1::Incident& last) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                          FromProtoTime(last.opened_at()).time_since_epoch())
-                          .count();
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(FromProtoTime(last.opened_at()).time_since_epoch()).count();
   return absl::StrCat(micros, ":", last.id());
 }
 
@@ -258,12 +259,12 @@ absl::StatusOr<v1::ListIncidentsResponse> IncidentStore::List(const ListQuery& q
                                    Num(sw.lon()), " AND ", Num(ne.lon())));
     }
     if (HasTime(f.opened_after())) {
-      where.push_back(absl::StrCat("opened_at >= ", tx.quote(ToPgTimestamp(FromProtoTime(f.opened_after()))),
-                                   "::timestamptz"));
+      where.push_back(
+          absl::StrCat("opened_at >= ", tx.quote(ToPgTimestamp(FromProtoTime(f.opened_after()))), "::timestamptz"));
     }
     if (HasTime(f.opened_before())) {
-      where.push_back(absl::StrCat("opened_at < ", tx.quote(ToPgTimestamp(FromProtoTime(f.opened_before()))),
-                                   "::timestamptz"));
+      where.push_back(
+          absl::StrCat("opened_at < ", tx.quote(ToPgTimestamp(FromProtoTime(f.opened_before()))), "::timestamptz"));
     }
     if (!query.after_id.empty()) {
       where.push_back(absl::StrCat("(opened_at, id) < (",

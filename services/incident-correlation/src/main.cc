@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
       topics::Full(settings.topic_prefix, topics::kCallsRequests),
       topics::Full(settings.topic_prefix, topics::kTelemetryAssets),
   };
-  auto consumer =
-      common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {topics.faults, topics.requests, topics.assets});
+  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group,
+                                                {topics.faults, topics.requests, topics.assets});
   if (!consumer.ok()) return finish(Fail("Kafka consumer", consumer.status()));
 
   incidents::EventHub hub;

@@ -151,8 +151,9 @@ TEST_CASE("Bad requests get a clear status and change nothing") {
     return stub.ListIncidents(&c, r, &response);
   };
   CHECK(list_status([](auto& r) { r.set_page_size(5000); }).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(list_status([](auto& r) { r.mutable_filter()->add_statuses(static_cast<iv1::IncidentStatus>(42)); })
-            .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(list_status([](auto& r) {
+          r.mutable_filter()->add_statuses(static_cast<iv1::IncidentStatus>(42));
+        }).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(list_status([](auto& r) { r.set_page_token("'; DROP TABLE incidents; --"); }).error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(list_status([](auto& r) {

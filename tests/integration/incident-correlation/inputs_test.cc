@@ -32,8 +32,10 @@ TEST_CASE("Malformed input messages are counted, kept with their offset, and do 
   CHECK(f.Scalar("SELECT reason FROM dead_letters WHERE key = 'tc-1'::bytea") == "no asset id");
   CHECK(f.Scalar("SELECT count(*) FROM dead_letters WHERE \"offset\" >= 0 AND partition >= 0") == "3");
   const auto faults_topic = f.topics().Name(topics::kTelemetryFaults);
-  CHECK(ScrapeMetric(f.service().metrics_port(), "cityops_incident_correlation_messages_set_aside_total{reason=\"no "
-                                                   "asset id\",topic=\"" + faults_topic + "\"}") == 1);
+  CHECK(ScrapeMetric(f.service().metrics_port(),
+                     "cityops_incident_correlation_messages_set_aside_total{reason=\"no "
+                     "asset id\",topic=\"" +
+                         faults_topic + "\"}") == 1);
   CHECK_THAT(ReadFile(f.service().log_path()), Catch::Contains("set aside " + faults_topic));
 }
 

@@ -25,7 +25,8 @@ bool OneOpenOn(const std::vector<iv1::Incident>& incidents, const std::string& a
   return open == 1 && matching == 1;
 }
 
-TEST_CASE("A cabinet whose 40 lamps go dark within a minute gives one incident with 40 symptoms; recovery resolves it") {
+TEST_CASE(
+    "A cabinet whose 40 lamps go dark within a minute gives one incident with 40 symptoms; recovery resolves it") {
   CorrelationFixture f;
   std::vector<tv1::Asset> assets{CabinetAsset("cab-7")};
   for (int i = 0; i < 40; ++i) assets.push_back(LampAsset("cab-7", i));
@@ -109,7 +110,8 @@ Storm MakeStorm() {
     }
   }
   for (int j = 0; j < 20; ++j) {
-    s.assets.push_back(PlainAsset("tc-" + std::to_string(j), tv1::ASSET_KIND_TRAFFIC_CONTROLLER, 47.33, 5.03 + 0.01 * j));
+    s.assets.push_back(
+        PlainAsset("tc-" + std::to_string(j), tv1::ASSET_KIND_TRAFFIC_CONTROLLER, 47.33, 5.03 + 0.01 * j));
     all.push_back(FaultFor(s.assets.back(), tv1::FAULT_TYPE_DEVICE_FAILURE, t0 + 10s));
   }
   // Interleave so that every cabinet is half-way through when the service dies.

@@ -68,9 +68,9 @@ TEST_CASE("The real deploy/topics.json loads", "[topics]") {
 TEST_CASE("Every topic the code names is declared in deploy/topics.json", "[topics]") {
   auto specs = LoadTopicSpecs(std::string(CITYOPS_SOURCE_DIR) + "/deploy/topics.json");
   REQUIRE(specs.ok());
-  for (std::string_view name : {cityops::topics::kTelemetryAssets, cityops::topics::kTelemetryReadings,
-                                cityops::topics::kTelemetryFaults, cityops::topics::kCallsRequests,
-                                cityops::topics::kIncidents}) {
+  for (std::string_view name :
+       {cityops::topics::kTelemetryAssets, cityops::topics::kTelemetryReadings, cityops::topics::kTelemetryFaults,
+        cityops::topics::kCallsRequests, cityops::topics::kIncidents}) {
     INFO(name);
     bool declared = false;
     for (const auto& spec : *specs) declared = declared || spec.name == name;

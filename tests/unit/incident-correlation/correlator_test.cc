@@ -84,7 +84,8 @@ TEST_CASE("Priority and skill come from the asset kind and fault type", "[correl
 TEST_CASE("Topology: 40 lamps of one cabinet going dark within a minute are one incident on the cabinet",
           "[correlation]") {
   World w;
-  for (int i = 0; i < 40; ++i) w.Raise(LampId(i), tv1::FAULT_TYPE_LAMP_FAILURE, kT0 + std::chrono::milliseconds(1500 * i));
+  for (int i = 0; i < 40; ++i)
+    w.Raise(LampId(i), tv1::FAULT_TYPE_LAMP_FAILURE, kT0 + std::chrono::milliseconds(1500 * i));
   const auto open = w.WithStatus(v1::INCIDENT_STATUS_OPEN);
   REQUIRE(open.size() == 1);
   const v1::Incident& cabinet = *open.front();
@@ -235,8 +236,8 @@ TEST_CASE("Resident calls link to a matching open incident within the distance",
   for (int i = 0; i < 5; ++i) w.Raise(LampId(i), tv1::FAULT_TYPE_LAMP_FAILURE, kT0);
   const std::string cabinet = w.WithStatus(v1::INCIDENT_STATUS_OPEN).front()->id();
   // 100 m north of lamp 4, the last one that failed.
-  auto near = w.correlator.OnRequest(
-      Request("r1", "street_lighting", LampLat(4) + NorthDegrees(100), 5.0400, kT0 + 1h), kT0 + 1h, w.changes);
+  auto near = w.correlator.OnRequest(Request("r1", "street_lighting", LampLat(4) + NorthDegrees(100), 5.0400, kT0 + 1h),
+                                     kT0 + 1h, w.changes);
   CHECK(near.effect == Outcome::Effect::kLinked);
   CHECK(near.incident_id == cabinet);
   REQUIRE(w.Get(cabinet).requests_size() == 1);
@@ -272,8 +273,8 @@ TEST_CASE("Resident calls link to a matching open incident within the distance",
 TEST_CASE("Requests near each other gather on the incident the first one opened", "[correlation]") {
   World w;
   auto first = w.correlator.OnRequest(Request("b1", "bulky_items", 47.33, 5.03, kT0), kT0, w.changes);
-  auto second =
-      w.correlator.OnRequest(Request("b2", "bulky_items", 47.33 + NorthDegrees(40), 5.03, kT0 + 1h), kT0 + 1h, w.changes);
+  auto second = w.correlator.OnRequest(Request("b2", "bulky_items", 47.33 + NorthDegrees(40), 5.03, kT0 + 1h), kT0 + 1h,
+                                       w.changes);
   CHECK(first.effect == Outcome::Effect::kOpened);
   CHECK(second.effect == Outcome::Effect::kLinked);
   CHECK(second.incident_id == first.incident_id);
@@ -348,8 +349,8 @@ TEST_CASE("State reloaded from storage carries on where it was", "[correlation]"
   Correlator restarted(w.rules, w.topology);
   restarted.Load(saved, next);
   Changes changes;
-  const auto later = restarted.OnFault(Fault(w.topology, LampId(10), tv1::FAULT_TYPE_LAMP_FAILURE, kT0 + 5s),
-                                       kT0 + 5s, changes);
+  const auto later =
+      restarted.OnFault(Fault(w.topology, LampId(10), tv1::FAULT_TYPE_LAMP_FAILURE, kT0 + 5s), kT0 + 5s, changes);
   CHECK(later.effect == Outcome::Effect::kJoined);
   const auto repeat =
       restarted.OnFault(Fault(w.topology, LampId(3), tv1::FAULT_TYPE_LAMP_FAILURE, kT0 + 6s), kT0 + 6s, changes);

@@ -39,7 +39,8 @@ inline Topology MakeTopology() {
     t.Upsert({LampId(i), tv1::ASSET_KIND_LIGHT_POINT, "cab-2", 7, 47.3300 + 0.0002 * (i - 100), 5.0500, 1});
   }
   t.Upsert({"aps-1", tv1::ASSET_KIND_ACCESS_POINT_SITE, "", 2, 47.3100, 5.0300, 1});
-  for (int i = 0; i < 8; ++i) t.Upsert({CameraId(i), tv1::ASSET_KIND_CAMERA, "aps-1", 2, 47.3101, 5.0301 + 0.001 * i, 1});
+  for (int i = 0; i < 8; ++i)
+    t.Upsert({CameraId(i), tv1::ASSET_KIND_CAMERA, "aps-1", 2, 47.3101, 5.0301 + 0.001 * i, 1});
   t.Upsert({"tc-1", tv1::ASSET_KIND_TRAFFIC_CONTROLLER, "", 1, 47.3220, 5.0410, 1});
   t.Upsert({"bap-1", tv1::ASSET_KIND_BUILDING_ALARM_PANEL, "", 9, 47.3150, 5.0200, 1});
   return t;

@@ -50,8 +50,9 @@ std::string TopologyExplanation(const v1::Incident& incident, const ParentRule& 
   const int failed = DistinctAssets(incident);
   std::string of_total = children_total > 0 ? absl::StrCat(" of ", children_total) : std::string();
   return absl::StrCat("Topology rule: ", failed, of_total, " children of ", KindName(rule.parent_kind), " ",
-                      incident.asset_id(), " failed within ", rules.topology_window.count(), " s (threshold: ",
-                      rules.min_children, " children, or ", static_cast<int>(std::lround(rules.min_fraction * 100)),
+                      incident.asset_id(), " failed within ", rules.topology_window.count(),
+                      " s (threshold: ", rules.min_children, " children, or ",
+                      static_cast<int>(std::lround(rules.min_fraction * 100)),
                       "% of them). Probable cause on the parent; the children are its symptoms, and children that "
                       "fail later join it.");
 }
@@ -198,8 +199,7 @@ v1::Incident& Correlator::NewIncident(v1::Rule rule, TimePoint now) {
   return incident;
 }
 
-v1::Symptom& Correlator::AddSymptom(v1::Incident& incident, const AssetInfo& asset, tv1::FaultType type,
-                                    TimePoint at) {
+v1::Symptom& Correlator::AddSymptom(v1::Incident& incident, const AssetInfo& asset, tv1::FaultType type, TimePoint at) {
   v1::Symptom* s = incident.add_symptoms();
   s->set_asset_id(asset.id);
   s->set_asset_kind(asset.kind);
@@ -317,9 +317,9 @@ Outcome Correlator::Raise(const tv1::FaultEvent& fault, const AssetInfo& asset, 
       Index(incident);
       if (incident.reopen_count() >= rules_.flapping_reopens && !incident.flapping()) {
         incident.set_flapping(true);
-        incident.set_explanation(absl::StrCat(
-            incident.explanation(), " Flapping: it came back ", incident.reopen_count(), " times within ",
-            rules_.reopen_window.count(), " s of resolving; it will not resolve itself until an operator does."));
+        incident.set_explanation(absl::StrCat(incident.explanation(), " Flapping: it came back ",
+                                              incident.reopen_count(), " times within ", rules_.reopen_window.count(),
+                                              " s of resolving; it will not resolve itself until an operator does."));
       }
       Touch(incident, now);
       changes.Add(incident.id(), v1::INCIDENT_CHANGE_REOPENED, &cause);
@@ -342,9 +342,9 @@ Outcome Correlator::Raise(const tv1::FaultEvent& fault, const AssetInfo& asset, 
   incident.set_required_skill(assessment.skill);
   incident.set_title(absl::StrCat(FaultName(fault.type()), " on ", KindName(asset.kind), " ", asset.id));
   incident.set_explanation(absl::StrCat("Deduplication rule: one incident per asset and fault type; repeats of ",
-                                        FaultName(fault.type()), " on ", asset.id,
-                                        " count here. Priority ", PriorityName(assessment.priority), " and skill ",
-                                        assessment.skill, " from the rules for ", KindName(asset.kind), "."));
+                                        FaultName(fault.type()), " on ", asset.id, " count here. Priority ",
+                                        PriorityName(assessment.priority), " and skill ", assessment.skill,
+                                        " from the rules for ", KindName(asset.kind), "."));
   AddSymptom(incident, asset, fault.type(), at);
   incident.set_occurrences(1);
   *incident.mutable_last_seen_at() = ToProtoTime(at);
@@ -360,8 +360,7 @@ Outcome Correlator::Raise(const tv1::FaultEvent& fault, const AssetInfo& asset, 
 }
 
 bool Correlator::MaybeOpenOnParent(const AssetInfo& child, tv1::FaultType type, const ParentRule& rule, TimePoint at,
-                                   TimePoint now,
-                                   const v1::Cause& cause, Changes& changes, std::string& incident_id) {
+                                   TimePoint now, const v1::Cause& cause, Changes& changes, std::string& incident_id) {
   const TimePoint since = at - rules_.topology_window;
   std::set<std::string> failed{child.id};
   std::vector<double> lats{child.lat}, lons{child.lon};
@@ -562,10 +561,9 @@ void Correlator::RaisePriorityForCalls(v1::Incident& incident) {
   const int raised = std::min(incident.base_priority() + steps, ceiling);
   if (raised > incident.priority()) {
     incident.set_priority(static_cast<v1::Priority>(raised));
-    incident.set_explanation(absl::StrCat(incident.explanation(), " Priority raised to ",
-                                          PriorityName(incident.priority()), ": ", incident.requests_size(),
-                                          " resident requests linked (one step per ",
-                                          rules_.calls_per_priority_step, ")."));
+    incident.set_explanation(absl::StrCat(
+        incident.explanation(), " Priority raised to ", PriorityName(incident.priority()), ": ",
+        incident.requests_size(), " resident requests linked (one step per ", rules_.calls_per_priority_step, ")."));
   }
 }
 
@@ -584,7 +582,8 @@ Outcome Correlator::OnRequest(const calls::v1::RequestEvent& event, TimePoint no
 
   v1::Incident* best = nullptr;
   double best_distance = rules_.link_distance_m;
-  for (auto& [id, incident] : incidents_) {
+  for (auto& entry : incidents_) {
+    v1::Incident& incident = entry.second;
     if (!IsOpen(incident)) continue;
     if (FromProtoTime(incident.last_seen_at()) + rules_.link_window < created) continue;
     bool matches = category.kinds.count(incident.asset_kind()) != 0 ||
@@ -648,8 +647,8 @@ Outcome Correlator::OnRequest(const calls::v1::RequestEvent& event, TimePoint no
 namespace {
 absl::Status NotOpen(const v1::Incident& incident, std::string_view verb) {
   if (incident.status() == v1::INCIDENT_STATUS_MERGED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot ", std::string(verb), " ", incident.id(), ": it was merged into ", incident.merged_into()));
+    return absl::FailedPreconditionError(absl::StrCat("cannot ", std::string(verb), " ", incident.id(),
+                                                      ": it was merged into ", incident.merged_into()));
   }
   return absl::FailedPreconditionError(
       absl::StrCat("cannot ", std::string(verb), " ", incident.id(), ": it is resolved"));
@@ -663,8 +662,7 @@ void AddNoteTo(v1::Incident& incident, const std::string& actor, const std::stri
 }
 }  // namespace
 
-absl::Status Correlator::Acknowledge(const std::string& id, const std::string& actor, TimePoint now,
-                                     Changes& changes) {
+absl::Status Correlator::Acknowledge(const std::string& id, const std::string& actor, TimePoint now, Changes& changes) {
   auto held = Held(id);
   if (!held.ok()) return held.status();
   v1::Incident& incident = **held;

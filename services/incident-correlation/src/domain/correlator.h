@@ -109,13 +109,11 @@ class Correlator {
                 Changes& changes);
   // Opens a topology incident on the parent when enough children fail together.
   bool MaybeOpenOnParent(const AssetInfo& child, telemetry::v1::FaultType type, const ParentRule& rule, TimePoint at,
-                         TimePoint now,
-                         const v1::Cause& cause, Changes& changes, std::string& incident_id);
+                         TimePoint now, const v1::Cause& cause, Changes& changes, std::string& incident_id);
   // Moves the open single-asset incidents of the parent's children into it.
   void FoldChildren(v1::Incident& parent, const ParentRule& rule, TimePoint since, TimePoint now, Changes& changes);
   v1::Incident& NewIncident(v1::Rule rule, TimePoint now);
-  v1::Symptom& AddSymptom(v1::Incident& incident, const AssetInfo& asset, telemetry::v1::FaultType type,
-                          TimePoint at);
+  v1::Symptom& AddSymptom(v1::Incident& incident, const AssetInfo& asset, telemetry::v1::FaultType type, TimePoint at);
   void Index(const v1::Incident& incident);
   void Unindex(const v1::Incident& incident);
   void ScheduleResolution(v1::Incident& incident, TimePoint now);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cityops/common/status.h"
 
 namespace cityops::incidents {
 namespace {
@@ -133,69 +134,57 @@ class Reader {
   std::string path_;
 };
 
-#define RULES_TRY(lhs, expr)           \
-  do {                                 \
-    auto _v = (expr);                  \
-    if (!_v.ok()) return _v.status();  \
-    lhs = std::move(*_v);              \
-  } while (false)
-#define RULES_CHECK(expr)             \
-  do {                                \
-    auto _s = (expr);                 \
-    if (!_s.ok()) return _s;          \
-  } while (false)
-
 std::chrono::seconds Seconds(double s) { return std::chrono::seconds(static_cast<int64_t>(s)); }
 
 absl::Status ReadDeduplication(const Reader& r, Rules& rules) {
-  RULES_CHECK(r.Only({"resolve_hold_s", "reopen_window_s", "flapping_reopens"}));
+  CITYOPS_RETURN_IF_ERROR(r.Only({"resolve_hold_s", "reopen_window_s", "flapping_reopens"}));
   double v = 0;
-  RULES_TRY(v, r.Number("resolve_hold_s", 0, 86400, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("resolve_hold_s", 0, 86400, std::nullopt));
   rules.resolve_hold = Seconds(v);
-  RULES_TRY(v, r.Number("reopen_window_s", 0, 7 * 86400, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("reopen_window_s", 0, 7 * 86400, std::nullopt));
   rules.reopen_window = Seconds(v);
-  RULES_TRY(v, r.Number("flapping_reopens", 1, 1000, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("flapping_reopens", 1, 1000, std::nullopt));
   rules.flapping_reopens = static_cast<int>(v);
   return absl::OkStatus();
 }
 
 absl::Status ReadTopology(const Reader& r, Rules& rules) {
-  RULES_CHECK(r.Only({"window_s", "min_children", "min_fraction", "parents"}));
+  CITYOPS_RETURN_IF_ERROR(r.Only({"window_s", "min_children", "min_fraction", "parents"}));
   double v = 0;
-  RULES_TRY(v, r.Number("window_s", 1, 86400, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("window_s", 1, 86400, std::nullopt));
   rules.topology_window = Seconds(v);
-  RULES_TRY(v, r.Number("min_children", 2, 100000, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("min_children", 2, 100000, std::nullopt));
   rules.min_children = static_cast<int>(v);
-  RULES_TRY(rules.min_fraction, r.Number("min_fraction", 0, 1, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(rules.min_fraction, r.Number("min_fraction", 0, 1, std::nullopt));
   std::vector<Reader> parents;
-  RULES_TRY(parents, r.Array("parents"));
+  CITYOPS_ASSIGN_OR_RETURN(parents, r.Array("parents"));
   for (const Reader& p : parents) {
-    RULES_CHECK(p.Only({"parent_kind", "child_kinds", "child_fault_types", "fault_type", "title"}));
+    CITYOPS_RETURN_IF_ERROR(p.Only({"parent_kind", "child_kinds", "child_fault_types", "fault_type", "title"}));
     ParentRule rule;
     std::string name;
-    RULES_TRY(name, p.String("parent_kind", true));
-    RULES_TRY(rule.parent_kind, p.Kind(name, "parent_kind"));
+    CITYOPS_ASSIGN_OR_RETURN(name, p.String("parent_kind", true));
+    CITYOPS_ASSIGN_OR_RETURN(rule.parent_kind, p.Kind(name, "parent_kind"));
     std::vector<std::string> names;
-    RULES_TRY(names, p.Strings("child_kinds"));
+    CITYOPS_ASSIGN_OR_RETURN(names, p.Strings("child_kinds"));
     if (names.empty()) return p.Error("child_kinds", "must name at least one kind");
     for (const auto& n : names) {
       tv1::AssetKind kind{};
-      RULES_TRY(kind, p.Kind(n, "child_kinds"));
+      CITYOPS_ASSIGN_OR_RETURN(kind, p.Kind(n, "child_kinds"));
       if (rules.ParentRuleForChild(kind) != nullptr) {
         return p.Error("child_kinds", absl::StrCat("kind \"", n, "\" already has a parent rule"));
       }
       rule.child_kinds.insert(kind);
     }
-    RULES_TRY(names, p.Strings("child_fault_types"));
+    CITYOPS_ASSIGN_OR_RETURN(names, p.Strings("child_fault_types"));
     if (names.empty()) return p.Error("child_fault_types", "must name at least one fault type");
     for (const auto& n : names) {
       tv1::FaultType type{};
-      RULES_TRY(type, p.Fault(n, "child_fault_types"));
+      CITYOPS_ASSIGN_OR_RETURN(type, p.Fault(n, "child_fault_types"));
       rule.child_fault_types.insert(type);
     }
-    RULES_TRY(name, p.String("fault_type", true));
-    RULES_TRY(rule.fault_type, p.Fault(name, "fault_type"));
-    RULES_TRY(rule.title, p.String("title", true));
+    CITYOPS_ASSIGN_OR_RETURN(name, p.String("fault_type", true));
+    CITYOPS_ASSIGN_OR_RETURN(rule.fault_type, p.Fault(name, "fault_type"));
+    CITYOPS_ASSIGN_OR_RETURN(rule.title, p.String("title", true));
     if (rule.title.empty()) return p.Error("title", "must not be empty");
     if (rules.ParentRuleFor(rule.parent_kind) != nullptr) {
       return p.Error("parent_kind", "two rules for the same parent kind");
@@ -207,55 +196,55 @@ absl::Status ReadTopology(const Reader& r, Rules& rules) {
 
 absl::Status ReadPriorities(const std::vector<Reader>& entries, Rules& rules) {
   for (const Reader& e : entries) {
-    RULES_CHECK(e.Only({"kind", "fault_type", "priority", "skill", "note"}));
+    CITYOPS_RETURN_IF_ERROR(e.Only({"kind", "fault_type", "priority", "skill", "note"}));
     PriorityRule rule;
     std::string name;
-    RULES_TRY(name, e.String("kind", true));
-    RULES_TRY(rule.kind, e.Kind(name, "kind"));
-    RULES_TRY(name, e.String("fault_type", false));
+    CITYOPS_ASSIGN_OR_RETURN(name, e.String("kind", true));
+    CITYOPS_ASSIGN_OR_RETURN(rule.kind, e.Kind(name, "kind"));
+    CITYOPS_ASSIGN_OR_RETURN(name, e.String("fault_type", false));
     if (!name.empty()) {
       tv1::FaultType type{};
-      RULES_TRY(type, e.Fault(name, "fault_type"));
+      CITYOPS_ASSIGN_OR_RETURN(type, e.Fault(name, "fault_type"));
       rule.fault_type = type;
     }
-    RULES_TRY(rule.priority, e.Priority("priority"));
-    RULES_TRY(rule.skill, e.Skill("skill"));
+    CITYOPS_ASSIGN_OR_RETURN(rule.priority, e.Priority("priority"));
+    CITYOPS_ASSIGN_OR_RETURN(rule.skill, e.Skill("skill"));
     rules.priorities.push_back(std::move(rule));
   }
   return absl::OkStatus();
 }
 
 absl::Status ReadResidentCalls(const Reader& r, Rules& rules) {
-  RULES_CHECK(r.Only({"link_distance_m", "link_window_s", "calls_per_priority_step", "max_raised_priority",
-                      "categories", "unknown_category"}));
-  RULES_TRY(rules.link_distance_m, r.Number("link_distance_m", 1, 10000, std::nullopt));
+  CITYOPS_RETURN_IF_ERROR(r.Only({"link_distance_m", "link_window_s", "calls_per_priority_step", "max_raised_priority",
+                                  "categories", "unknown_category"}));
+  CITYOPS_ASSIGN_OR_RETURN(rules.link_distance_m, r.Number("link_distance_m", 1, 10000, std::nullopt));
   double v = 0;
-  RULES_TRY(v, r.Number("link_window_s", 60, 30 * 86400, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("link_window_s", 60, 30 * 86400, std::nullopt));
   rules.link_window = Seconds(v);
-  RULES_TRY(v, r.Number("calls_per_priority_step", 1, 100000, std::nullopt));
+  CITYOPS_ASSIGN_OR_RETURN(v, r.Number("calls_per_priority_step", 1, 100000, std::nullopt));
   rules.calls_per_priority_step = static_cast<int>(v);
-  RULES_TRY(rules.max_raised_priority, r.Priority("max_raised_priority"));
+  CITYOPS_ASSIGN_OR_RETURN(rules.max_raised_priority, r.Priority("max_raised_priority"));
   std::vector<Reader> categories;
-  RULES_TRY(categories, r.Array("categories"));
+  CITYOPS_ASSIGN_OR_RETURN(categories, r.Array("categories"));
   std::set<std::string> seen;
   for (const Reader& c : categories) {
-    RULES_CHECK(c.Only({"category", "kinds", "priority", "skill"}));
+    CITYOPS_RETURN_IF_ERROR(c.Only({"category", "kinds", "priority", "skill"}));
     CategoryRule rule;
-    RULES_TRY(rule.category, c.String("category", true));
+    CITYOPS_ASSIGN_OR_RETURN(rule.category, c.String("category", true));
     if (rule.category.empty()) return c.Error("category", "must not be empty");
     if (!seen.insert(rule.category).second) return c.Error("category", "declared twice");
     std::vector<std::string> kinds;
-    RULES_TRY(kinds, c.Strings("kinds"));
+    CITYOPS_ASSIGN_OR_RETURN(kinds, c.Strings("kinds"));
     for (const auto& n : kinds) {
       tv1::AssetKind kind{};
-      RULES_TRY(kind, c.Kind(n, "kinds"));
+      CITYOPS_ASSIGN_OR_RETURN(kind, c.Kind(n, "kinds"));
       rule.kinds.insert(kind);
     }
-    RULES_TRY(rule.priority, c.Priority("priority"));
-    RULES_TRY(rule.skill, c.Skill("skill"));
+    CITYOPS_ASSIGN_OR_RETURN(rule.priority, c.Priority("priority"));
+    CITYOPS_ASSIGN_OR_RETURN(rule.skill, c.Skill("skill"));
     rules.categories.push_back(std::move(rule));
   }
-  RULES_TRY(rules.unknown_category, r.String("unknown_category", true));
+  CITYOPS_ASSIGN_OR_RETURN(rules.unknown_category, r.String("unknown_category", true));
   if (seen.count(rules.unknown_category) == 0) {
     return r.Error("unknown_category", absl::StrCat("\"", rules.unknown_category, "\" is not a declared category"));
   }
@@ -268,22 +257,22 @@ absl::StatusOr<Rules> Rules::FromJson(std::string_view text) {
   const json doc = json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.is_discarded()) return absl::InvalidArgumentError("rules: not valid JSON");
   const Reader root(doc, "");
-  RULES_CHECK(root.Only({"about", "deduplication", "topology", "priorities", "default", "resident_calls"}));
+  CITYOPS_RETURN_IF_ERROR(root.Only({"about", "deduplication", "topology", "priorities", "default", "resident_calls"}));
   Rules rules;
   Reader section = root;
-  RULES_TRY(section, root.Object("deduplication"));
-  RULES_CHECK(ReadDeduplication(section, rules));
-  RULES_TRY(section, root.Object("topology"));
-  RULES_CHECK(ReadTopology(section, rules));
+  CITYOPS_ASSIGN_OR_RETURN(section, root.Object("deduplication"));
+  CITYOPS_RETURN_IF_ERROR(ReadDeduplication(section, rules));
+  CITYOPS_ASSIGN_OR_RETURN(section, root.Object("topology"));
+  CITYOPS_RETURN_IF_ERROR(ReadTopology(section, rules));
   std::vector<Reader> priorities;
-  RULES_TRY(priorities, root.Array("priorities"));
-  RULES_CHECK(ReadPriorities(priorities, rules));
-  RULES_TRY(section, root.Object("default"));
-  RULES_CHECK(section.Only({"priority", "skill"}));
-  RULES_TRY(rules.fallback.priority, section.Priority("priority"));
-  RULES_TRY(rules.fallback.skill, section.Skill("skill"));
-  RULES_TRY(section, root.Object("resident_calls"));
-  RULES_CHECK(ReadResidentCalls(section, rules));
+  CITYOPS_ASSIGN_OR_RETURN(priorities, root.Array("priorities"));
+  CITYOPS_RETURN_IF_ERROR(ReadPriorities(priorities, rules));
+  CITYOPS_ASSIGN_OR_RETURN(section, root.Object("default"));
+  CITYOPS_RETURN_IF_ERROR(section.Only({"priority", "skill"}));
+  CITYOPS_ASSIGN_OR_RETURN(rules.fallback.priority, section.Priority("priority"));
+  CITYOPS_ASSIGN_OR_RETURN(rules.fallback.skill, section.Skill("skill"));
+  CITYOPS_ASSIGN_OR_RETURN(section, root.Object("resident_calls"));
+  CITYOPS_RETURN_IF_ERROR(ReadResidentCalls(section, rules));
   return rules;
 }
 

@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <utility>
+
 #include "absl/status/status.h"
 
 namespace cityops::common {
@@ -14,11 +16,18 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // Assigns the value of a StatusOr expression to lhs, or returns its error from
 // the enclosing function (which returns a Status or a StatusOr).
-#define CITYOPS_ASSIGN_OR_RETURN(lhs, expr)           \
-  do {                                                \
-    auto cityops_assign_or_return_value = (expr);     \
-    if (!cityops_assign_or_return_value.ok()) {       \
-      return cityops_assign_or_return_value.status(); \
-    }                                                 \
-    (lhs) = *cityops_assign_or_return_value;          \
+#define CITYOPS_ASSIGN_OR_RETURN(lhs, expr)             \
+  do {                                                  \
+    auto cityops_assign_or_return_value = (expr);       \
+    if (!cityops_assign_or_return_value.ok()) {         \
+      return cityops_assign_or_return_value.status();   \
+    }                                                   \
+    (lhs) = *std::move(cityops_assign_or_return_value); \
+  } while (false)
+
+// Returns the status of `expr` from the enclosing function when it is not OK.
+#define CITYOPS_RETURN_IF_ERROR(expr)                                                \
+  do {                                                                               \
+    const absl::Status cityops_return_if_error_status = (expr);                      \
+    if (!cityops_return_if_error_status.ok()) return cityops_return_if_error_status; \
   } while (false)
