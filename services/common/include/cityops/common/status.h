@@ -28,6 +28,6 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // Returns the status of `expr` from the enclosing function when it is not OK.
 #define CITYOPS_RETURN_IF_ERROR(expr)                                                \
   do {                                                                               \
-    const absl::Status cityops_return_if_error_status = (expr);                      \
+    absl::Status cityops_return_if_error_status = (expr);                            \
     if (!cityops_return_if_error_status.ok()) return cityops_return_if_error_status; \
   } while (false)
