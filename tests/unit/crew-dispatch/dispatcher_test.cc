@@ -1,0 +1,324 @@
+#include "domain/dispatcher.h"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "cityops/common/geo.h"
+
+namespace cityops::dispatch {
+namespace {
+
+using namespace std::chrono_literals;
+using Kind = Decision::Kind;
+
+const TimePoint kT0 = std::chrono::system_clock::from_time_t(1795000000);
+
+DispatchRules DefaultRules() {
+  auto rules = DispatchRules::FromJson(DefaultDispatchRulesJson());
+  if (!rules.ok()) throw std::runtime_error(std::string(rules.status().message()));
+  return *rules;
+}
+
+// Metres north of Dijon's centre, as a point.
+Point North(double metres) { return {47.3220 + metres / 111195.0, 5.0410}; }
+
+Crew MakeCrew(const std::string& id, std::set<std::string> skills, Point at) {
+  Crew c;
+  c.id = id;
+  c.name = "Crew " + id;
+  c.skills = std::move(skills);
+  c.home_base = at;
+  c.position = at;
+  c.status = CrewStatus::kAvailable;
+  return c;
+}
+
+class World {
+ public:
+  World() : rules(DefaultRules()), eta(rules.road_factor, rules.speed_kmh), dispatcher(rules, eta) {}
+
+  void Add(const Crew& crew) { REQUIRE(dispatcher.UpsertCrew(crew, decisions).ok()); }
+  std::string Open(const std::string& incident, const std::string& skill, Priority p, Point where, TimePoint at = kT0) {
+    return dispatcher.OnIncidentOpened(incident, skill, p, where, 4, "incident " + incident, at, decisions);
+  }
+  const WorkOrder& Order(const std::string& id) const {
+    const WorkOrder* o = dispatcher.FindOrder(id);
+    REQUIRE(o != nullptr);
+    return *o;
+  }
+  const Crew& CrewOf(const std::string& id) const {
+    const Crew* c = dispatcher.FindCrew(id);
+    REQUIRE(c != nullptr);
+    return *c;
+  }
+  bool Decided(Kind kind, const std::string& order, const std::string& crew = {}) const {
+    for (const auto& d : decisions.records()) {
+      if (d.kind == kind && d.order_id == order && (crew.empty() || d.crew_id == crew)) return true;
+    }
+    return false;
+  }
+  // Accept, arrive, complete.
+  void Finish(const std::string& crew, const std::string& order, TimePoint at) {
+    REQUIRE(dispatcher.Accept(crew, order, at, decisions).ok());
+    REQUIRE(dispatcher.Arrive(crew, order, at + 10min, decisions).ok());
+    REQUIRE(dispatcher.Complete(crew, order, at + 40min, decisions).ok());
+  }
+
+  DispatchRules rules;
+  GreatCircleEta eta;
+  Dispatcher dispatcher;
+  Decisions decisions;
+};
+
+TEST_CASE("The nearest available crew with the skill is assigned, with its ETA", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("near-but-wrong-skill", {"roads"}, North(100)));
+  w.Add(MakeCrew("far", {"street_lighting"}, North(5000)));
+  w.Add(MakeCrew("near", {"street_lighting", "roads"}, North(1200)));
+  const auto id = w.Open("INC-1", "street_lighting", Priority::kLow, North(0));
+  const auto& order = w.Order(id);
+  CHECK(order.status == OrderStatus::kAssigned);
+  CHECK(order.crew_id == "near");
+  // 1,200 m x 1.4 at 30 km/h.
+  CHECK(order.eta_s == Approx(1200 * 1.4 / (30 / 3.6)).epsilon(0.01));
+  CHECK(w.CrewOf("near").status == CrewStatus::kEnRoute);
+  CHECK(w.CrewOf("near").order_id == id);
+  CHECK(w.Decided(Kind::kCreated, id));
+  CHECK(w.Decided(Kind::kAssigned, id, "near"));
+  CHECK(order.arrive_by == kT0 + 24h);
+}
+
+TEST_CASE("Equally near crews: the smaller id wins, every time", "[dispatch]") {
+  World w;
+  // Two crews at the same depot: exactly the same ETA.
+  w.Add(MakeCrew("b", {"roads"}, {47.3220, 5.0510}));
+  w.Add(MakeCrew("a", {"roads"}, {47.3220, 5.0510}));
+  CHECK(w.Order(w.Open("INC-1", "roads", Priority::kNormal, {47.3220, 5.0410})).crew_id == "a");
+}
+
+TEST_CASE("With no crew free the order waits, and goes by priority then age when one frees up", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  const auto first = w.Open("INC-1", "roads", Priority::kNormal, North(100));
+  const auto old_low = w.Open("INC-2", "roads", Priority::kLow, North(200), kT0 + 1min);
+  const auto high = w.Open("INC-3", "roads", Priority::kHigh, North(9000), kT0 + 2min);
+  const auto young_low = w.Open("INC-4", "roads", Priority::kLow, North(50), kT0 + 3min);
+  CHECK(w.Order(old_low).status == OrderStatus::kQueued);
+  CHECK(w.Decided(Kind::kQueued, old_low));
+  CHECK(w.dispatcher.queue_size() == 3);
+  CHECK(w.dispatcher.QueueLengths().at(Priority::kLow) == 2);
+
+  w.Finish("c1", first, kT0 + 5min);
+  CHECK(w.Order(first).status == OrderStatus::kCompleted);
+  CHECK(w.Order(high).crew_id == "c1");  // priority first, though farther
+  w.Finish("c1", high, kT0 + 2h);
+  CHECK(w.Order(old_low).crew_id == "c1");  // then age, though the younger one is nearer
+  CHECK(w.Order(young_low).status == OrderStatus::kQueued);
+}
+
+TEST_CASE("A critical order takes the crew of a low-priority one, which goes back to the queue", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("c1", {"building_security"}, North(0)));
+  const auto low = w.Open("INC-1", "building_security", Priority::kLow, North(100));
+  REQUIRE(w.Order(low).crew_id == "c1");
+  REQUIRE(w.dispatcher.Accept("c1", low, kT0 + 1min, w.decisions).ok());
+  const auto fire = w.Open("INC-2", "building_security", Priority::kCritical, North(3000), kT0 + 2min);
+  CHECK(w.Order(fire).crew_id == "c1");
+  CHECK(w.Order(low).status == OrderStatus::kQueued);
+  CHECK(w.Order(low).crew_id.empty());
+  CHECK(w.Decided(Kind::kPreempted, low));
+  // The low order gets the crew back once the fire is dealt with.
+  w.Finish("c1", fire, kT0 + 3min);
+  CHECK(w.Order(low).crew_id == "c1");
+}
+
+TEST_CASE("Preemption spares normal-priority orders and crews on site", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  w.Add(MakeCrew("c2", {"roads"}, North(10)));
+  const auto normal = w.Open("INC-1", "roads", Priority::kNormal, North(100));
+  const auto low = w.Open("INC-2", "roads", Priority::kLow, North(100));
+  const std::string low_crew = w.Order(low).crew_id;
+  REQUIRE(w.dispatcher.Arrive(low_crew, low, kT0 + 5min, w.decisions).ok());
+  const auto flood = w.Open("INC-3", "roads", Priority::kCritical, North(500), kT0 + 6min);
+  CHECK(w.Order(flood).status == OrderStatus::kQueued);
+  CHECK(w.Order(normal).status == OrderStatus::kAssigned);
+  CHECK(w.Order(low).status == OrderStatus::kOnSite);
+}
+
+TEST_CASE("A decline sends the order to the next best crew, never back to the one that declined", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("near", {"roads"}, North(100)));
+  w.Add(MakeCrew("far", {"roads"}, North(4000)));
+  const auto id = w.Open("INC-1", "roads", Priority::kNormal, North(0));
+  REQUIRE(w.Order(id).crew_id == "near");
+  REQUIRE(w.dispatcher.Decline("near", id, kT0 + 1min, w.decisions).ok());
+  CHECK(w.Order(id).crew_id == "far");
+  CHECK(w.Order(id).declined_by.count("near") == 1);
+  CHECK(w.CrewOf("near").status == CrewStatus::kAvailable);
+  CHECK(w.Decided(Kind::kDeclined, id, "near"));
+  // When every qualified crew declined, it waits.
+  REQUIRE(w.dispatcher.Decline("far", id, kT0 + 2min, w.decisions).ok());
+  CHECK(w.Order(id).status == OrderStatus::kQueued);
+}
+
+TEST_CASE("An assignment not accepted in time goes to the next crew; the silent one goes off duty", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("silent", {"roads"}, North(100)));
+  w.Add(MakeCrew("other", {"roads"}, North(900)));
+  const auto id = w.Open("INC-1", "roads", Priority::kNormal, North(0));
+  w.dispatcher.Tick(kT0 + w.rules.accept_timeout - 1s, w.decisions);
+  CHECK(w.Order(id).crew_id == "silent");
+  w.dispatcher.Tick(kT0 + w.rules.accept_timeout, w.decisions);
+  CHECK(w.Order(id).crew_id == "other");
+  CHECK(w.CrewOf("silent").status == CrewStatus::kOffDuty);
+}
+
+TEST_CASE("Crews' answers check the transition", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  w.Add(MakeCrew("c2", {"roads"}, North(5000)));
+  const auto id = w.Open("INC-1", "roads", Priority::kNormal, North(10));
+  const auto code = [](const absl::Status& s) { return s.code(); };
+  CHECK(code(w.dispatcher.Complete("c1", id, kT0, w.decisions)) == absl::StatusCode::kFailedPrecondition);
+  CHECK(code(w.dispatcher.Accept("c2", id, kT0, w.decisions)) == absl::StatusCode::kFailedPrecondition);
+  CHECK(code(w.dispatcher.Accept("nobody", id, kT0, w.decisions)) == absl::StatusCode::kNotFound);
+  CHECK(code(w.dispatcher.Accept("c1", "WO-99999999", kT0, w.decisions)) == absl::StatusCode::kNotFound);
+  REQUIRE(w.dispatcher.Accept("c1", id, kT0, w.decisions).ok());
+  CHECK(code(w.dispatcher.Accept("c1", id, kT0, w.decisions)) == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(w.dispatcher.Arrive("c1", id, kT0 + 5min, w.decisions).ok());
+  CHECK(w.CrewOf("c1").status == CrewStatus::kOnSite);
+  CHECK(code(w.dispatcher.Decline("c1", id, kT0, w.decisions)) == absl::StatusCode::kFailedPrecondition);
+  CHECK(code(w.dispatcher.SetAvailability("c1", false, kT0, w.decisions)) == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(w.dispatcher.Complete("c1", id, kT0 + 30min, w.decisions).ok());
+  CHECK(w.CrewOf("c1").status == CrewStatus::kAvailable);
+  CHECK(w.Order(id).completed_at == kT0 + 30min);
+}
+
+TEST_CASE("A supervisor assigns by hand; a missing skill needs an explicit override", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("lighting", {"street_lighting"}, North(100)));
+  w.Add(MakeCrew("police", {"municipal_police"}, North(5000)));
+  const auto id = w.Open("INC-1", "street_lighting", Priority::kHigh, North(0));
+  REQUIRE(w.Order(id).crew_id == "lighting");
+  const auto refused = w.dispatcher.AssignManually(id, "police", "sup", false, kT0 + 1min, w.decisions);
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(refused.message()), Catch::Contains("override"));
+  CHECK(w.Order(id).crew_id == "lighting");  // nothing changed
+  REQUIRE(w.dispatcher.AssignManually(id, "police", "sup", true, kT0 + 2min, w.decisions).ok());
+  CHECK(w.Order(id).crew_id == "police");
+  CHECK(w.Order(id).manual);
+  CHECK(w.Order(id).assigned_by == "sup");
+  CHECK(w.CrewOf("lighting").status == CrewStatus::kAvailable);
+  // A busy crew is refused.
+  const auto other = w.Open("INC-2", "street_lighting", Priority::kLow, North(0));
+  REQUIRE(w.Order(other).crew_id == "lighting");
+  CHECK(w.dispatcher.AssignManually(id, "lighting", "sup", false, kT0, w.decisions).code() ==
+        absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("An incident resolved elsewhere cancels its order and frees the crew for the queue", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  const auto first = w.Open("INC-1", "roads", Priority::kNormal, North(10));
+  const auto waiting = w.Open("INC-2", "roads", Priority::kNormal, North(20), kT0 + 1min);
+  w.dispatcher.OnIncidentClosed("INC-1", kT0 + 2min, w.decisions);
+  CHECK(w.Order(first).status == OrderStatus::kCancelled);
+  CHECK(w.Decided(Kind::kCancelled, first, "c1"));
+  CHECK(w.Order(waiting).crew_id == "c1");
+  // Closing again, or an unknown incident, changes nothing.
+  const size_t before = w.decisions.records().size();
+  w.dispatcher.OnIncidentClosed("INC-1", kT0 + 3min, w.decisions);
+  w.dispatcher.OnIncidentClosed("INC-404", kT0 + 3min, w.decisions);
+  CHECK(w.decisions.records().size() == before);
+}
+
+TEST_CASE("One order per incident; a higher priority raises it and its target", "[dispatch]") {
+  World w;
+  const auto id = w.Open("INC-1", "roads", Priority::kLow, North(0));
+  CHECK(w.Open("INC-1", "roads", Priority::kHigh, North(0), kT0 + 1min) == id);
+  CHECK(w.Order(id).priority == Priority::kHigh);
+  CHECK(w.Order(id).arrive_by == kT0 + 1h);
+  CHECK(w.dispatcher.queue_size() == 1);
+}
+
+TEST_CASE("A missed arrival target is reported once", "[dispatch]") {
+  World w;
+  const auto id = w.Open("INC-1", "roads", Priority::kCritical, North(0));
+  w.dispatcher.Tick(kT0 + 14min, w.decisions);
+  CHECK_FALSE(w.Order(id).target_breached);
+  w.dispatcher.Tick(kT0 + 15min, w.decisions);
+  w.dispatcher.Tick(kT0 + 16min, w.decisions);
+  CHECK(w.Order(id).target_breached);
+  int breaches = 0;
+  for (const auto& d : w.decisions.records()) breaches += d.kind == Kind::kBreached ? 1 : 0;
+  CHECK(breaches == 1);
+}
+
+TEST_CASE("A crew coming on duty takes the oldest order it can do", "[dispatch]") {
+  World w;
+  const auto id = w.Open("INC-1", "refuse", Priority::kNormal, North(0));
+  Crew crew = MakeCrew("c1", {"refuse"}, North(300));
+  crew.status = CrewStatus::kOffDuty;
+  w.Add(crew);
+  CHECK(w.Order(id).status == OrderStatus::kQueued);
+  REQUIRE(w.dispatcher.SetAvailability("c1", true, kT0 + 1min, w.decisions).ok());
+  CHECK(w.Order(id).crew_id == "c1");
+}
+
+TEST_CASE("The spatial index finds the same crew as looking at every crew", "[dispatch]") {
+  const auto rules = DefaultRules();
+  GreatCircleEta eta(rules.road_factor, rules.speed_kmh);
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<double> lat(47.28, 47.36), lon(4.98, 5.10);
+  const std::vector<std::string> skills{"roads", "street_lighting", "refuse", "traffic_signals"};
+  std::vector<Crew> crews;
+  CrewIndex index;
+  for (int i = 0; i < 2050; ++i) {
+    Crew c = MakeCrew("c" + std::to_string(i), {skills[static_cast<size_t>(i) % skills.size()]}, {lat(rng), lon(rng)});
+    if (i % 7 == 0) c.status = CrewStatus::kEnRoute;  // not available: not indexed
+    index.Put(c);
+    crews.push_back(c);
+  }
+  for (int q = 0; q < 200; ++q) {
+    const Point to{lat(rng), lon(rng)};
+    const std::string& skill = skills[static_cast<size_t>(q) % skills.size()];
+    const auto found = index.Nearest(skill, to, eta, [](const std::string&) { return true; });
+    std::string best;
+    double best_s = 0;
+    for (const auto& c : crews) {
+      if (c.status != CrewStatus::kAvailable || c.skills.count(skill) == 0) continue;
+      const double s = eta.Seconds(c.position, to);
+      if (best.empty() || s < best_s || (s == best_s && c.id < best)) {
+        best = c.id;
+        best_s = s;
+      }
+    }
+    REQUIRE(found.has_value());
+    CHECK(found->crew_id == best);
+  }
+  // A crew far outside the city does not make the search wander.
+  index.Put(MakeCrew("lost", {"roads"}, {0.0, 0.0}));
+  CHECK(index.Nearest("roads", {47.32, 5.04}, eta, [](const std::string&) { return true; })->crew_id != "lost");
+}
+
+TEST_CASE("Dispatch rules: the shipped file loads; a mistake is refused naming the field", "[dispatch]") {
+  const auto rules = DefaultRules();
+  CHECK(rules.TargetFor(Priority::kCritical) == 15min);
+  CHECK(rules.TargetFor(Priority::kLow) == 24h);
+  CHECK(rules.preempt_by == Priority::kCritical);
+  std::string text(DefaultDispatchRulesJson());
+  const std::string from = "\"speed_kmh\": 30";
+  text.replace(text.find(from), from.size(), "\"speed_kph\": 30");
+  const auto bad = DispatchRules::FromJson(text);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(std::string(bad.status().message()), Catch::Contains("eta.speed_kph: unknown field"));
+  text = std::string(DefaultDispatchRulesJson());
+  const std::string by = "\"from_at_most\": \"LOW\"";
+  text.replace(text.find(by), by.size(), "\"from_at_most\": \"CRITICAL\"");
+  CHECK_FALSE(DispatchRules::FromJson(text).ok());
+}
+
+}  // namespace
+}  // namespace cityops::dispatch
