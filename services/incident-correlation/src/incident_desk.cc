@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "cityops/common/inbox.h"
 #include "cityops/common/outbox.h"
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
@@ -62,13 +63,15 @@ struct IncidentDesk::Decoded {
 };
 
 IncidentDesk::IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rules& rules, common::Clock& clock,
-                           EventHub& hub, Topics topics, prometheus::Registry& metrics)
+                           EventHub& hub, Topics topics, std::chrono::hours applied_events_retention,
+                           prometheus::Registry& metrics)
     : pool_(pool),
       store_(store),
       rules_(rules),
       clock_(clock),
       hub_(hub),
       topics_(std::move(topics)),
+      applied_events_retention_(applied_events_retention),
       correlator_(rules, topology_),
       faults_in_(prometheus::BuildCounter()
                      .Name("cityops_incident_correlation_faults_in_total")
@@ -210,7 +213,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
     outcomes.clear();
     replayed = 0;
-    for (const auto& [message, reason] : rejected) IncidentStore::SetAside(tx, *message, reason);
+    for (const auto& [message, reason] : rejected) common::Inbox::SetAside(tx, *message, reason);
     IncidentStore::SaveTopology(tx, assets, retired);
     for (size_t i = 0; i < assets.size(); ++i) {
       if (retired[i]) {
@@ -219,7 +222,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
         topology_.Upsert(assets[i]);
       }
     }
-    std::set<std::string> fresh = IncidentStore::MarkApplied(tx, event_ids);
+    std::set<std::string> fresh = common::Inbox::MarkApplied(tx, event_ids);
     Changes changes;
     for (const auto& d : inputs) {
       if (fresh.erase(d.event_id) == 0) {
@@ -313,6 +316,11 @@ void IncidentDesk::AfterCommit(const std::vector<v1::IncidentEvent>& events, com
   }
   open_incidents_.Set(static_cast<double>(correlator_.open_count()));
   hub_.Publish(events);
+}
+
+void IncidentDesk::Housekeeping() {
+  auto pruned = common::Inbox::PruneApplied(pool_, clock_.Now() - applied_events_retention_);
+  if (!pruned.ok()) spdlog::warn("pruning applied event ids: {}", pruned.status().ToString());
 }
 
 absl::Status IncidentDesk::Tick() {

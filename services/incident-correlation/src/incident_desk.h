@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "cityops/common/clock.h"
+#include "cityops/common/consumer_loop.h"
 #include "cityops/common/kafka.h"
 #include "cityops/common/pg.h"
 #include "domain/correlator.h"
@@ -26,7 +27,7 @@ namespace cityops::incidents {
 // in one database transaction, with the incident events put in the outbox of
 // that transaction. A failed transaction reloads the state from storage, so
 // memory never holds what the database does not.
-class IncidentDesk {
+class IncidentDesk final : public common::BatchHandler {
  public:
   struct Topics {  // full names, with the prefix
     std::string faults;
@@ -35,7 +36,7 @@ class IncidentDesk {
   };
 
   IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rules& rules, common::Clock& clock, EventHub& hub,
-               Topics topics, prometheus::Registry& metrics);
+               Topics topics, std::chrono::hours applied_events_retention, prometheus::Registry& metrics);
 
   // Topology and the incidents that can still change, from storage.
   absl::Status Load();
@@ -43,10 +44,12 @@ class IncidentDesk {
   // Applies one batch of consumed messages; a message that cannot be used is
   // set aside (dead_letters) and counted. Returns how many inputs were applied
   // (not counting replays and messages set aside).
-  absl::StatusOr<size_t> Apply(const std::vector<common::ConsumedMessage>& messages);
+  absl::StatusOr<size_t> Apply(const std::vector<common::ConsumedMessage>& messages) override;
 
   // Resolves what has been quiet long enough.
-  absl::Status Tick();
+  absl::Status Tick() override;
+  // Forgets applied event ids older than the retention.
+  void Housekeeping() override;
 
   using Command = std::function<absl::Status(Correlator&, Changes&, common::TimePoint now)>;
   // Runs an operator's command on one incident (read from storage when not
@@ -69,6 +72,7 @@ class IncidentDesk {
   common::Clock& clock_;
   EventHub& hub_;
   Topics topics_;
+  std::chrono::hours applied_events_retention_;
 
   std::mutex mutex_;
   Topology topology_;

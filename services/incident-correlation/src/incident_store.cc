@@ -22,9 +22,6 @@ constexpr const char* kSelectHeld =
     "SELECT body FROM incidents WHERE status IN (1, 2) OR (status = 3 AND resolved_at >= $1::timestamptz)";
 constexpr const char* kSelectMaxId = "SELECT max(id) FROM incidents";
 constexpr const char* kSelectOne = "SELECT body FROM incidents WHERE id = $1";
-constexpr const char* kPruneApplied = "DELETE FROM applied_events WHERE applied_at < $1::timestamptz";
-constexpr const char* kMarkApplied =
-    "INSERT INTO applied_events (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id";
 constexpr const char* kSaveIncidents =
     "INSERT INTO incidents (id, status, priority, rule, district, lat, lon, asset_id, opened_at, updated_at, "
     "resolved_at, version, body) "
@@ -41,9 +38,6 @@ constexpr const char* kSaveTopology =
     "ON CONFLICT (asset_id) DO UPDATE SET kind = EXCLUDED.kind, parent_id = EXCLUDED.parent_id, "
     "district = EXCLUDED.district, lat = EXCLUDED.lat, lon = EXCLUDED.lon, version = EXCLUDED.version, "
     "retired = EXCLUDED.retired WHERE topology.version <= EXCLUDED.version";
-constexpr const char* kSetAside =
-    "INSERT INTO dead_letters (topic, partition, \"offset\", key, value, reason) VALUES ($1, $2, $3, $4, $5, $6) "
-    "ON CONFLICT DO NOTHING";
 
 absl::StatusOr<v1::Incident> Decode(const pqxx::field& field) {
   v1::Incident incident;
@@ -289,25 +283,6 @@ absl::StatusOr<v1::ListIncidentsResponse> IncidentStore::List(const ListQuery& q
   return response;
 }
 
-absl::StatusOr<int64_t> IncidentStore::PruneApplied(common::TimePoint older_than) {
-  int64_t pruned = 0;
-  auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
-    pruned = static_cast<int64_t>(tx.exec_params(kPruneApplied, ToPgTimestamp(older_than)).affected_rows());
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return pruned;
-}
-
-std::set<std::string> IncidentStore::MarkApplied(pqxx::work& tx, const std::vector<std::string>& event_ids) {
-  std::set<std::string> fresh;
-  if (event_ids.empty()) return fresh;
-  for (const auto& row : tx.exec_params(kMarkApplied, common::PgTextArray(event_ids))) {
-    fresh.insert(row[0].as<std::string>());
-  }
-  return fresh;
-}
-
 void IncidentStore::Save(pqxx::work& tx, const std::vector<const v1::Incident*>& incidents) {
   if (incidents.empty()) return;
   std::vector<std::string> ids, asset_ids, opened, updated, resolved, bodies;
@@ -356,12 +331,6 @@ void IncidentStore::SaveTopology(pqxx::work& tx, const std::vector<AssetInfo>& a
   tx.exec_params(kSaveTopology, common::PgTextArray(ids), NumberArray(kinds), common::PgTextArray(parents),
                  NumberArray(districts), NumberArray(lats), NumberArray(lons), NumberArray(versions),
                  NumberArray(retired_text));
-}
-
-void IncidentStore::SetAside(pqxx::work& tx, const common::ConsumedMessage& message, const std::string& reason) {
-  tx.exec_params(kSetAside, message.topic, message.partition, message.offset,
-                 pqxx::binarystring(message.key.data(), message.key.size()),
-                 pqxx::binarystring(message.value.data(), message.value.size()), reason);
 }
 
 }  // namespace cityops::incidents

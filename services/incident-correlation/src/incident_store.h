@@ -45,14 +45,9 @@ class IncidentStore {
   absl::StatusOr<int64_t> NextNumber();
   absl::StatusOr<v1::Incident> Get(const std::string& id);
   absl::StatusOr<v1::ListIncidentsResponse> List(const ListQuery& query);
-  // Forgets applied event ids older than the cut; returns how many.
-  absl::StatusOr<int64_t> PruneApplied(common::TimePoint older_than);
 
-  // Records the event ids; returns those not seen before (to apply now).
-  static std::set<std::string> MarkApplied(pqxx::work& tx, const std::vector<std::string>& event_ids);
   static void Save(pqxx::work& tx, const std::vector<const v1::Incident*>& incidents);
   static void SaveTopology(pqxx::work& tx, const std::vector<AssetInfo>& assets, const std::vector<bool>& retired);
-  static void SetAside(pqxx::work& tx, const common::ConsumedMessage& message, const std::string& reason);
 
  private:
   common::PgPool& pool_;

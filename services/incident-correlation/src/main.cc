@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cityops/common/config.h"
+#include "cityops/common/consumer_loop.h"
 #include "cityops/common/grpc_server.h"
 #include "cityops/common/kafka.h"
 #include "cityops/common/log.h"
@@ -27,7 +28,6 @@
 #include "incident_desk.h"
 #include "incident_service.h"
 #include "incident_store.h"
-#include "input_consumer.h"
 #include "settings.h"
 
 namespace cityops::incidents {
@@ -54,14 +54,17 @@ auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& atte
   }
 }
 
-// One writer of incidents at a time: a second instance waits here (a
-// session advisory lock, released when the holder's connection ends).
-absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::atomic<bool>& stopping) {
+// One writer of incidents per schema at a time: a second instance waits here
+// (a session advisory lock, released when the holder's connection ends).
+absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::string& schema,
+                                    const std::atomic<bool>& stopping) {
   bool logged = false;
   while (!stopping) {
     try {
       pqxx::nontransaction tx(connection);
-      if (tx.exec1("SELECT pg_try_advisory_lock(hashtext('cityops.incident_correlation.writer'))")[0].as<bool>()) {
+      if (tx.exec_params1("SELECT pg_try_advisory_lock(hashtext($1))",
+                          "cityops.incident_correlation.writer:" + schema)[0]
+              .as<bool>()) {
         return true;
       }
     } catch (const std::exception& e) {
@@ -123,7 +126,7 @@ int main(int argc, char** argv) {
   if (!migrated.ok()) return finish(Fail("migrations", migrated.status()));
   auto lock_connection = (*pool)->ConnectDedicated();
   if (!lock_connection.ok()) return finish(Fail("PostgreSQL", lock_connection.status()));
-  auto locked = TakeWriterLock(**lock_connection, stopping);
+  auto locked = TakeWriterLock(**lock_connection, settings.pg_schema, stopping);
   if (!locked.ok()) return finish(Fail("writer's lock", locked.status()));
   if (!*locked) return finish(0);
 
@@ -146,13 +149,13 @@ int main(int argc, char** argv) {
 
   incidents::EventHub hub;
   incidents::IncidentStore store(**pool);
-  incidents::IncidentDesk desk(**pool, store, *rules, clock, hub, topics, *metrics);
+  incidents::IncidentDesk desk(**pool, store, *rules, clock, hub, topics,
+                               std::chrono::hours(24 * settings.applied_events_retention_days), *metrics);
   if (auto s = desk.Load(); !s.ok()) return finish(Fail("loading incidents", s));
-  incidents::InputConsumer inputs(
-      **consumer, desk, store, clock,
-      {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100), settings.tick_interval,
-       std::chrono::hours(24 * settings.applied_events_retention_days)},
-      *metrics);
+  common::ConsumerLoop inputs(**consumer, desk,
+                              {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
+                               settings.tick_interval, std::chrono::hours(1)},
+                              *metrics, "incident_correlation");
   common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "incident_correlation");
   incidents::IncidentService service(desk, store, hub);
 

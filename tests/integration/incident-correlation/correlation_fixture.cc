@@ -46,13 +46,18 @@ CorrelationFixture::~CorrelationFixture() {
   std::remove(rules_path_.c_str());
 }
 
-void CorrelationFixture::Start(std::vector<std::string> more_args) {
+std::vector<std::string> CorrelationFixture::Args() const {
   std::vector<std::string> args = {
       "--pg-dsn=" + schema_.dsn(),          "--pg-schema=" + schema_.name(), "--kafka-bootstrap=" + KafkaBootstrap(),
       "--topic-prefix=" + topics_.prefix(), "--grpc-address=127.0.0.1:0",    "--metrics-address=127.0.0.1:0",
       "--rules-file=" + rules_path_,        "--tick-interval=200ms",         "--log-level=info",
   };
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  return args;
+}
+
+void CorrelationFixture::Start(std::vector<std::string> more_args) {
+  std::vector<std::string> args = Args();
   args.insert(args.end(), more_args.begin(), more_args.end());
   service_.reset();
   service_ = std::make_unique<ServiceProcess>(INCIDENT_CORRELATION_BINARY, args, log_path_);

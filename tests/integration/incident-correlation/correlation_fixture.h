@@ -32,6 +32,8 @@ class CorrelationFixture {
 
   // (Re)starts the service on the same schema and topics.
   void Start(std::vector<std::string> more_args = {});
+  // The command-line arguments the service is started with.
+  std::vector<std::string> Args() const;
   ServiceProcess& service() { return *service_; }
   iv1::IncidentCorrelation::Stub& stub() { return *stub_; }
   const TestTopics& topics() const { return topics_; }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "cityops/common/topic_names.h"
 #include "correlation_fixture.h"
@@ -171,6 +172,25 @@ TEST_CASE("Killed mid-storm and restarted, then replaying every input: the same 
   CHECK(replayed);
   CHECK(Outcome(f.List()) == before);
   CHECK(f.Scalar("SELECT count(*) FROM incidents") == events_before);
+}
+
+TEST_CASE("A second instance on the same schema waits for the writer's lock, and takes over when the first stops") {
+  CorrelationFixture f;
+  const std::string log = "/tmp/" + UniqueName("incident_correlation_second") + ".log";
+  std::unique_ptr<ServiceProcess> second;
+  std::thread starter([&] { second = std::make_unique<ServiceProcess>(INCIDENT_CORRELATION_BINARY, f.Args(), log); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (ReadFile(log).find("writer's lock") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK_THAT(ReadFile(log), Catch::Contains("another instance holds the writer's lock"));
+  CHECK(ReadFile(log).find("ready in") == std::string::npos);
+  CHECK(f.service().Stop() == 0);
+  starter.join();
+  REQUIRE(second != nullptr);
+  CHECK(second->grpc_port() > 0);
+  CHECK_THAT(ReadFile(log), Catch::Contains("ready in"));
+  CHECK(second->Stop() == 0);
 }
 
 }  // namespace
