@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cityops/common/proto_time.h"
+#include "cityops/common/status.h"
 
 namespace cityops::incidents {
 namespace {
@@ -125,25 +126,8 @@ absl::StatusOr<ListQuery> MakeListQuery(const v1::ListIncidentsRequest& request)
   if (auto s = ValidateFilter(request.filter()); !s.ok()) return s;
   ListQuery query;
   query.filter = request.filter();
-  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be within 0..", kMaxPageSize));
-  }
-  query.page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
-  if (!request.page_token().empty()) {
-    const std::string& token = request.page_token();
-    const auto colon = token.find(':');
-    const std::string id = colon == std::string::npos ? "" : token.substr(colon + 1);
-    int64_t micros = 0;
-    const auto [end, ec] =
-        std::from_chars(token.data(), token.data() + (colon == std::string::npos ? 0 : colon), micros);
-    const bool id_ok = id.size() == 12 && id.rfind("INC-", 0) == 0 &&
-                       std::all_of(id.begin() + 4, id.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (colon == std::string::npos || ec != std::errc() || end != token.data() + colon || !id_ok) {
-      return absl::InvalidArgumentError("page_token: not a token of this service");
-    }
-    query.after_opened_us = micros;
-    query.after_id = id;
-  }
+  CITYOPS_ASSIGN_OR_RETURN(query.page_size, common::PageSize(request.page_size(), kDefaultPageSize, kMaxPageSize));
+  CITYOPS_ASSIGN_OR_RETURN(query.after, common::ParsePageToken(request.page_token(), "INC-"));
   return query;
 }
 
@@ -164,12 +148,6 @@ bool Matches(const v1::IncidentFilter& filter, const v1::Incident& incident) {
   if (HasTime(filter.opened_after()) && opened < FromProtoTime(filter.opened_after())) return false;
   if (HasTime(filter.opened_before()) && opened >= FromProtoTime(filter.opened_before())) return false;
   return true;
-}
-
-std::string PageToken(const v1::Incident& last) {
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(FromProtoTime(last.opened_at()).time_since_epoch()).count();
-  return absl::StrCat(micros, ":", last.id());
 }
 
 absl::StatusOr<std::vector<AssetInfo>> IncidentStore::LoadTopology() {
@@ -210,12 +188,8 @@ absl::StatusOr<int64_t> IncidentStore::NextNumber() {
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
     const auto row = tx.exec1(kSelectMaxId);
     if (row[0].is_null()) return absl::OkStatus();
-    const std::string max = row[0].as<std::string>();
     int64_t number = 0;
-    const auto [end, ec] = std::from_chars(max.data() + 4, max.data() + max.size(), number);
-    if (max.size() < 5 || ec != std::errc() || end != max.data() + max.size()) {
-      return absl::DataLossError(absl::StrCat("unexpected incident id in storage: ", max));
-    }
+    CITYOPS_ASSIGN_OR_RETURN(number, common::IdNumber(row[0].as<std::string>(), "INC-"));
     next = number + 1;
     return absl::OkStatus();
   });
@@ -260,10 +234,9 @@ absl::StatusOr<v1::ListIncidentsResponse> IncidentStore::List(const ListQuery& q
       where.push_back(
           absl::StrCat("opened_at < ", tx.quote(ToPgTimestamp(FromProtoTime(f.opened_before()))), "::timestamptz"));
     }
-    if (!query.after_id.empty()) {
-      where.push_back(absl::StrCat("(opened_at, id) < (",
-                                   tx.quote(ToPgTimestamp(common::FromEpochMicros(query.after_opened_us))),
-                                   "::timestamptz, ", tx.quote(query.after_id), ")"));
+    if (!query.after.after_id.empty()) {
+      where.push_back(absl::StrCat("(opened_at, id) < (", tx.quote(ToPgTimestamp(query.after.after_time)),
+                                   "::timestamptz, ", tx.quote(query.after.after_id), ")"));
     }
     std::string sql = "SELECT body FROM incidents";
     if (!where.empty()) sql += absl::StrCat(" WHERE ", absl::StrJoin(where, " AND "));
@@ -275,7 +248,8 @@ absl::StatusOr<v1::ListIncidentsResponse> IncidentStore::List(const ListQuery& q
       *response.add_incidents() = std::move(*incident);
     }
     if (static_cast<int>(rows.size()) > query.page_size && response.incidents_size() > 0) {
-      response.set_next_page_token(PageToken(*response.incidents().rbegin()));
+      const v1::Incident& last = *response.incidents().rbegin();
+      response.set_next_page_token(common::MakePageToken(FromProtoTime(last.opened_at()), last.id()));
     }
     return absl::OkStatus();
   });

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "cityops/common/clock.h"
 #include "cityops/common/kafka.h"
+#include "cityops/common/paging.h"
 #include "cityops/common/pg.h"
 #include "cityops/incidents/v1/incident_correlation.pb.h"
 #include "domain/topology.h"
@@ -19,9 +20,8 @@ namespace cityops::incidents {
 struct ListQuery {
   v1::IncidentFilter filter;
   int page_size = 100;
-  // Where the previous page ended (opened_at in microseconds, id); empty: first page.
-  int64_t after_opened_us = 0;
-  std::string after_id;
+  // Where the previous page ended (opened_at, id).
+  common::PageCursor after;
 };
 
 // INVALID_ARGUMENT naming the field for a filter that cannot be answered:
@@ -31,7 +31,6 @@ absl::StatusOr<ListQuery> MakeListQuery(const v1::ListIncidentsRequest& request)
 absl::Status ValidateFilter(const v1::IncidentFilter& filter);
 // Whether an incident passes a (valid) filter: the watch stream's test.
 bool Matches(const v1::IncidentFilter& filter, const v1::Incident& incident);
-std::string PageToken(const v1::Incident& last);
 
 // The service's tables (see migrations/0001_init.sql). Statements that take a
 // transaction run inside the caller's; the others take their own.
