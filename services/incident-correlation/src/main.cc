@@ -22,6 +22,7 @@
 #include "cityops/common/outbox.h"
 #include "cityops/common/pg.h"
 #include "cityops/common/shutdown.h"
+#include "cityops/common/startup.h"
 #include "cityops/common/topic_names.h"
 #include "domain/rules.h"
 #include "event_hub.h"
@@ -38,44 +39,7 @@ namespace {
 
 using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
 
-int Fail(std::string_view what, const absl::Status& status) {
-  spdlog::critical("{}: {}", what, status.ToString());
-  return 1;
-}
-
-template <typename F>
-auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& attempt) -> decltype(attempt()) {
-  const auto deadline = std::chrono::steady_clock::now() + budget;
-  for (;;) {
-    auto result = attempt();
-    if (result.ok() || std::chrono::steady_clock::now() >= deadline) return result;
-    spdlog::warn("{} not ready yet: {}", what, result.status().ToString());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
-
-// One writer of incidents per schema at a time: a second instance waits here
-// (a session advisory lock, released when the holder's connection ends).
-absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::string& schema,
-                                    const std::atomic<bool>& stopping) {
-  bool logged = false;
-  while (!stopping) {
-    try {
-      pqxx::nontransaction tx(connection);
-      if (tx.exec_params1("SELECT pg_try_advisory_lock(hashtext($1))",
-                          "cityops.incident_correlation.writer:" + schema)[0]
-              .as<bool>()) {
-        return true;
-      }
-    } catch (const std::exception& e) {
-      return common::StatusFromPqxx(e);
-    }
-    if (!logged) spdlog::info("another instance holds the writer's lock: waiting for it");
-    logged = true;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  return false;
-}
+int Fail(std::string_view what, const absl::Status& status) { return common::StartupFailure(what, status); }
 
 }  // namespace
 
@@ -118,7 +82,7 @@ int main(int argc, char** argv) {
 
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
-  auto pool = WithRetry(*startup_budget, "PostgreSQL", [&] {
+  auto pool = common::WithRetry(*startup_budget, "PostgreSQL", [&] {
     return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
   });
   if (!pool.ok()) return finish(Fail("PostgreSQL", pool.status()));
@@ -126,13 +90,14 @@ int main(int argc, char** argv) {
   if (!migrated.ok()) return finish(Fail("migrations", migrated.status()));
   auto lock_connection = (*pool)->ConnectDedicated();
   if (!lock_connection.ok()) return finish(Fail("PostgreSQL", lock_connection.status()));
-  auto locked = TakeWriterLock(**lock_connection, settings.pg_schema, stopping);
+  auto locked =
+      common::TakeWriterLock(**lock_connection, "cityops.incident_correlation.writer:" + settings.pg_schema, stopping);
   if (!locked.ok()) return finish(Fail("writer's lock", locked.status()));
   if (!*locked) return finish(0);
 
   auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "incident_correlation");
   if (!producer.ok()) return finish(Fail("Kafka producer", producer.status()));
-  auto ping = WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
+  auto ping = common::WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
     auto s = (*producer)->Ping(std::chrono::seconds(2));
     if (!s.ok()) return s;
     return true;
@@ -171,12 +136,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("incident-correlation ready in {} ms: grpc_port={} metrics_port={} topology={}", ready_ms,
                (*server)->port(), (*metrics_server)->port(), desk.topology_size());
-  const std::string ready_file = config->GetString("ready-file", "");
-  if (!ready_file.empty()) {
-    std::ofstream(ready_file + ".tmp") << "{\"grpc_port\":" << (*server)->port()
-                                       << ",\"metrics_port\":" << (*metrics_server)->port() << "}\n";
-    std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
-  }
+  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
 
   signal_waiter.join();
   spdlog::info("signal {}: shutting down", signal);

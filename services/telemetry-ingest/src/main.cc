@@ -21,6 +21,7 @@
 #include "cityops/common/outbox.h"
 #include "cityops/common/pg.h"
 #include "cityops/common/shutdown.h"
+#include "cityops/common/startup.h"
 #include "cityops/common/topic_names.h"
 #include "domain/fault_tracker.h"
 #include "domain/normal_ranges.h"
@@ -40,22 +41,7 @@ namespace {
 
 using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
 
-int Fail(std::string_view what, const absl::Status& status) {
-  spdlog::critical("{}: {}", what, status.ToString());
-  return 1;
-}
-
-// Retries a dependency until it answers or the start-up budget is spent.
-template <typename F>
-auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& attempt) -> decltype(attempt()) {
-  const auto deadline = std::chrono::steady_clock::now() + budget;
-  for (;;) {
-    auto result = attempt();
-    if (result.ok() || std::chrono::steady_clock::now() >= deadline) return result;
-    spdlog::warn("{} not ready yet: {}", what, result.status().ToString());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
+int Fail(std::string_view what, const absl::Status& status) { return common::StartupFailure(what, status); }
 
 }  // namespace
 
@@ -88,7 +74,7 @@ int main(int argc, char** argv) {
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
 
-  auto pool = WithRetry(*startup_budget, "PostgreSQL", [&] {
+  auto pool = common::WithRetry(*startup_budget, "PostgreSQL", [&] {
     return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
   });
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
@@ -98,7 +84,7 @@ int main(int argc, char** argv) {
 
   auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "telemetry_ingest");
   if (!producer.ok()) return Fail("Kafka producer", producer.status());
-  auto ping = WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
+  auto ping = common::WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
     auto s = (*producer)->Ping(std::chrono::seconds(2));
     if (!s.ok()) return s;
     return true;
@@ -147,12 +133,7 @@ int main(int argc, char** argv) {
   spdlog::info("telemetry-ingest ready in {} ms: grpc_port={} metrics_port={} assets={}", ready_ms, (*server)->port(),
                (*metrics_server)->port(), registry.size());
   // For scripts and tests that start it on free ports: where it listens, once ready.
-  const std::string ready_file = config->GetString("ready-file", "");
-  if (!ready_file.empty()) {
-    std::ofstream(ready_file + ".tmp") << "{\"grpc_port\":" << (*server)->port()
-                                       << ",\"metrics_port\":" << (*metrics_server)->port() << "}\n";
-    std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
-  }
+  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
 
   const int signal = common::ShutdownSignal::WaitForShutdownSignal();
   spdlog::info("signal {}: shutting down", signal);

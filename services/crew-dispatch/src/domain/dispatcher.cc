@@ -87,6 +87,12 @@ void Dispatcher::ForgetFinished() {
   }
 }
 
+void Dispatcher::BumpVersions(const std::set<std::string>& order_ids) {
+  for (const auto& id : order_ids) {
+    if (auto it = orders_.find(id); it != orders_.end()) ++it->second.version;
+  }
+}
+
 absl::StatusOr<Crew*> Dispatcher::HeldCrew(const std::string& id) {
   auto it = crews_.find(id);
   if (it == crews_.end()) return absl::NotFoundError(absl::StrCat("crew ", id, " not found"));
@@ -168,8 +174,9 @@ absl::Status Dispatcher::SetPosition(const std::string& crew_id, const Point& po
 
 std::string Dispatcher::OnIncidentOpened(const std::string& incident_id, const std::string& skill, Priority priority,
                                          const Point& location, int district, const std::string& title, TimePoint now,
-                                         Decisions& decisions) {
-  if (auto existing = order_by_incident_.find(incident_id); existing != order_by_incident_.end()) {
+                                         Decisions& decisions, TimePoint incident_opened_at) {
+  if (auto existing = order_by_incident_.find(incident_id);
+      existing != order_by_incident_.end() && IsActive(orders_.at(existing->second))) {
     WorkOrder& order = orders_.at(existing->second);
     if (priority > order.priority) {
       if (order.status == OrderStatus::kQueued) queue_.erase(KeyOf(order));
@@ -193,6 +200,7 @@ std::string Dispatcher::OnIncidentOpened(const std::string& incident_id, const s
   order.district = district;
   order.title = title;
   order.created_at = now;
+  order.incident_opened_at = incident_opened_at == TimePoint{} ? now : incident_opened_at;
   order.arrive_by = now + rules_.TargetFor(priority);
   order_by_incident_[incident_id] = order.id;
   decisions.Add(Decision::Kind::kCreated, order.id);

@@ -72,11 +72,12 @@ class Dispatcher {
   absl::Status SetAvailability(const std::string& crew_id, bool available, TimePoint now, Decisions& decisions);
   absl::Status SetPosition(const std::string& crew_id, const Point& position, TimePoint at, Decisions& decisions);
 
-  // An incident that needs a crew: one work order per incident (a second
-  // call only raises its priority). Returns the order's id.
+  // An incident that needs a crew: one active work order per incident (a
+  // second call only raises its priority; after the order finished, a new
+  // one). Returns the order's id.
   std::string OnIncidentOpened(const std::string& incident_id, const std::string& skill, Priority priority,
                                const Point& location, int district, const std::string& title, TimePoint now,
-                               Decisions& decisions);
+                               Decisions& decisions, TimePoint incident_opened_at = {});
   // The incident was resolved or merged elsewhere: its order is cancelled.
   void OnIncidentClosed(const std::string& incident_id, TimePoint now, Decisions& decisions);
 
@@ -94,6 +95,7 @@ class Dispatcher {
 
   const Crew* FindCrew(const std::string& id) const;
   const WorkOrder* FindOrder(const std::string& id) const;
+  // The incident's latest order (active or finished, while held).
   const WorkOrder* OrderForIncident(const std::string& incident_id) const;
   std::vector<const Crew*> Crews() const;
   std::vector<const WorkOrder*> Orders() const;
@@ -103,6 +105,8 @@ class Dispatcher {
   int64_t next_number() const { return next_number_; }
   // Forgets completed and cancelled orders (they are in storage).
   void ForgetFinished();
+  // Counts a new version of each order (before saving them).
+  void BumpVersions(const std::set<std::string>& order_ids);
 
  private:
   // Queue order: higher priority first, then older, then id.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <set>
 #include <string>
 
@@ -47,6 +48,7 @@ struct WorkOrder {
   std::string crew_id;
   double eta_s = 0;
   TimePoint created_at{};
+  TimePoint incident_opened_at{};
   TimePoint assigned_at{};
   TimePoint accepted_at{};
   TimePoint arrived_at{};
@@ -56,6 +58,7 @@ struct WorkOrder {
   std::set<std::string> declined_by;
   bool manual = false;
   std::string assigned_by;
+  int64_t version = 0;
 };
 
 inline bool IsActive(const WorkOrder& order) {

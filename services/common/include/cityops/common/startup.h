@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+// What every service's main does while starting: retry a dependency for a
+// while, say why it gives up, take the one-writer lock, tell scripts where it listens.
+namespace cityops::common {
+
+// Logs "<what>: <status>" as critical and returns 1 (main's exit code).
+int StartupFailure(std::string_view what, const absl::Status& status);
+
+// Calls attempt() until it returns OK or `budget` is spent (every 500 ms).
+template <typename F>
+auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& attempt) -> decltype(attempt()) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    auto result = attempt();
+    if (result.ok() || std::chrono::steady_clock::now() >= deadline) return result;
+    spdlog::warn("{} not ready yet: {}", what, result.status().ToString());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+// One writer per `key` at a time: waits (polling every second, until
+// `stopping`) for a session advisory lock on the dedicated connection, held
+// until that connection ends. Returns false when stopped first.
+absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::string& key,
+                                    const std::atomic<bool>& stopping);
+
+// Writes {"grpc_port":..,"metrics_port":..} to `path` (atomically) once the
+// service is ready; nothing when path is empty.
+void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port);
+
+}  // namespace cityops::common

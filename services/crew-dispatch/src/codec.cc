@@ -1,0 +1,169 @@
+#include "codec.h"
+
+#include "cityops/common/proto_time.h"
+
+namespace cityops::dispatch {
+namespace {
+
+using common::FromProtoTime;
+using common::ToProtoTime;
+
+bool HasTime(const google::protobuf::Timestamp& t) { return t.seconds() != 0 || t.nanos() != 0; }
+void SetTime(google::protobuf::Timestamp* field, TimePoint t) {
+  if (t != TimePoint{}) *field = ToProtoTime(t);
+}
+TimePoint GetTime(const google::protobuf::Timestamp& t) { return HasTime(t) ? FromProtoTime(t) : TimePoint{}; }
+
+void SetPoint(common::v1::GeoPoint* out, const Point& p) {
+  out->set_lat(p.lat);
+  out->set_lon(p.lon);
+}
+Point GetPoint(const common::v1::GeoPoint& p) { return {p.lat(), p.lon()}; }
+
+CrewStatus FromProto(v1::CrewStatus s) {
+  switch (s) {
+    case v1::CREW_STATUS_AVAILABLE:
+      return CrewStatus::kAvailable;
+    case v1::CREW_STATUS_EN_ROUTE:
+      return CrewStatus::kEnRoute;
+    case v1::CREW_STATUS_ON_SITE:
+      return CrewStatus::kOnSite;
+    default:
+      return CrewStatus::kOffDuty;
+  }
+}
+
+OrderStatus FromProto(v1::WorkOrderStatus s) {
+  switch (s) {
+    case v1::WORK_ORDER_STATUS_ASSIGNED:
+      return OrderStatus::kAssigned;
+    case v1::WORK_ORDER_STATUS_ACCEPTED:
+      return OrderStatus::kAccepted;
+    case v1::WORK_ORDER_STATUS_ON_SITE:
+      return OrderStatus::kOnSite;
+    case v1::WORK_ORDER_STATUS_COMPLETED:
+      return OrderStatus::kCompleted;
+    case v1::WORK_ORDER_STATUS_CANCELLED:
+      return OrderStatus::kCancelled;
+    default:
+      return OrderStatus::kQueued;
+  }
+}
+
+}  // namespace
+
+v1::CrewStatus ToProto(CrewStatus status) {
+  switch (status) {
+    case CrewStatus::kAvailable:
+      return v1::CREW_STATUS_AVAILABLE;
+    case CrewStatus::kEnRoute:
+      return v1::CREW_STATUS_EN_ROUTE;
+    case CrewStatus::kOnSite:
+      return v1::CREW_STATUS_ON_SITE;
+    case CrewStatus::kOffDuty:
+      break;
+  }
+  return v1::CREW_STATUS_OFF_DUTY;
+}
+
+v1::WorkOrderStatus ToProto(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::kAssigned:
+      return v1::WORK_ORDER_STATUS_ASSIGNED;
+    case OrderStatus::kAccepted:
+      return v1::WORK_ORDER_STATUS_ACCEPTED;
+    case OrderStatus::kOnSite:
+      return v1::WORK_ORDER_STATUS_ON_SITE;
+    case OrderStatus::kCompleted:
+      return v1::WORK_ORDER_STATUS_COMPLETED;
+    case OrderStatus::kCancelled:
+      return v1::WORK_ORDER_STATUS_CANCELLED;
+    case OrderStatus::kQueued:
+      break;
+  }
+  return v1::WORK_ORDER_STATUS_QUEUED;
+}
+
+v1::Crew ToProto(const Crew& crew) {
+  v1::Crew out;
+  out.set_id(crew.id);
+  out.set_name(crew.name);
+  for (const auto& s : crew.skills) out.add_skills(s);
+  out.set_vehicle_id(crew.vehicle_id);
+  SetPoint(out.mutable_home_base(), crew.home_base);
+  out.set_status(ToProto(crew.status));
+  SetPoint(out.mutable_position(), crew.position);
+  SetTime(out.mutable_position_at(), crew.position_at);
+  out.set_work_order_id(crew.order_id);
+  return out;
+}
+
+Crew FromProto(const v1::Crew& in) {
+  Crew crew;
+  crew.id = in.id();
+  crew.name = in.name();
+  crew.skills.insert(in.skills().begin(), in.skills().end());
+  crew.vehicle_id = in.vehicle_id();
+  crew.home_base = GetPoint(in.home_base());
+  crew.status = FromProto(in.status());
+  crew.position = GetPoint(in.position());
+  crew.position_at = GetTime(in.position_at());
+  crew.order_id = in.work_order_id();
+  return crew;
+}
+
+v1::WorkOrder ToProto(const WorkOrder& order) {
+  v1::WorkOrder out;
+  out.set_id(order.id);
+  out.set_incident_id(order.incident_id);
+  out.set_skill(order.skill);
+  out.set_priority(static_cast<incidents::v1::Priority>(order.priority));
+  SetPoint(out.mutable_location(), order.location);
+  out.set_district(order.district);
+  out.set_title(order.title);
+  out.set_status(ToProto(order.status));
+  out.set_crew_id(order.crew_id);
+  out.set_eta_s(order.eta_s);
+  SetTime(out.mutable_created_at(), order.created_at);
+  SetTime(out.mutable_incident_opened_at(), order.incident_opened_at);
+  SetTime(out.mutable_assigned_at(), order.assigned_at);
+  SetTime(out.mutable_accepted_at(), order.accepted_at);
+  SetTime(out.mutable_arrived_at(), order.arrived_at);
+  SetTime(out.mutable_completed_at(), order.completed_at);
+  SetTime(out.mutable_arrive_by(), order.arrive_by);
+  out.set_target_breached(order.target_breached);
+  for (const auto& c : order.declined_by) out.add_declined_by(c);
+  out.set_manual(order.manual);
+  out.set_assigned_by(order.assigned_by);
+  out.set_version(order.version);
+  return out;
+}
+
+WorkOrder FromProto(const v1::WorkOrder& in) {
+  WorkOrder order;
+  order.id = in.id();
+  order.incident_id = in.incident_id();
+  order.skill = in.skill();
+  order.priority = static_cast<Priority>(in.priority() < 1 || in.priority() > 4 ? 2 : in.priority());
+  order.location = GetPoint(in.location());
+  order.district = in.district();
+  order.title = in.title();
+  order.status = FromProto(in.status());
+  order.crew_id = in.crew_id();
+  order.eta_s = in.eta_s();
+  order.created_at = GetTime(in.created_at());
+  order.incident_opened_at = GetTime(in.incident_opened_at());
+  order.assigned_at = GetTime(in.assigned_at());
+  order.accepted_at = GetTime(in.accepted_at());
+  order.arrived_at = GetTime(in.arrived_at());
+  order.completed_at = GetTime(in.completed_at());
+  order.arrive_by = GetTime(in.arrive_by());
+  order.target_breached = in.target_breached();
+  order.declined_by.insert(in.declined_by().begin(), in.declined_by().end());
+  order.manual = in.manual();
+  order.assigned_by = in.assigned_by();
+  order.version = in.version();
+  return order;
+}
+
+}  // namespace cityops::dispatch

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "absl/status/statusor.h"
+#include "cityops/common/broadcast.h"
+#include "cityops/common/clock.h"
+#include "cityops/common/consumer_loop.h"
+#include "cityops/common/pg.h"
+#include "cityops/dispatch/v1/dispatch.pb.h"
+#include "dispatch_store.h"
+#include "domain/dispatcher.h"
+
+namespace cityops::dispatch {
+
+// Committed assignment events, to this process's watch streams.
+using AssignmentFeed = common::Broadcast<v1::AssignmentEvent>;
+
+// The one writer of crews and work orders: the dispatcher, under one lock,
+// each change (incident events, crews' answers, a supervisor's choice, the
+// clock) in one transaction with its events in the outbox; a failed
+// transaction reloads the state from storage.
+class DispatchDesk final : public common::BatchHandler {
+ public:
+  DispatchDesk(common::PgPool& pool, DispatchStore& store, const DispatchRules& rules, const EtaEstimator& eta,
+               common::Clock& clock, AssignmentFeed& feed, std::string incidents_topic,
+               std::chrono::hours applied_events_retention, prometheus::Registry& metrics);
+
+  absl::Status Load();
+
+  absl::StatusOr<size_t> Apply(const std::vector<common::ConsumedMessage>& messages) override;
+  absl::Status Tick() override;
+  void Housekeeping() override;
+
+  using Command = std::function<absl::Status(Dispatcher&, Decisions&, common::TimePoint now)>;
+  // Runs a command; returns OK or its error (nothing changed then).
+  absl::Status Execute(const Command& command);
+
+  // Copies, read under the lock.
+  std::optional<v1::Crew> GetCrew(const std::string& id);
+  std::vector<v1::Crew> ListCrews(const std::vector<v1::CrewStatus>& statuses, const std::string& skill);
+  std::optional<v1::WorkOrder> GetActiveOrder(const std::string& id);
+
+ private:
+  absl::Status Persist(pqxx::work& tx, const Decisions& decisions, common::TimePoint now,
+                       std::vector<v1::AssignmentEvent>& events);
+  void AfterCommit(const Decisions& decisions, const std::vector<v1::AssignmentEvent>& events);
+  absl::Status LoadLocked();
+  void ReloadAfterFailure();
+
+  common::PgPool& pool_;
+  DispatchStore& store_;
+  common::Clock& clock_;
+  AssignmentFeed& feed_;
+  std::string incidents_topic_;
+  std::chrono::hours applied_events_retention_;
+
+  std::mutex mutex_;
+  Dispatcher dispatcher_;
+
+  prometheus::Histogram& incident_to_assigned_;
+  prometheus::Family<prometheus::Counter>& changes_;
+  prometheus::Family<prometheus::Gauge>& queue_;
+  prometheus::Family<prometheus::Gauge>& crews_;
+  prometheus::Counter& breaches_;
+  prometheus::Family<prometheus::Counter>& set_aside_;
+  prometheus::Counter& replayed_;
+  prometheus::Counter& failures_;
+};
+
+}  // namespace cityops::dispatch

@@ -1,0 +1,145 @@
+// crew-dispatch: the composition root. Reads its settings and thresholds,
+// connects to PostgreSQL and Kafka, takes the writer's lock, loads crews and
+// open work orders, serves gRPC and /metrics, consumes incident events, and on
+// SIGTERM/SIGINT stops in reverse order.
+#include <malloc.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cityops/common/config.h"
+#include "cityops/common/consumer_loop.h"
+#include "cityops/common/grpc_server.h"
+#include "cityops/common/kafka.h"
+#include "cityops/common/log.h"
+#include "cityops/common/metrics.h"
+#include "cityops/common/outbox.h"
+#include "cityops/common/pg.h"
+#include "cityops/common/shutdown.h"
+#include "cityops/common/startup.h"
+#include "cityops/common/topic_names.h"
+#include "dispatch_desk.h"
+#include "dispatch_service.h"
+#include "dispatch_store.h"
+#include "domain/dispatch_rules.h"
+#include "domain/eta.h"
+#include "settings.h"
+
+namespace cityops::dispatch {
+std::vector<common::Migration> EmbeddedMigrations();
+}
+
+namespace {
+
+using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
+
+int Fail(std::string_view what, const absl::Status& status) { return common::StartupFailure(what, status); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();
+  mallopt(M_ARENA_MAX, 2);
+  common::ShutdownSignal::Install();
+  auto config = common::Config::Load(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "crew-dispatch: " << config.status().message() << "\n";
+    return 2;
+  }
+  auto settings_or = dispatch::LoadSettings(*config);
+  if (!settings_or.ok()) {
+    std::cerr << "crew-dispatch: " << settings_or.status().message() << "\n";
+    return 2;
+  }
+  const dispatch::DispatchSettings& settings = *settings_or;
+  common::InitLogging("crew-dispatch", settings.log_level);
+  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
+  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+  auto rules = settings.rules_file.empty() ? dispatch::DispatchRules::FromJson(dispatch::DefaultDispatchRulesJson())
+                                           : dispatch::DispatchRules::LoadFile(settings.rules_file);
+  if (!rules.ok()) {
+    std::cerr << "crew-dispatch: " << rules.status().message() << "\n";
+    return 2;
+  }
+
+  std::atomic<bool> stopping{false};
+  int signal = 0;
+  std::thread signal_waiter([&] {
+    signal = common::ShutdownSignal::WaitForShutdownSignal();
+    stopping = true;
+  });
+  auto finish = [&](int code) {
+    common::ShutdownSignal::RequestShutdown();
+    signal_waiter.join();
+    return code;
+  };
+
+  auto metrics = std::make_shared<prometheus::Registry>();
+  common::SystemClock clock;
+  auto pool = common::WithRetry(*startup_budget, "PostgreSQL", [&] {
+    return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
+  });
+  if (!pool.ok()) return finish(Fail("PostgreSQL", pool.status()));
+  auto migrated = common::ApplyMigrations(**pool, dispatch::EmbeddedMigrations());
+  if (!migrated.ok()) return finish(Fail("migrations", migrated.status()));
+  auto lock_connection = (*pool)->ConnectDedicated();
+  if (!lock_connection.ok()) return finish(Fail("PostgreSQL", lock_connection.status()));
+  auto locked =
+      common::TakeWriterLock(**lock_connection, "cityops.crew_dispatch.writer:" + settings.pg_schema, stopping);
+  if (!locked.ok()) return finish(Fail("writer's lock", locked.status()));
+  if (!*locked) return finish(0);
+
+  auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "crew_dispatch");
+  if (!producer.ok()) return finish(Fail("Kafka producer", producer.status()));
+  auto ping = common::WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
+    auto s = (*producer)->Ping(std::chrono::seconds(2));
+    if (!s.ok()) return s;
+    return true;
+  });
+  if (!ping.ok()) return finish(Fail("Kafka", ping.status()));
+  const std::string incidents_topic = topics::Full(settings.topic_prefix, topics::kIncidents);
+  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {incidents_topic});
+  if (!consumer.ok()) return finish(Fail("Kafka consumer", consumer.status()));
+
+  dispatch::GreatCircleEta eta(rules->road_factor, rules->speed_kmh);
+  dispatch::AssignmentFeed feed;
+  dispatch::DispatchStore store(**pool);
+  dispatch::DispatchDesk desk(**pool, store, *rules, eta, clock, feed, incidents_topic,
+                              std::chrono::hours(24 * settings.applied_events_retention_days), *metrics);
+  if (auto s = desk.Load(); !s.ok()) return finish(Fail("loading crews and work orders", s));
+  common::ConsumerLoop inputs(**consumer, desk,
+                              {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
+                               settings.tick_interval, std::chrono::hours(1)},
+                              *metrics, "crew_dispatch");
+  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "crew_dispatch");
+  dispatch::DispatchService service(desk, store, feed, settings, clock);
+
+  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  if (!metrics_server.ok()) return finish(Fail("metrics endpoint", metrics_server.status()));
+  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  if (!server.ok()) return finish(Fail("gRPC server", server.status()));
+
+  relay.Start();
+  inputs.Start();
+  (*server)->SetServing(true);
+  const auto ready_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("crew-dispatch ready in {} ms: grpc_port={} metrics_port={}", ready_ms, (*server)->port(),
+               (*metrics_server)->port());
+  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
+
+  signal_waiter.join();
+  spdlog::info("signal {}: shutting down", signal);
+  (*server)->SetServing(false);
+  (*server)->Shutdown(std::chrono::seconds(5));
+  inputs.Stop();
+  relay.Stop(std::chrono::seconds(10));
+  const int undelivered = (*producer)->Flush(std::chrono::seconds(10));
+  (*consumer)->Close();
+  spdlog::info("crew-dispatch stopped ({} message(s) undelivered)", undelivered);
+  return undelivered == 0 ? 0 : 1;
+}
