@@ -27,83 +27,48 @@ std::string RulesWithShortHold(const std::string& path) {
   std::ofstream(path) << rules;
   return path;
 }
+
+std::vector<std::string> WithRules(std::vector<std::string> args, const std::string& rules_path) {
+  args.insert(args.begin(), {"--rules-file=" + rules_path, "--tick-interval=200ms"});
+  return args;
+}
 }  // namespace
 
 CorrelationFixture::CorrelationFixture(std::vector<std::string> extra_args)
-    : extra_args_(std::move(extra_args)),
-      schema_("ic"),
-      rules_path_(RulesWithShortHold("/tmp/" + UniqueName("rules") + ".json")),
-      log_path_("/tmp/" + UniqueName("incident_correlation") + ".log") {
-  auto producer = common::KafkaProducer::Create(TestKafkaSettings());
-  REQUIRE(producer.ok());
-  producer_ = std::move(*producer);
+    : ServiceFixture(INCIDENT_CORRELATION_BINARY, "ic",
+                     WithRules(std::move(extra_args), RulesWithShortHold("/tmp/" + UniqueName("rules") + ".json"))) {
+  const std::string flag = "--rules-file=";
+  for (const auto& arg : Args()) {
+    if (arg.rfind(flag, 0) == 0) rules_path_ = arg.substr(flag.size());
+  }
   Start();
 }
 
 CorrelationFixture::~CorrelationFixture() {
   stub_.reset();
-  if (service_ && service_->running()) service_->Stop();
   std::remove(rules_path_.c_str());
 }
 
-std::vector<std::string> CorrelationFixture::Args() const {
-  std::vector<std::string> args = {
-      "--pg-dsn=" + schema_.dsn(),          "--pg-schema=" + schema_.name(), "--kafka-bootstrap=" + KafkaBootstrap(),
-      "--topic-prefix=" + topics_.prefix(), "--grpc-address=127.0.0.1:0",    "--metrics-address=127.0.0.1:0",
-      "--rules-file=" + rules_path_,        "--tick-interval=200ms",         "--log-level=info",
-  };
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  return args;
-}
-
-void CorrelationFixture::Start(std::vector<std::string> more_args) {
-  std::vector<std::string> args = Args();
-  args.insert(args.end(), more_args.begin(), more_args.end());
-  service_.reset();
-  service_ = std::make_unique<ServiceProcess>(INCIDENT_CORRELATION_BINARY, args, log_path_);
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(service_->grpc_port()), grpc::InsecureChannelCredentials());
-  stub_ = iv1::IncidentCorrelation::NewStub(channel);
-}
-
-void CorrelationFixture::Publish(std::string_view logical_topic, const std::string& key, const std::string& value) {
-  common::DeliveryLatch latch(1);
-  REQUIRE(producer_->Produce(topics_.Name(logical_topic), key, value, [&](const auto& r) { latch.Done(r); }).ok());
-  REQUIRE(latch.Wait(std::chrono::seconds(10)).ok());
+void CorrelationFixture::OnStarted() {
+  stub_ = iv1::IncidentCorrelation::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
 }
 
 void CorrelationFixture::PublishAssets(const std::vector<tv1::Asset>& assets) {
-  common::DeliveryLatch latch(assets.size());
+  std::vector<std::pair<std::string, std::string>> messages;
   for (const auto& a : assets) {
     tv1::AssetEvent e;
     e.mutable_meta()->set_event_id("asset-" + a.id() + "-" + std::to_string(a.version()));
     e.set_change(tv1::ASSET_CHANGE_REGISTERED);
     *e.mutable_asset() = a;
-    REQUIRE(producer_
-                ->Produce(topics_.Name(topics::kTelemetryAssets), a.id(), e.SerializeAsString(),
-                          [&](const auto& r) { latch.Done(r); })
-                .ok());
+    messages.emplace_back(a.id(), e.SerializeAsString());
   }
-  REQUIRE(latch.Wait(std::chrono::seconds(10)).ok());
+  PublishMany(topics::kTelemetryAssets, messages);
 }
 
 void CorrelationFixture::PublishFaults(const std::vector<tv1::FaultEvent>& faults) {
-  common::DeliveryLatch latch(faults.size());
-  for (const auto& f : faults) {
-    REQUIRE(producer_
-                ->Produce(topics_.Name(topics::kTelemetryFaults), f.asset_id(), f.SerializeAsString(),
-                          [&](const auto& r) { latch.Done(r); })
-                .ok());
-  }
-  REQUIRE(latch.Wait(std::chrono::seconds(10)).ok());
-}
-
-std::string CorrelationFixture::Scalar(const std::string& sql) const {
-  pqxx::connection conn(schema_.dsn());
-  pqxx::work tx(conn);
-  tx.exec("SET search_path TO " + tx.quote_name(schema_.name()));
-  auto r = tx.exec(sql);
-  return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+  std::vector<std::pair<std::string, std::string>> messages;
+  for (const auto& f : faults) messages.emplace_back(f.asset_id(), f.SerializeAsString());
+  PublishMany(topics::kTelemetryFaults, messages);
 }
 
 std::vector<iv1::Incident> CorrelationFixture::List(const iv1::IncidentFilter& filter) {

@@ -15,6 +15,7 @@
 #include "cityops/telemetry/v1/assets.pb.h"
 #include "cityops/telemetry/v1/readings.pb.h"
 #include "cityops_test_support.h"
+#include "service_fixture.h"
 #include "service_process.h"
 
 namespace cityops::testing {
@@ -25,25 +26,16 @@ namespace tv1 = ::cityops::telemetry::v1;
 // A fresh schema and prefixed topics, incident-correlation running on them
 // (with the shipped rules, the resolution hold cut to 1 s), and a producer
 // that plays telemetry ingest and resident calls on the input topics.
-class CorrelationFixture {
+class CorrelationFixture : public ServiceFixture {
  public:
   explicit CorrelationFixture(std::vector<std::string> extra_args = {});
-  ~CorrelationFixture();
+  ~CorrelationFixture() override;
 
-  // (Re)starts the service on the same schema and topics.
-  void Start(std::vector<std::string> more_args = {});
-  // The command-line arguments the service is started with.
-  std::vector<std::string> Args() const;
-  ServiceProcess& service() { return *service_; }
   iv1::IncidentCorrelation::Stub& stub() { return *stub_; }
-  const TestTopics& topics() const { return topics_; }
 
-  // Publishes on the input topics (and waits for Kafka's acknowledgement).
-  void Publish(std::string_view logical_topic, const std::string& key, const std::string& value);
   void PublishAssets(const std::vector<tv1::Asset>& assets);
   void PublishFaults(const std::vector<tv1::FaultEvent>& faults);
 
-  std::string Scalar(const std::string& sql) const;
   // Every incident matching the filter (all pages).
   std::vector<iv1::Incident> List(const iv1::IncidentFilter& filter = {});
   // Polls List until the predicate holds over the result, or the timeout; returns the last result.
@@ -52,14 +44,11 @@ class CorrelationFixture {
   // Waits until the service has applied `count` input events.
   bool WaitForApplied(int count, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
+ protected:
+  void OnStarted() override;
+
  private:
-  std::vector<std::string> extra_args_;
-  TestSchema schema_;
-  TestTopics topics_;
   std::string rules_path_;
-  std::string log_path_;
-  std::unique_ptr<common::KafkaProducer> producer_;
-  std::unique_ptr<ServiceProcess> service_;
   std::unique_ptr<iv1::IncidentCorrelation::Stub> stub_;
 };
 
