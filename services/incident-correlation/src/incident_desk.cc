@@ -7,6 +7,7 @@
 #include "cityops/common/outbox.h"
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
+#include "cityops/dispatch/v1/dispatch.pb.h"
 
 namespace cityops::incidents {
 namespace {
@@ -55,11 +56,15 @@ std::string RequestProblem(const calls::v1::RequestEvent& e) {
 }  // namespace
 
 struct IncidentDesk::Decoded {
-  enum class Kind { kFault, kRequest };
-  Kind kind;
+  enum class Kind { kFault, kRequest, kCrewWork };
+  Kind kind = Kind::kFault;
   std::string event_id;
   tv1::FaultEvent fault;
   calls::v1::RequestEvent request;
+  // kCrewWork: the incident, whether a crew now works on it, and whether it completed.
+  std::string incident_id;
+  bool working = false;
+  bool completed = false;
 };
 
 IncidentDesk::IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rules& rules, common::Clock& clock,
@@ -175,7 +180,8 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
           {a.id(), a.kind(), a.parent_id(), a.district(), a.location().lat(), a.location().lon(), a.version()});
       retired.push_back(a.retired() || e.change() == tv1::ASSET_CHANGE_RETIRED);
     } else if (m.topic == topics_.faults) {
-      Decoded d{Decoded::Kind::kFault, {}, {}, {}};
+      Decoded d;
+      d.kind = Decoded::Kind::kFault;
       if (!d.fault.ParseFromString(m.value)) {
         rejected.emplace_back(&m, "undecodable fault event");
         continue;
@@ -188,7 +194,8 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
       event_ids.push_back(d.event_id);
       inputs.push_back(std::move(d));
     } else if (m.topic == topics_.requests) {
-      Decoded d{Decoded::Kind::kRequest, {}, {}, {}};
+      Decoded d;
+      d.kind = Decoded::Kind::kRequest;
       if (!d.request.ParseFromString(m.value)) {
         rejected.emplace_back(&m, "undecodable request event");
         continue;
@@ -198,6 +205,33 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
         continue;
       }
       d.event_id = d.request.meta().event_id();
+      event_ids.push_back(d.event_id);
+      inputs.push_back(std::move(d));
+    } else if (m.topic == topics_.assignments) {
+      dispatch::v1::AssignmentEvent e;
+      if (!e.ParseFromString(m.value) || e.meta().event_id().empty()) {
+        rejected.emplace_back(&m, "undecodable assignment event");
+        continue;
+      }
+      Decoded d;
+      d.kind = Decoded::Kind::kCrewWork;
+      d.event_id = e.meta().event_id();
+      d.incident_id = e.work_order().incident_id();
+      switch (e.change()) {
+        case dispatch::v1::ASSIGNMENT_CHANGE_ACCEPTED:
+        case dispatch::v1::ASSIGNMENT_CHANGE_ARRIVED:
+          d.working = true;
+          break;
+        case dispatch::v1::ASSIGNMENT_CHANGE_COMPLETED:
+          d.completed = true;
+          break;
+        case dispatch::v1::ASSIGNMENT_CHANGE_DECLINED:
+        case dispatch::v1::ASSIGNMENT_CHANGE_PREEMPTED:
+        case dispatch::v1::ASSIGNMENT_CHANGE_CANCELLED:
+          break;
+        default:
+          continue;  // created, queued, assigned, breached: no crew at work yet
+      }
       event_ids.push_back(d.event_id);
       inputs.push_back(std::move(d));
     } else {
@@ -229,6 +263,14 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
         ++replayed;
         continue;
       }
+      if (d.kind == Decoded::Kind::kCrewWork) {
+        // An incident no longer held (resolved long ago) has nothing left to wait for.
+        if (correlator_.Find(d.incident_id) == nullptr) continue;
+        auto s = d.completed ? correlator_.CrewCompleted(d.incident_id, now, changes)
+                             : correlator_.SetCrewWorking(d.incident_id, d.working, now, changes);
+        if (!s.ok()) return s;
+        continue;
+      }
       outcomes.push_back(d.kind == Decoded::Kind::kFault ? correlator_.OnFault(d.fault, now, changes)
                                                          : correlator_.OnRequest(d.request, now, changes));
     }
@@ -248,7 +290,9 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
   asset_events_in_.Increment(static_cast<double>(assets.size()));
   replayed_.Increment(static_cast<double>(replayed));
   for (const auto& d : inputs) {
-    if (d.kind == Decoded::Kind::kFault) {
+    if (d.kind == Decoded::Kind::kCrewWork) {
+      continue;
+    } else if (d.kind == Decoded::Kind::kFault) {
       faults_in_.Add({{"state", d.fault.state() == tv1::FAULT_STATE_RAISED ? "raised" : "cleared"}}).Increment();
     } else {
       requests_in_.Increment();

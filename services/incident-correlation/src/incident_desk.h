@@ -33,6 +33,7 @@ class IncidentDesk final : public common::BatchHandler {
     std::string faults;
     std::string requests;
     std::string assets;
+    std::string assignments;  // crew dispatch's: whether a crew is working on an incident
   };
 
   IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rules& rules, common::Clock& clock, EventHub& hub,

@@ -107,9 +107,10 @@ int main(int argc, char** argv) {
       topics::Full(settings.topic_prefix, topics::kTelemetryFaults),
       topics::Full(settings.topic_prefix, topics::kCallsRequests),
       topics::Full(settings.topic_prefix, topics::kTelemetryAssets),
+      topics::Full(settings.topic_prefix, topics::kDispatchAssignments),
   };
   auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group,
-                                                {topics.faults, topics.requests, topics.assets});
+                                                {topics.faults, topics.requests, topics.assets, topics.assignments});
   if (!consumer.ok()) return finish(Fail("Kafka consumer", consumer.status()));
 
   incidents::EventHub hub;

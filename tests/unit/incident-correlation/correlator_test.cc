@@ -392,3 +392,29 @@ TEST_CASE("Faults without an asset or a type are ignored, changing nothing", "[c
 
 }  // namespace
 }  // namespace cityops::incidents
+
+namespace cityops::incidents {
+namespace {
+
+using namespace testing;  // NOLINT(google-build-using-namespace): test fixtures
+
+TEST_CASE("A crew completing its order resolves an incident opened by residents; equipment must recover first",
+          "[correlation]") {
+  const Rules rules = DefaultRules();
+  const Topology topology = MakeTopology();
+  Correlator correlator(rules, topology);
+  Changes changes;
+  const auto call = correlator.OnRequest(Request("b1", "bulky_items", 47.33, 5.03, kT0), kT0, changes);
+  REQUIRE(correlator.SetCrewWorking(call.incident_id, true, kT0 + 1h, changes).ok());
+  REQUIRE(correlator.CrewCompleted(call.incident_id, kT0 + 2h, changes).ok());
+  CHECK(correlator.Find(call.incident_id)->status() == v1::INCIDENT_STATUS_RESOLVED);
+  CHECK_THAT(correlator.Find(call.incident_id)->resolution(), Catch::Contains("crew completed"));
+
+  const auto lamp = correlator.OnFault(Fault(topology, LampId(7), tv1::FAULT_TYPE_LAMP_FAILURE, kT0), kT0, changes);
+  REQUIRE(correlator.CrewCompleted(lamp.incident_id, kT0 + 1h, changes).ok());
+  CHECK(correlator.Find(lamp.incident_id)->status() == v1::INCIDENT_STATUS_OPEN);  // the lamp is still dark
+  CHECK(correlator.CrewCompleted("INC-404", kT0, changes).code() == absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace cityops::incidents

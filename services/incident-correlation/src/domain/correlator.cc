@@ -551,6 +551,24 @@ absl::Status Correlator::SetCrewWorking(const std::string& id, bool working, Tim
   return absl::OkStatus();
 }
 
+absl::Status Correlator::CrewCompleted(const std::string& id, TimePoint now, Changes& changes) {
+  auto held = Held(id);
+  if (!held.ok()) return held.status();
+  v1::Incident& incident = **held;
+  incident.set_crew_working(false);
+  if (!IsOpen(incident)) return absl::OkStatus();
+  if (incident.symptoms().empty()) {
+    DoResolve(incident, kSystemActor, "The crew completed its work order.", now);
+    changes.Add(id, v1::INCIDENT_CHANGE_RESOLVED);
+    return absl::OkStatus();
+  }
+  if (AllRecovered(incident)) ScheduleResolution(incident, now);
+  Touch(incident, now);
+  changes.Add(id, incident.status() == v1::INCIDENT_STATUS_RESOLVED ? v1::INCIDENT_CHANGE_RESOLVED
+                                                                    : v1::INCIDENT_CHANGE_UPDATED);
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------- resident requests
 
 void Correlator::RaisePriorityForCalls(v1::Incident& incident) {

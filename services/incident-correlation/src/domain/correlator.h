@@ -75,6 +75,10 @@ class Correlator {
   void Tick(TimePoint now, Changes& changes);
   // Crew dispatch says whether a crew is working on it.
   absl::Status SetCrewWorking(const std::string& id, bool working, TimePoint now, Changes& changes);
+  // A crew completed its work order: an incident with no equipment of its own
+  // (opened by residents' requests) resolves; one with equipment resolves
+  // once its assets have recovered, as usual.
+  absl::Status CrewCompleted(const std::string& id, TimePoint now, Changes& changes);
 
   // Operators' commands. NOT_FOUND for an incident not held (the caller
   // Adopts from storage first), FAILED_PRECONDITION for a wrong transition.
