@@ -4,9 +4,13 @@
 #     kubeconform -strict against the Kubernetes JSON schemas and the Strimzi and
 #     CloudNativePG custom resources' schemas; the KafkaTopics against deploy/topics.json;
 #   - docker-compose.yml against the Compose specification's JSON schema (and .env.example);
+#   - every service of services/ (with a role in deploy/local/services.txt) present and
+#     consistent in docker-compose.yml and in each overlay: Deployment, Service, ConfigMap,
+#     ServiceAccount, PDB, db-init role, network policy ports (deploy/validate/services.py);
 #   - deploy/Dockerfile with hadolint, the scripts with shellcheck (when available);
 #   - negative checks: copies with one misspelt field name must be REJECTED (a validator
-#     that accepts them is not checking field names, and this script fails).
+#     that accepts them is not checking field names, and this script fails); likewise a
+#     docker-compose.yml with a service missing.
 # Prints `deploy validation: N passed, M failed` and exits non-zero on any failure.
 #
 # Needs Go and Python 3 and the package registries; needs no root. Installs its tools and
@@ -228,11 +232,15 @@ for overlay in "${OVERLAYS[@]}"; do
   check "kubeconform -strict overlays/${overlay}" kubeconform_strict "${rendered}"
   check "KafkaTopics of overlays/${overlay} match deploy/topics.json" \
     "${PY}" "${VALIDATE_DIR}/topics.py" check-rendered "${rendered}"
+  check "every service of services/ fully deployed in overlays/${overlay}" \
+    "${PY}" "${VALIDATE_DIR}/services.py" rendered "${rendered}"
 done
 
 echo "== docker-compose.yml"
 check "docker-compose.yml against the Compose specification (and .env.example)" \
   "${PY}" "${VALIDATE_DIR}/compose_check.py" "${COMPOSE_SCHEMA}" "${REPO_ROOT}/docker-compose.yml" "${REPO_ROOT}/.env.example"
+check "every service of services/ in docker-compose.yml, with its db-init role" \
+  "${PY}" "${VALIDATE_DIR}/services.py" compose "${REPO_ROOT}/docker-compose.yml"
 
 echo "== negative checks: one misspelt field name each, must be rejected"
 neg="${WORK}/negative"
@@ -256,6 +264,14 @@ if "${PY}" "${VALIDATE_DIR}/misspell.py" "${REPO_ROOT}/docker-compose.yml" "${ne
     "${PY}" "${VALIDATE_DIR}/compose_check.py" "${COMPOSE_SCHEMA}" "${neg}/docker-compose.yml"
 else
   fail "making the misspelt docker-compose.yml"
+fi
+# The cross-check must notice a service that is missing (here: renamed away).
+if "${PY}" "${VALIDATE_DIR}/misspell.py" "${REPO_ROOT}/docker-compose.yml" "${neg}/docker-compose-missing.yml" - - \
+  services.telemetry-ingest telemetry-ingets; then
+  reject "docker-compose.yml without telemetry-ingest" "no service 'telemetry-ingest'" \
+    "${PY}" "${VALIDATE_DIR}/services.py" compose "${neg}/docker-compose-missing.yml"
+else
+  fail "making the docker-compose.yml without telemetry-ingest"
 fi
 
 echo

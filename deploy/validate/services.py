@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Checks that every CityOps service is deployed everywhere, consistently: a schema says a
+file is well formed, not that a new service was added to each place it must be.
+
+    services.py compose COMPOSE_FILE     docker-compose.yml
+    services.py rendered FILE            a rendered overlay (`kustomize build` output)
+
+The services are the folders of services/ that build something (a CMakeLists.txt) and
+whose database role is listed in deploy/local/services.txt (so city-sim and common are
+not). For each, the role is the name with '_' for '-'.
+
+compose: a service of that name runs the binary, publishes its gRPC and metrics ports,
+has a gRPC health check on its gRPC port and waits for db-init and kafka-topics; its DSN
+and schema name its role, and its PGPASSWORD is the one db-init gives that role; db-init
+creates the role (CITYOPS_SERVICES, <ROLE>_PASSWORD). No two services share a port.
+
+rendered: a Deployment (the binary, gRPC probes on the gRPC port, resources, the
+ConfigMap of its name, PGPASSWORD from the Secret cityops-pg-<name>), a Service, a
+ServiceAccount and a PodDisruptionBudget of that name; the ConfigMap's addresses, DSN and
+schema agree with the Deployment; the Job cityops-db-init creates the role from the same
+Secret; with NetworkPolicies rendered, the gRPC and metrics ingress policies open the
+service's ports.
+
+Exit 0 when consistent, 1 with one line per problem otherwise.
+"""
+
+import os
+import re
+import sys
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+SERVICES_DIR = os.path.join(REPO, "services")
+ROLES_FILE = os.path.join(REPO, "deploy", "local", "services.txt")
+
+
+def services():
+    with open(ROLES_FILE, encoding="utf-8") as f:
+        roles = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+    found = []
+    for name in sorted(os.listdir(SERVICES_DIR)):
+        if os.path.isfile(os.path.join(SERVICES_DIR, name, "CMakeLists.txt")) and name.replace("-", "_") in roles:
+            found.append(name)
+    if not found:
+        raise SystemExit(f"services.py: no service folder of {SERVICES_DIR} has a role in {ROLES_FILE}")
+    return found
+
+
+def port_of(address):
+    m = re.fullmatch(r"0\.0\.0\.0:(\d+)", str(address or ""))
+    return int(m.group(1)) if m else None
+
+
+def env_map(env):
+    # Compose accepts a mapping or a list of NAME=value.
+    if isinstance(env, dict):
+        return {k: ("" if v is None else str(v)) for k, v in env.items()}
+    out = {}
+    for item in env or []:
+        name, _, value = str(item).partition("=")
+        out[name] = value
+    return out
+
+
+def check_compose(path):
+    with open(path, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    compose = doc.get("services", {})
+    problems = []
+    used_ports = {}
+    init_env = env_map(compose.get("db-init", {}).get("environment"))
+    init_roles = init_env.get("CITYOPS_SERVICES", "").split()
+    if "db-init" not in compose:
+        problems.append("no service 'db-init'")
+    for name in services():
+        role = name.replace("-", "_")
+        pw_var = f"{role.upper()}_PASSWORD"
+        if role not in init_roles:
+            problems.append(f"services.db-init: CITYOPS_SERVICES does not create role {role}")
+        if not init_env.get(pw_var):
+            problems.append(f"services.db-init: no {pw_var}")
+        svc = compose.get(name)
+        if svc is None:
+            problems.append(f"no service '{name}' (services/{name} exists)")
+            continue
+        where = f"services.{name}"
+        env = env_map(svc.get("environment"))
+        if (svc.get("command") or [None])[0] != name:
+            problems.append(f"{where}.command does not run {name}")
+        grpc = port_of(env.get("CITYOPS_GRPC_ADDRESS"))
+        metrics = port_of(env.get("CITYOPS_METRICS_ADDRESS"))
+        if grpc is None or metrics is None:
+            problems.append(f"{where}: CITYOPS_GRPC_ADDRESS and CITYOPS_METRICS_ADDRESS must bind 0.0.0.0:<port>")
+        for port in (grpc, metrics):
+            if port is None:
+                continue
+            if port in used_ports:
+                problems.append(f"{where}: port {port} is also {used_ports[port]}'s")
+            used_ports[port] = name
+            if not any(str(p).endswith(f":{port}:{port}") for p in svc.get("ports", [])):
+                problems.append(f"{where}.ports does not publish {port}")
+        test = (svc.get("healthcheck") or {}).get("test") or []
+        if grpc is not None and (len(test) < 3 or test[1] != "grpc-health-check" or not test[2].endswith(f":{grpc}")):
+            problems.append(f"{where}.healthcheck is not grpc-health-check on port {grpc}")
+        depends = svc.get("depends_on") or {}
+        for dep, condition in (("db-init", "service_completed_successfully"),
+                               ("kafka-topics", "service_completed_successfully")):
+            got = depends.get(dep, {}).get("condition") if isinstance(depends, dict) else None
+            if got != condition:
+                problems.append(f"{where}.depends_on: needs {dep} with condition {condition}")
+        if env.get("CITYOPS_PG_SCHEMA") != role:
+            problems.append(f"{where}: CITYOPS_PG_SCHEMA is not {role}")
+        if not env.get("CITYOPS_PG_DSN", "").startswith(f"postgresql://{role}@"):
+            problems.append(f"{where}: CITYOPS_PG_DSN does not log in as {role}")
+        if init_env.get(pw_var) and env.get("PGPASSWORD") != init_env[pw_var]:
+            problems.append(f"{where}: PGPASSWORD is not db-init's {pw_var}")
+    for p in problems:
+        print(f"{path}: {p}")
+    if not problems:
+        print(f"{path}: {len(services())} services deployed consistently ({', '.join(services())})")
+    return 1 if problems else 0
+
+
+def check_rendered(path):
+    with open(path, encoding="utf-8") as f:
+        docs = [d for d in yaml.safe_load_all(f) if d]
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d.get("kind"), {})[d.get("metadata", {}).get("name")] = d
+    problems = []
+    job = by_kind.get("Job", {}).get("cityops-db-init")
+    job_env = {}
+    if job is None:
+        problems.append("no Job cityops-db-init")
+    else:
+        for e in job["spec"]["template"]["spec"]["containers"][0].get("env", []):
+            job_env[e["name"]] = e
+    policies = by_kind.get("NetworkPolicy", {})
+
+    def policy_ports(name):
+        pol = policies.get(name)
+        if pol is None:
+            problems.append(f"NetworkPolicies rendered but no {name}")
+            return set()
+        return {p.get("port") for rule in pol["spec"].get("ingress", []) for p in rule.get("ports", [])}
+
+    grpc_open = policy_ports("cityops-grpc-ingress") if policies else None
+    metrics_open = policy_ports("cityops-metrics-ingress") if policies else None
+
+    for name in services():
+        role = name.replace("-", "_")
+        secret = f"cityops-pg-{name}"
+        for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
+            if name not in by_kind.get(kind, {}):
+                problems.append(f"no {kind} {name} (services/{name} exists)")
+        dep = by_kind.get("Deployment", {}).get(name)
+        if dep is None:
+            continue
+        where = f"Deployment {name}"
+        pod = dep["spec"]["template"]
+        if pod.get("metadata", {}).get("labels", {}).get("cityops.io/workload") != "true":
+            problems.append(f"{where}: pods not labelled cityops.io/workload=true (network policies)")
+        if pod["spec"].get("serviceAccountName") != name:
+            problems.append(f"{where}: serviceAccountName is not {name}")
+        c = pod["spec"]["containers"][0]
+        if (c.get("command") or [None])[0] != name:
+            problems.append(f"{where}: command does not run {name}")
+        ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
+        grpc, metrics = ports.get("grpc"), ports.get("metrics")
+        if grpc is None or metrics is None:
+            problems.append(f"{where}: needs container ports named grpc and metrics")
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if (c.get(probe) or {}).get("grpc", {}).get("port") != grpc:
+                problems.append(f"{where}: {probe} is not a gRPC probe on port {grpc}")
+        res = c.get("resources") or {}
+        if not res.get("requests") or not res.get("limits"):
+            problems.append(f"{where}: needs resource requests and limits")
+        cms = [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
+        cm = next((by_kind.get("ConfigMap", {}).get(n) for n in cms if re.fullmatch(rf"{name}(-[a-z0-9]+)?", n)), None)
+        if cm is None:
+            problems.append(f"{where}: no ConfigMap {name} in envFrom")
+        else:
+            data = cm.get("data", {})
+            if port_of(data.get("CITYOPS_GRPC_ADDRESS")) != grpc:
+                problems.append(f"ConfigMap {name}: CITYOPS_GRPC_ADDRESS is not 0.0.0.0:{grpc}")
+            if port_of(data.get("CITYOPS_METRICS_ADDRESS")) != metrics:
+                problems.append(f"ConfigMap {name}: CITYOPS_METRICS_ADDRESS is not 0.0.0.0:{metrics}")
+            if data.get("CITYOPS_PG_SCHEMA") != role:
+                problems.append(f"ConfigMap {name}: CITYOPS_PG_SCHEMA is not {role}")
+            if not data.get("CITYOPS_PG_DSN", "").startswith(f"postgresql://{role}@"):
+                problems.append(f"ConfigMap {name}: CITYOPS_PG_DSN does not log in as {role}")
+        pw = next((e for e in c.get("env", []) if e.get("name") == "PGPASSWORD"), None)
+        if (pw or {}).get("valueFrom", {}).get("secretKeyRef", {}).get("name") != secret:
+            problems.append(f"{where}: PGPASSWORD is not from the Secret {secret}")
+        svc = by_kind.get("Service", {}).get(name)
+        if svc is not None:
+            if {p.get("port") for p in svc["spec"].get("ports", [])} != {grpc, metrics}:
+                problems.append(f"Service {name}: ports are not {grpc} and {metrics}")
+            if svc["spec"].get("selector", {}).get("app.kubernetes.io/name") != name:
+                problems.append(f"Service {name}: does not select app.kubernetes.io/name={name}")
+        if job is not None:
+            if role not in job_env.get("CITYOPS_SERVICES", {}).get("value", "").split():
+                problems.append(f"Job cityops-db-init: CITYOPS_SERVICES does not create role {role}")
+            ref = job_env.get(f"{role.upper()}_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {})
+            if ref.get("name") != secret:
+                problems.append(f"Job cityops-db-init: {role.upper()}_PASSWORD is not from the Secret {secret}")
+        if grpc_open is not None and grpc not in grpc_open:
+            problems.append(f"NetworkPolicy cityops-grpc-ingress does not open {name}'s port {grpc}")
+        if metrics_open is not None and metrics not in metrics_open:
+            problems.append(f"NetworkPolicy cityops-metrics-ingress does not open {name}'s port {metrics}")
+    for p in problems:
+        print(f"{path}: {p}")
+    if not problems:
+        extra = " and network policies" if policies else ""
+        print(f"{path}: {len(services())} services with every resource, the db-init role{extra}")
+    return 1 if problems else 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "compose":
+        return check_compose(argv[2])
+    if len(argv) == 3 and argv[1] == "rendered":
+        return check_rendered(argv[2])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
