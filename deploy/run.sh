@@ -5,16 +5,17 @@
 #   deploy/run.sh [--skip-deps] [--skip-build] [-- city-sim flags...]
 #
 # Installs what is missing, builds the suite, starts the local stack (Kafka and
-# PostgreSQL), creates the topics, starts telemetry-ingest and
-# incident-correlation, then runs city-sim (Dijon, scenario cabinet-power-loss)
-# with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or if a
+# PostgreSQL), creates the topics, starts telemetry-ingest,
+# incident-correlation and crew-dispatch, then runs city-sim (Dijon, scenario
+# cabinet-power-loss, its crews on duty) with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or if a
 # process dies) it stops city-sim, the services and the stack, in that order. Flags after `--` go to city-sim, for example
 #   deploy/run.sh -- --seed 7 --fault-after 10s --fault-duration 1m
 #
 # Env: CITYOPS_BUILD_DIR (build), CITYOPS_BUILD_TYPE (RelWithDebInfo),
 # CITYOPS_BUILD_JOBS (nproc), CITYOPS_BUILD_TARGETS (empty: the whole suite),
 # CITYOPS_INGEST_GRPC_PORT (50051), CITYOPS_INGEST_METRICS_PORT (9101),
-# CITYOPS_CORRELATION_GRPC_PORT (50052), CITYOPS_CORRELATION_METRICS_PORT (9102), and the
+# CITYOPS_CORRELATION_GRPC_PORT (50052), CITYOPS_CORRELATION_METRICS_PORT (9102),
+# CITYOPS_DISPATCH_GRPC_PORT (50053), CITYOPS_DISPATCH_METRICS_PORT (9103), and the
 # local stack's own (CITYOPS_STATE_DIR, CITYOPS_KAFKA_PORT, CITYOPS_PG_PORT...,
 # see deploy/local/README.md).
 set -euo pipefail
@@ -41,7 +42,7 @@ while (($# > 0)); do
       break
       ;;
     -h | --help)
-      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) die "unknown argument '$1' (city-sim flags go after --; see --help)" ;;
@@ -56,12 +57,15 @@ GRPC_PORT="${CITYOPS_INGEST_GRPC_PORT:-50051}"
 METRICS_PORT="${CITYOPS_INGEST_METRICS_PORT:-9101}"
 CORRELATION_GRPC_PORT="${CITYOPS_CORRELATION_GRPC_PORT:-50052}"
 CORRELATION_METRICS_PORT="${CITYOPS_CORRELATION_METRICS_PORT:-9102}"
+DISPATCH_GRPC_PORT="${CITYOPS_DISPATCH_GRPC_PORT:-50053}"
+DISPATCH_METRICS_PORT="${CITYOPS_DISPATCH_METRICS_PORT:-9103}"
 STATE_DIR="${CITYOPS_STATE_DIR:-${REPO_ROOT}/.state/local}"
 LOG_DIR="${STATE_DIR}/logs"
 STACK="deploy/local/stack.sh"
 
 INGEST_BIN="${BUILD_DIR}/services/telemetry-ingest/telemetry-ingest"
 CORRELATION_BIN="${BUILD_DIR}/services/incident-correlation/incident-correlation"
+DISPATCH_BIN="${BUILD_DIR}/services/crew-dispatch/crew-dispatch"
 SIM_BIN="${BUILD_DIR}/services/city-sim/city-sim"
 ADMIN_BIN="${BUILD_DIR}/services/common/cityops-admin"
 
@@ -71,6 +75,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 INGEST_PID=""
 CORRELATION_PID=""
+DISPATCH_PID=""
 SIM_PID=""
 STACK_STARTED=0
 STOPPING=0
@@ -98,6 +103,7 @@ cleanup() {
   STOPPING=1
   trap '' INT TERM
   stop_process city-sim "${SIM_PID}" 20
+  stop_process crew-dispatch "${DISPATCH_PID}" 30
   stop_process incident-correlation "${CORRELATION_PID}" 30
   stop_process telemetry-ingest "${INGEST_PID}" 30
   if ((STACK_STARTED == 1)); then
@@ -136,7 +142,7 @@ if ((SKIP_BUILD == 0)); then
   # shellcheck disable=SC2086 # a list of targets
   ninja -C "${BUILD_DIR}" -j "${JOBS}" ${CITYOPS_BUILD_TARGETS:-}
 fi
-for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
+for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${DISPATCH_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
   [[ -x "${bin}" ]] || die "${bin} is not built (run without --skip-build)"
 done
 
@@ -145,6 +151,8 @@ check_free "${GRPC_PORT}" "telemetry-ingest gRPC" CITYOPS_INGEST_GRPC_PORT
 check_free "${METRICS_PORT}" "telemetry-ingest metrics" CITYOPS_INGEST_METRICS_PORT
 check_free "${CORRELATION_GRPC_PORT}" "incident-correlation gRPC" CITYOPS_CORRELATION_GRPC_PORT
 check_free "${CORRELATION_METRICS_PORT}" "incident-correlation metrics" CITYOPS_CORRELATION_METRICS_PORT
+check_free "${DISPATCH_GRPC_PORT}" "crew-dispatch gRPC" CITYOPS_DISPATCH_GRPC_PORT
+check_free "${DISPATCH_METRICS_PORT}" "crew-dispatch metrics" CITYOPS_DISPATCH_METRICS_PORT
 
 log "3/6 local stack"
 if "${STACK}" status >/dev/null 2>&1; then
@@ -193,15 +201,20 @@ start_service() {
 }
 
 log "5/6 services (logs: ${LOG_DIR})"
-[[ -n "${CITYOPS_INCIDENT_CORRELATION_PG_DSN:-}" ]] || die "the stack gave no CITYOPS_INCIDENT_CORRELATION_PG_DSN"
+for dsn in CITYOPS_INCIDENT_CORRELATION_PG_DSN CITYOPS_CREW_DISPATCH_PG_DSN; do
+  [[ -n "${!dsn:-}" ]] || die "the stack gave no ${dsn}"
+done
 start_service INGEST_PID telemetry-ingest "${INGEST_BIN}" "${CITYOPS_TELEMETRY_INGEST_PG_DSN}" \
   "${GRPC_PORT}" "${METRICS_PORT}"
 start_service CORRELATION_PID incident-correlation "${CORRELATION_BIN}" "${CITYOPS_INCIDENT_CORRELATION_PG_DSN}" \
   "${CORRELATION_GRPC_PORT}" "${CORRELATION_METRICS_PORT}"
+start_service DISPATCH_PID crew-dispatch "${DISPATCH_BIN}" "${CITYOPS_CREW_DISPATCH_PG_DSN}" \
+  "${DISPATCH_GRPC_PORT}" "${DISPATCH_METRICS_PORT}"
 
 log "6/6 city-sim (log: ${LOG_DIR}/city-sim.log)"
 # tee -i: Ctrl-C must not end the pipe before city-sim has said goodbye.
 setsid "${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${GRPC_PORT}" \
+  --dispatch-address "127.0.0.1:${DISPATCH_GRPC_PORT}" \
   --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" "${SIM_ARGS[@]}" \
   > >(tee -i -a "${LOG_DIR}/city-sim.log") 2>&1 &
 SIM_PID=$!
@@ -212,6 +225,7 @@ cat <<EOF
   ----------------------------------
   telemetry-ingest        gRPC 127.0.0.1:${GRPC_PORT}, metrics http://127.0.0.1:${METRICS_PORT}/metrics
   incident-correlation    gRPC 127.0.0.1:${CORRELATION_GRPC_PORT}, metrics http://127.0.0.1:${CORRELATION_METRICS_PORT}/metrics
+  crew-dispatch           gRPC 127.0.0.1:${DISPATCH_GRPC_PORT}, metrics http://127.0.0.1:${DISPATCH_METRICS_PORT}/metrics
   Kafka                   ${CITYOPS_KAFKA_BOOTSTRAP}
   PostgreSQL              database cityops, one schema per service (stack: ${STACK} env)
   logs                    ${LOG_DIR}
@@ -219,18 +233,21 @@ cat <<EOF
 
   city-sim streams Dijon's telemetry; one cabinet loses power after --fault-after
   (30 s by default): FAULT RAISED lines below, and incident correlation makes
-  them one INCIDENT on the cabinet; the power comes back after --fault-duration
-  (3 min by default): FAULT CLEARED, and the incident resolves itself.
+  them one INCIDENT on the cabinet, which crew dispatch gives to the nearest
+  street-lighting crew (CREW ASSIGNED, ARRIVED, COMPLETED lines); the power
+  comes back after --fault-duration (3 min by default): FAULT CLEARED, and the
+  incident resolves itself.
   Press Ctrl-C to stop everything.
 
 EOF
 
 # Until Ctrl-C, or until one of them stops by itself.
 while kill -0 "${SIM_PID}" 2>/dev/null && kill -0 "${INGEST_PID}" 2>/dev/null &&
-  kill -0 "${CORRELATION_PID}" 2>/dev/null; do
+  kill -0 "${CORRELATION_PID}" 2>/dev/null && kill -0 "${DISPATCH_PID}" 2>/dev/null; do
   sleep 1
 done
-for service in telemetry-ingest:"${INGEST_PID}" incident-correlation:"${CORRELATION_PID}"; do
+for service in telemetry-ingest:"${INGEST_PID}" incident-correlation:"${CORRELATION_PID}" \
+  crew-dispatch:"${DISPATCH_PID}"; do
   if ! kill -0 "${service#*:}" 2>/dev/null; then
     tail -n 20 "${LOG_DIR}/${service%%:*}.log" >&2 || true
     die "${service%%:*} stopped (log above)"

@@ -22,6 +22,8 @@
 #include "cityops/common/kafka.h"
 #include "cityops/common/shutdown.h"
 #include "cityops/common/topic_names.h"
+#include "crew_agent.h"
+#include "crews.h"
 #include "fault_watcher.h"
 #include "ingest_client.h"
 #include "options.h"
@@ -123,6 +125,21 @@ int main(int argc, char** argv) {
     console.Print("watching " + topic + " and " + incidents_topic + " on " + options->kafka_bootstrap);
   }
 
+  // The crews, in crew dispatch, playing out the work orders they get.
+  std::unique_ptr<sim::CrewAgent> crews;
+  if (!options->dispatch_address.empty() && !options->register_only) {
+    crews = std::make_unique<sim::CrewAgent>(
+        grpc::CreateChannel(options->dispatch_address, grpc::InsecureChannelCredentials()), options->speed,
+        [&console](const std::string& line) { console.Print("CREW " + line); });
+    const auto plans = sim::PlanCrews(city);
+    if (auto s = crews->RegisterCrews(plans); !s.ok()) {
+      spdlog::error("{}", s.ToString());
+      return 1;
+    }
+    crews->Start();
+    console.Print(std::to_string(plans.size()) + " crews on duty in crew dispatch at " + options->dispatch_address);
+  }
+
   sim::IngestClient client(grpc::CreateChannel(options->ingest_address, grpc::InsecureChannelCredentials()));
   sim::ReadingStreamer streamer(client.stub());  // started once the city is registered
   common::SystemClock clock;
@@ -165,6 +182,7 @@ int main(int argc, char** argv) {
   runner.join();
   if (timer.joinable()) timer.join();
   streamer.Stop(std::chrono::seconds(10));
+  if (crews != nullptr) crews->Stop();
   if (watcher != nullptr) {
     // A moment for the last fault events (the scenario's clearing) to arrive.
     std::this_thread::sleep_for(std::chrono::seconds(2));

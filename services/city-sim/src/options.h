@@ -18,6 +18,9 @@ struct SimOptions {
   // How many times faster than real time the assets report.
   double speed = 1.0;
   std::string ingest_address = "127.0.0.1:50051";
+  // Crew dispatch: the crews are created there and play out their work
+  // orders. Empty: no crews.
+  std::string dispatch_address;
   std::string kafka_bootstrap = "127.0.0.1:19092";
   std::string topic_prefix;
   // Watch the faults topic and print each fault event.
