@@ -29,29 +29,16 @@
 //          [--topics-file PATH] [--service-log FILE] [--service-log-level L]
 //          [--service-arg ARG]... [--drain] [--drain-timeout SECONDS] [--stall-timeout SECONDS]
 //          [--no-restart] [--keep]
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -60,7 +47,6 @@
 #include <optional>
 #include <random>
 #include <semaphore>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -69,20 +55,17 @@
 
 #include <grpcpp/grpcpp.h>
 #include <librdkafka/rdkafkacpp.h>
-#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "bench_support.h"
 #include "cityops/common/kafka.h"
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
 #include "cityops/telemetry/v1/telemetry_ingest.grpc.pb.h"
 
-extern char** environ;
-
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-using json = nlohmann::json;
+using namespace cityops::bench;  // NOLINT(google-build-using-namespace): the bench's own toolbox
 namespace v1 = cityops::telemetry::v1;
 namespace common = cityops::common;
 namespace fs = std::filesystem;
@@ -107,8 +90,11 @@ constexpr size_t kRegisterChunk = 5000;
 
 // ------------------------------------------------------------------ options
 
-struct Options {
-  std::string json_path;
+struct Options : CommonOptions {
+  Options() {
+    service_binary = CITYOPS_BENCH_SERVICE_BINARY;
+    topics_file = CITYOPS_BENCH_TOPICS_FILE;
+  }
   size_t readings = 2'000'000;
   size_t batch = 5000;
   int streams = 2;
@@ -118,15 +104,8 @@ struct Options {
   int stall_timeout_s = 30;
   int rounds = 3;
   size_t assets = 34000;
-  std::string service_binary = CITYOPS_BENCH_SERVICE_BINARY;
-  std::string topics_file = CITYOPS_BENCH_TOPICS_FILE;
-  std::string service_log;
-  std::string service_log_level = "info";
-  std::vector<std::string> service_args;
   int drain_timeout_s = 120;
   bool drain = false;
-  bool restart = true;
-  bool keep = false;
 };
 
 [[noreturn]] void Usage(const std::string& problem) {
@@ -139,48 +118,16 @@ struct Options {
   std::exit(2);
 }
 
-uint64_t ParseCount(const std::string& name, const std::string& text) {
-  std::string digits;
-  for (char c : text) {
-    if (c == '_' || c == ',') continue;
-    if (c < '0' || c > '9') Usage("--" + name + " wants a whole number, not '" + text + "'");
-    digits.push_back(c);
-  }
-  if (digits.empty() || digits.size() > 12) Usage("--" + name + " wants a whole number, not '" + text + "'");
-  return std::stoull(digits);
-}
+uint64_t ParseCount(const std::string& name, const std::string& text) { return CountFlag(name, text, Usage); }
 
 Options ParseOptions(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "-h" || arg == "--help") Usage("help");
-    if (arg.rfind("--", 0) != 0) Usage("unexpected argument '" + arg + "'");
-    std::string name = arg.substr(2);
-    std::optional<std::string> value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    }
+  auto bare = CommonOptions::BareFlags();
+  bare.insert("drain");
+  for (const auto& [name, v] : SplitFlags(argc, argv, bare, Usage)) {
+    if (o.TakeFlag(name, v)) continue;
     if (name == "drain") {
       o.drain = true;
-      continue;
-    }
-    if (name == "no-restart") {
-      o.restart = false;
-      continue;
-    }
-    if (name == "keep") {
-      o.keep = true;
-      continue;
-    }
-    if (!value) {
-      if (i + 1 >= argc) Usage("--" + name + " needs a value");
-      value = argv[++i];
-    }
-    const std::string& v = *value;
-    if (name == "json") {
-      o.json_path = v;
     } else if (name == "readings") {
       o.readings = ParseCount(name, v);
     } else if (name == "batch") {
@@ -193,16 +140,6 @@ Options ParseOptions(int argc, char** argv) {
       o.rounds = static_cast<int>(ParseCount(name, v));
     } else if (name == "assets") {
       o.assets = ParseCount(name, v);
-    } else if (name == "service-binary") {
-      o.service_binary = v;
-    } else if (name == "topics-file") {
-      o.topics_file = v;
-    } else if (name == "service-log") {
-      o.service_log = v;
-    } else if (name == "service-log-level") {
-      o.service_log_level = v;
-    } else if (name == "service-arg") {
-      o.service_args.push_back(v);
     } else if (name == "stall-timeout") {
       o.stall_timeout_s = static_cast<int>(ParseCount(name, v));
     } else if (name == "drain-timeout") {
@@ -219,396 +156,6 @@ Options ParseOptions(int argc, char** argv) {
   if (o.assets < 1 || o.assets > 1'000'000) Usage("--assets must be within 1..1000000");
   return o;
 }
-
-// ------------------------------------------------------------------ small helpers
-
-std::string RandomName(size_t length) {
-  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  std::uniform_int_distribution<size_t> pick(0, sizeof(kAlphabet) - 2);
-  std::string out;
-  for (size_t i = 0; i < length; ++i) out.push_back(kAlphabet[pick(gen)]);
-  return out;
-}
-
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto idx = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - 1;
-  return v[std::min(idx, v.size() - 1)];
-}
-
-double Round1(double x) { return std::round(x * 10) / 10; }
-double Round3(double x) { return std::round(x * 1000) / 1000; }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        auto s = line.substr(colon + 1);
-        s.erase(0, s.find_first_not_of(" \t"));
-        return s;
-      }
-    }
-  }
-  return "unknown";
-}
-
-// kB value of a "Name:   123 kB" line of /proc/<pid>/status.
-std::optional<long> StatusKb(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      std::istringstream ss(line.substr(field.size() + 1));
-      long kb = 0;
-      if (ss >> kb) return kb;
-    }
-  }
-  return std::nullopt;
-}
-
-// ------------------------------------------------------------------ CPU accounting (from /proc)
-
-const double kTicksPerSecond = static_cast<double>(sysconf(_SC_CLK_TCK));
-
-// comm and utime+stime (clock ticks) of a /proc/.../stat file.
-std::optional<std::pair<std::string, uint64_t>> ReadStat(const std::string& path) {
-  const std::string text = ReadFile(path);
-  const auto open = text.find('(');
-  const auto close = text.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
-  std::istringstream rest(text.substr(close + 1));
-  std::vector<std::string> fields;
-  std::string f;
-  while (rest >> f && fields.size() < 13) fields.push_back(f);
-  if (fields.size() < 13) return std::nullopt;
-  // After the comm: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(11) stime(12).
-  return std::make_pair(text.substr(open + 1, close - open - 1), std::stoull(fields[11]) + std::stoull(fields[12]));
-}
-
-// CPU ticks by process (or thread) name, over every pid under `dir`; with
-// `with_id`, each one apart ("name#tid").
-std::map<std::string, uint64_t> CpuByName(const std::string& dir, bool with_id = false) {
-  std::map<std::string, uint64_t> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (auto stat = ReadStat(entry.path().string() + "/stat")) {
-      out[with_id ? stat->first + "#" + name : stat->first] += stat->second;
-    }
-  }
-  return out;
-}
-
-// utime + stime of a whole process (its exited threads included).
-uint64_t ProcessTicks(pid_t pid) {
-  auto stat = ReadStat("/proc/" + std::to_string(pid) + "/stat");
-  return stat ? stat->second : 0;
-}
-
-// Busy and total ticks of all CPUs (/proc/stat).
-std::pair<uint64_t, uint64_t> SystemTicks() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  in >> cpu;
-  uint64_t total = 0, idle = 0, v = 0;
-  for (int i = 0; i < 10 && (in >> v); ++i) {
-    total += v;
-    if (i == 3 || i == 4) idle += v;  // idle, iowait
-  }
-  return {total - idle, total};
-}
-
-// What used the CPU between two snapshots: seconds by name, largest first.
-struct CpuWindow {
-  std::map<std::string, uint64_t> procs_before, threads_before;
-  std::pair<uint64_t, uint64_t> system_before;
-  uint64_t service_before = 0;
-  pid_t service = -1;
-
-  void Start(pid_t service_pid) {
-    service = service_pid;
-    system_before = SystemTicks();
-    procs_before = CpuByName("/proc");
-    threads_before = CpuByName("/proc/" + std::to_string(service) + "/task", true);
-    service_before = ProcessTicks(service);
-  }
-
-  static json TopDeltas(const std::map<std::string, uint64_t>& before, const std::map<std::string, uint64_t>& after,
-                        size_t n) {
-    std::vector<std::pair<double, std::string>> deltas;
-    for (const auto& [name, ticks] : after) {
-      const auto it = before.find(name);
-      const uint64_t prev = it == before.end() ? 0 : it->second;
-      if (ticks > prev) deltas.emplace_back(static_cast<double>(ticks - prev) / kTicksPerSecond, name);
-    }
-    std::sort(deltas.rbegin(), deltas.rend());
-    json out = json::array();
-    for (size_t i = 0; i < deltas.size() && i < n; ++i) {
-      out.push_back({{"name", deltas[i].second}, {"cpu_s", Round3(deltas[i].first)}});
-    }
-    return out;
-  }
-
-  // {"system_busy_pct", "processes": [...], "service_threads": [...], "service_cpu_s"}
-  json Finish(double wall_s) const {
-    const auto system_after = SystemTicks();
-    const auto procs_after = CpuByName("/proc");
-    const auto threads_after = CpuByName("/proc/" + std::to_string(service) + "/task", true);
-    const double busy = static_cast<double>(system_after.first - system_before.first);
-    const double total = static_cast<double>(system_after.second - system_before.second);
-    const double service_s = static_cast<double>(ProcessTicks(service) - service_before) / kTicksPerSecond;
-    return {{"system_busy_pct", total > 0 ? Round1(100.0 * busy / total) : 0.0},
-            {"cpus_busy", wall_s > 0 ? Round3(busy / kTicksPerSecond / wall_s) : 0.0},
-            {"service_cpu_s", Round3(service_s)},
-            {"service_cpus", wall_s > 0 ? Round3(service_s / wall_s) : 0.0},
-            {"processes", TopDeltas(procs_before, procs_after, 8)},
-            {"service_threads", TopDeltas(threads_before, threads_after, 10)}};
-  }
-};
-
-// ------------------------------------------------------------------ the service as a child process
-
-class ServiceProcess {
- public:
-  ServiceProcess() = default;
-  ServiceProcess(const ServiceProcess&) = delete;
-  ServiceProcess& operator=(const ServiceProcess&) = delete;
-  ~ServiceProcess() {
-    if (pid_ > 0 && Running()) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-
-  // Starts `binary args...` with `env`, stdout and stderr to `log_path`.
-  void Start(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
-             const std::string& log_path) {
-    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (log_fd < 0) throw std::runtime_error("cannot open the service log " + log_path);
-    // Everything the child needs is prepared before fork (only exec after it).
-    std::vector<std::string> argv_s{binary};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv_p, env_p;
-    for (auto& s : argv_s) argv_p.push_back(s.data());
-    argv_p.push_back(nullptr);
-    std::vector<std::string> env_s = env;
-    for (auto& s : env_s) env_p.push_back(s.data());
-    env_p.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      // If the bench dies, the service is told to stop too.
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(127);
-      ::dup2(log_fd, STDOUT_FILENO);
-      ::dup2(log_fd, STDERR_FILENO);
-      ::execve(argv_p[0], argv_p.data(), env_p.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    pid_ = pid;
-  }
-
-  pid_t pid() const { return pid_; }
-
-  bool Running() {
-    if (pid_ <= 0 || exited_) return false;
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      exited_ = true;
-      status_ = status;
-      return false;
-    }
-    return true;
-  }
-
-  // SIGTERM, then waits; SIGKILL after the timeout. Returns the exit code, or
-  // -signal when it was killed by one.
-  int Stop(std::chrono::seconds timeout) {
-    if (Running()) {
-      ::kill(pid_, SIGTERM);
-      const auto deadline = SteadyClock::now() + timeout;
-      while (Running() && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (Running()) {
-        std::cerr << "ingest_bench: the service did not stop within " << timeout.count() << " s: SIGKILL\n";
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        exited_ = true;
-        status_ = status;
-      }
-    }
-    return ExitCode();
-  }
-
-  int ExitCode() const {
-    if (WIFEXITED(status_)) return WEXITSTATUS(status_);
-    if (WIFSIGNALED(status_)) return -WTERMSIG(status_);
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
-};
-
-// The process environment without any CITYOPS_* setting (so that nothing in
-// the caller's shell changes the service's behaviour), plus `extra`.
-std::vector<std::string> ServiceEnvironment(const std::vector<std::string>& extra) {
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::strncmp(*e, "CITYOPS_", 8) == 0) continue;
-    env.emplace_back(*e);
-  }
-  env.insert(env.end(), extra.begin(), extra.end());
-  return env;
-}
-
-std::string LogTail(const std::string& path, size_t lines) {
-  std::ifstream in(path);
-  std::deque<std::string> tail;
-  std::string line;
-  while (std::getline(in, line)) {
-    tail.push_back(line);
-    if (tail.size() > lines) tail.pop_front();
-  }
-  std::string out;
-  for (const auto& l : tail) out += "    " + l + "\n";
-  return out;
-}
-
-// Sum of every sample of a metric (all label sets) from the service's /metrics.
-std::optional<double> ScrapeMetric(int port, const std::string& name) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  std::string body;
-  char buf[16384];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) body.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  std::istringstream in(body);
-  std::string line;
-  std::optional<double> sum;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    const char next = line[name.size()];
-    if (next != ' ' && next != '{') continue;
-    const auto space = line.rfind(' ');
-    try {
-      sum = sum.value_or(0) + std::stod(line.substr(space + 1));
-    } catch (const std::exception&) {
-    }
-  }
-  return sum;
-}
-
-// ------------------------------------------------------------------ Kafka: offsets of the readings topic
-
-// Watches the readings topic: its message count (sum of high watermarks) and
-// how far behind it the service's telemetry consumer group is.
-class TopicWatch {
- public:
-  TopicWatch(const std::string& bootstrap, std::string topic, int partitions, const std::string& group)
-      : topic_(std::move(topic)), partitions_(partitions) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    conf->set("bootstrap.servers", bootstrap, err);
-    conf->set("client.id", "ingest-bench-watch", err);
-    // Never subscribes: it only reads the group's committed offsets.
-    conf->set("group.id", group, err);
-    conf->set("enable.auto.commit", "false", err);
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-    if (consumer_ == nullptr) throw std::runtime_error("Kafka watch consumer: " + err);
-  }
-  ~TopicWatch() {
-    if (consumer_) consumer_->close();
-  }
-
-  // Sum of the partitions' high watermarks: the number of messages ever
-  // written (no transactions, so offsets are messages).
-  int64_t Messages() {
-    int64_t sum = 0;
-    for (int p = 0; p < partitions_; ++p) {
-      int64_t low = 0, high = 0;
-      const auto e = consumer_->query_watermark_offsets(topic_, p, &low, &high, 10000);
-      if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("watermarks of " + topic_ + ": " + RdKafka::err2str(e));
-      sum += high;
-    }
-    return sum;
-  }
-
-  // Messages not yet committed by the service's consumer group.
-  int64_t Lag() {
-    std::vector<RdKafka::TopicPartition*> parts;
-    for (int p = 0; p < partitions_; ++p) parts.push_back(RdKafka::TopicPartition::create(topic_, p));
-    const auto e = consumer_->committed(parts, 10000);
-    int64_t lag = 0;
-    for (auto* tp : parts) {
-      int64_t low = 0, high = 0;
-      consumer_->query_watermark_offsets(topic_, tp->partition(), &low, &high, 10000);
-      const int64_t committed = tp->offset() >= 0 ? tp->offset() : low;
-      lag += std::max<int64_t>(0, high - committed);
-    }
-    RdKafka::TopicPartition::destroy(parts);
-    if (e != RdKafka::ERR_NO_ERROR) return -1;
-    return lag;
-  }
-
- private:
-  std::string topic_;
-  int partitions_;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-};
 
 // ------------------------------------------------------------------ the city
 
@@ -974,17 +521,6 @@ ServiceResult RunThroughService(const std::vector<std::shared_ptr<grpc::Channel>
 
 // ------------------------------------------------------------------ the run
 
-struct Env {
-  std::string bootstrap;
-  std::string admin_dsn;
-  std::string service_dsn;  // the service role's, when the stack gives it
-};
-
-std::string Getenv(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
-
 // Waits until the service's consumer has committed everything on the topic.
 // Returns seconds waited and the lag left (0 when caught up).
 std::pair<double, int64_t> WaitIdle(TopicWatch& watch, int timeout_s) {
@@ -999,39 +535,19 @@ std::pair<double, int64_t> WaitIdle(TopicWatch& watch, int timeout_s) {
 }
 
 int Run(const Options& o) {
-  Env env{Getenv("CITYOPS_KAFKA_BOOTSTRAP"), Getenv("CITYOPS_PG_ADMIN_DSN"), Getenv("CITYOPS_TELEMETRY_INGEST_PG_DSN")};
-  if (env.bootstrap.empty() || env.admin_dsn.empty()) {
-    Usage("CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN must be set (eval \"$(deploy/local/stack.sh env)\")");
-  }
-  if (env.service_dsn.empty()) env.service_dsn = env.admin_dsn;
-  if (::access(o.service_binary.c_str(), X_OK) != 0) Usage("no service binary at " + o.service_binary);
-
-  const std::string run_id = RandomName(10);
-  const std::string prefix = "bench-" + run_id + ".";
-  const std::string schema = "bench_" + run_id;
+  const RunSetup run =
+      RunSetup::Prepare(o, "CITYOPS_TELEMETRY_INGEST_PG_DSN", "cityops-ingest-bench", "telemetry-ingest.log", Usage);
+  const StackEnv& env = run.env;
+  const std::string& prefix = run.prefix;
+  const std::string& schema = run.schema;
+  const std::string& ready_file = run.ready_file;
+  const std::string& service_log = run.service_log;
   const std::string readings_topic = cityops::topics::Full(prefix, cityops::topics::kTelemetryReadings);
   const std::string group = prefix + "telemetry-ingest";  // the service's default group for its prefix
-  std::error_code ec;
-  const fs::path work = fs::temp_directory_path() / ("cityops-ingest-bench-" + run_id);
-  fs::create_directories(work);
-  const std::string ready_file = (work / "ready.json").string();
-  const std::string service_log = o.service_log.empty() ? (work / "telemetry-ingest.log").string() : o.service_log;
 
   json out;
   out["date"] = UtcNow();
-  {
-    std::string loadavg = ReadFile("/proc/loadavg");
-    loadavg = loadavg.substr(0, loadavg.find('\n'));
-    out["machine"] = {{"nproc", static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))},
-                      {"model_name", CpuModel()},
-                      {"loadavg_at_start", loadavg}};
-  }
-  {
-    std::ifstream mi("/proc/meminfo");
-    std::string key;
-    long kb = 0;
-    if (mi >> key >> kb) out["machine"]["mem_total_mb"] = kb / 1024;
-  }
+  out["machine"] = MachineInfo();
   out["readings"] = o.readings;
   out["batch"] = o.batch;
   out["streams"] = o.streams;
@@ -1039,88 +555,26 @@ int Run(const Options& o) {
   out["assets"] = o.assets;
 
   // ---- topics and schema
-  common::KafkaSettings kafka;
-  kafka.bootstrap = env.bootstrap;
-  kafka.client_id = "ingest-bench";
-  auto specs = common::LoadTopicSpecs(o.topics_file);
-  if (!specs.ok()) throw std::runtime_error("topics: " + specs.status().ToString());
-  int readings_partitions = 1;
-  std::vector<std::string> topic_names;
-  for (const auto& spec : *specs) {
-    topic_names.push_back(prefix + spec.name);
-    if (spec.name == cityops::topics::kTelemetryReadings) readings_partitions = spec.partitions;
-  }
-  if (auto s = common::EnsureTopics(kafka, *specs, prefix, std::chrono::seconds(30)); !s.ok()) {
-    throw std::runtime_error("creating topics: " + s.ToString());
-  }
-  std::string service_role;
-  {
-    pqxx::connection svc(env.service_dsn);
-    pqxx::work tx(svc);
-    service_role = tx.exec("SELECT current_user")[0][0].as<std::string>();
-  }
-  pqxx::connection admin(env.admin_dsn);
-  {
-    pqxx::work tx(admin);
-    tx.exec("CREATE SCHEMA " + tx.quote_name(schema) + " AUTHORIZATION " + tx.quote_name(service_role));
-    tx.commit();
-  }
-  bool schema_dropped = false;
-  bool topics_deleted = false;
-  auto cleanup = [&] {
-    if (o.keep) return;
-    if (!schema_dropped) {
-      try {
-        pqxx::work tx(admin);
-        tx.exec("DROP SCHEMA IF EXISTS " + tx.quote_name(schema) + " CASCADE");
-        tx.commit();
-        schema_dropped = true;
-      } catch (const std::exception& e) {
-        std::cerr << "ingest_bench: dropping schema " << schema << ": " << e.what() << "\n";
-      }
-    }
-    if (!topics_deleted) {
-      topics_deleted = common::DeleteTopics(kafka, topic_names, std::chrono::seconds(30)).ok();
-    }
-  };
+  Sandbox sandbox(env, "ingest-bench", o.topics_file, prefix, schema, o.keep);
+  const int readings_partitions = sandbox.Partitions(cityops::topics::kTelemetryReadings);
 
   ServiceProcess service;
   int exit_code = 0;
   try {
     // ---- start the service, time it to ready
-    std::vector<std::string> args = {"--pg-schema=" + schema,
-                                     "--kafka-bootstrap=" + env.bootstrap,
-                                     "--topic-prefix=" + prefix,
-                                     "--grpc-address=127.0.0.1:0",
-                                     "--metrics-address=127.0.0.1:0",
-                                     "--ready-file=" + ready_file,
-                                     "--log-level=" + o.service_log_level};
-    args.insert(args.end(), o.service_args.begin(), o.service_args.end());
+    const std::vector<std::string> args = run.ServiceArgs(o);
     // The DSN (it holds a password) travels in the environment, not on the command line.
     const auto child_env = ServiceEnvironment({"CITYOPS_PG_DSN=" + env.service_dsn});
     // Starts the service and returns the time from fork to its ready file.
     auto start_service = [&](ServiceProcess& process, const std::string& log_path) {
-      fs::remove(ready_file, ec);
-      const auto start_at = SteadyClock::now();
-      process.Start(o.service_binary, args, child_env, log_path);
-      while (!fs::exists(ready_file)) {
-        if (!process.Running()) {
-          throw std::runtime_error("the service exited (" + std::to_string(process.ExitCode()) +
-                                   ") before ready; its log:\n" + LogTail(log_path, 30));
-        }
-        if (SteadyClock::now() - start_at > std::chrono::seconds(60)) {
-          throw std::runtime_error("the service was not ready within 60 s; its log:\n" + LogTail(log_path, 30));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
-      return std::chrono::duration<double, std::milli>(SteadyClock::now() - start_at).count();
+      return process.StartUntilReady(o.service_binary, args, child_env, log_path, ready_file);
     };
     const double ready_ms = start_service(service, service_log);
-    const json ports = json::parse(ReadFile(ready_file));
-    const int grpc_port = ports.at("grpc_port").get<int>();
-    const int metrics_port = ports.at("metrics_port").get<int>();
+    const ReadyPorts ports = ReadReadyFile(ready_file);
+    const int grpc_port = ports.grpc;
+    const int metrics_port = ports.metrics;
     out["ready_ms"] = Round1(ready_ms);
-    out["rss_mb_at_ready"] = Round1(static_cast<double>(StatusKb(service.pid(), "VmRSS").value_or(0)) / 1024.0);
+    out["rss_mb_at_ready"] = StatusMb(service.pid(), "VmRSS");
     std::cout << "service ready in " << std::fixed << std::setprecision(1) << ready_ms << " ms (pid " << service.pid()
               << ", grpc port " << grpc_port << ", schema " << schema << ", topics " << prefix << "*)\n";
 
@@ -1177,7 +631,7 @@ int Run(const Options& o) {
     }
 
     // ---- rounds
-    TopicWatch watch(env.bootstrap, readings_topic, readings_partitions, group);
+    TopicWatch watch(env.bootstrap, readings_topic, readings_partitions, group, "ingest-bench-watch");
     RawProducer raw(env.bootstrap, readings_topic);
     const double applied_at_start =
         ScrapeMetric(metrics_port, "cityops_telemetry_ingest_records_applied_total").value_or(0);
@@ -1254,8 +708,7 @@ int Run(const Options& o) {
           if (res.readings_acked != o.readings) counts_ok = false;
           svc_copy = std::move(res);
         }
-        m["service_vmrss_mb_after"] =
-            Round1(static_cast<double>(StatusKb(service.pid(), "VmRSS").value_or(0)) / 1024.0);
+        m["service_vmrss_mb_after"] = StatusMb(service.pid(), "VmRSS");
         // Sanity: what reached the topic is what was sent (no loss, no duplicate).
         const int64_t after = watch.Messages();
         m["topic_messages_added"] = after - before;
@@ -1349,6 +802,7 @@ int Run(const Options& o) {
         std::cerr << "ingest_bench: the restarted service exited " << exit2 << "; its log tail:\n" << LogTail(log2, 30);
         service_exit = service_exit != 0 ? service_exit : exit2;
       } else if (o.service_log.empty()) {
+        std::error_code ec;
         fs::remove(log2, ec);
       }
     }
@@ -1379,35 +833,17 @@ int Run(const Options& o) {
     if (service_exit != 0) std::cerr << "ingest_bench: the service's log tail:\n" << LogTail(service_log, 30);
   } catch (...) {
     if (service.Running()) service.Stop(std::chrono::seconds(20));
-    std::cerr << "ingest_bench: service log: " << service_log << "\n";
-    cleanup();
+    run.Abort(sandbox);
     throw;
   }
-  cleanup();
-  // The work folder holds the ready file, and the service's log unless one was given.
-  if (exit_code == 0 || !o.service_log.empty()) fs::remove_all(work, ec);
-  if (exit_code != 0) std::cerr << "ingest_bench: service log kept at " << service_log << "\n";
-
-  if (!o.json_path.empty()) {
-    std::ofstream f(o.json_path);
-    f << out.dump(2) << "\n";
-    if (!f) throw std::runtime_error("cannot write " + o.json_path);
-    std::cout << "results: " << o.json_path << "\n";
-  }
+  run.Finish(o, exit_code, sandbox, out);
   return exit_code;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  SetProgramName("ingest_bench");
   const Options options = ParseOptions(argc, argv);
-  ::signal(SIGPIPE, SIG_IGN);
-  // Progress lines show up as they happen, also when piped to a file.
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  try {
-    return Run(options);
-  } catch (const std::exception& e) {
-    std::cerr << "ingest_bench: " << e.what() << "\n";
-    return 1;
-  }
+  return BenchMain([&] { return Run(options); });
 }

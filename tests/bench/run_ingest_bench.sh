@@ -10,29 +10,8 @@
 # --streams, --inflight, --rounds, --assets, --service-arg, --no-drain, --keep...).
 set -euo pipefail
 
-usage() {
+if [[ $# -lt 1 || "$1" == -h || "$1" == --help ]]; then
   echo "usage: $0 BUILD_DIR [--json FILE] [ingest_bench flags...]" >&2
   exit 2
-}
-[[ $# -ge 1 ]] || usage
-case "$1" in -h|--help) usage ;; esac
-BUILD_DIR="$1"
-shift
-
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BENCH="${BUILD_DIR}/tests/bench/ingest_bench"
-SERVICE="${BUILD_DIR}/services/telemetry-ingest/telemetry-ingest"
-
-for bin in "${BENCH}" "${SERVICE}"; do
-  if [[ ! -x "${bin}" ]]; then
-    echo "$0: ${bin} is not built (ninja -C ${BUILD_DIR} ingest_bench telemetry-ingest)" >&2
-    exit 2
-  fi
-done
-if [[ -z "${CITYOPS_KAFKA_BOOTSTRAP:-}" || -z "${CITYOPS_PG_ADMIN_DSN:-}" ]]; then
-  echo "$0: CITYOPS_KAFKA_BOOTSTRAP and CITYOPS_PG_ADMIN_DSN are not set;" \
-       "start the stack and load its settings: eval \"\$(deploy/local/stack.sh env)\"" >&2
-  exit 2
 fi
-
-exec "${BENCH}" --service-binary "${SERVICE}" --topics-file "${REPO_ROOT}/deploy/topics.json" "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/run_bench.sh" ingest_bench telemetry-ingest "$@"
