@@ -11,50 +11,14 @@
 namespace cityops::testing {
 
 IngestFixture::IngestFixture(std::vector<std::string> extra_args)
-    : extra_args_(std::move(extra_args)), schema_("ti"), log_path_("/tmp/" + UniqueName("telemetry_ingest") + ".log") {
+    : ServiceFixture(TELEMETRY_INGEST_BINARY, "ti", std::move(extra_args)) {
   Start();
 }
 
-IngestFixture::~IngestFixture() {
-  stub_.reset();
-  if (service_ && service_->running()) service_->Stop();
-}
+IngestFixture::~IngestFixture() { stub_.reset(); }
 
-void IngestFixture::Start() {
-  std::vector<std::string> args = {
-      "--pg-dsn=" + schema_.dsn(),
-      "--pg-schema=" + schema_.name(),
-      "--kafka-bootstrap=" + KafkaBootstrap(),
-      "--topic-prefix=" + topics_.prefix(),
-      "--grpc-address=127.0.0.1:0",
-      "--metrics-address=127.0.0.1:0",
-      "--log-level=info",
-  };
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  service_.reset();
-  service_ = std::make_unique<ServiceProcess>(TELEMETRY_INGEST_BINARY, args, log_path_);
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(service_->grpc_port()), grpc::InsecureChannelCredentials());
-  stub_ = tv1::TelemetryIngest::NewStub(channel);
-}
-
-std::string IngestFixture::Scalar(const std::string& sql) const {
-  pqxx::connection conn(schema_.dsn());
-  pqxx::work tx(conn);
-  tx.exec("SET search_path TO " + tx.quote_name(schema_.name()));
-  auto r = tx.exec(sql);
-  return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
-}
-
-std::string IngestFixture::WaitForScalar(const std::string& sql, const std::string& expected,
-                                         std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string value;
-  for (;;) {
-    value = Scalar(sql);
-    if (value == expected || std::chrono::steady_clock::now() > deadline) return value;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+void IngestFixture::OnStarted() {
+  stub_ = tv1::TelemetryIngest::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
 }
 
 tv1::Asset Cabinet(const std::string& id, int district) {

@@ -11,6 +11,7 @@
 #include "cityops/common/clock.h"
 #include "cityops/telemetry/v1/telemetry_ingest.grpc.pb.h"
 #include "cityops_test_support.h"
+#include "service_fixture.h"
 #include "service_process.h"
 
 namespace cityops::testing {
@@ -18,30 +19,17 @@ namespace cityops::testing {
 namespace tv1 = ::cityops::telemetry::v1;
 
 // A fresh schema and prefixed topics, and telemetry-ingest running on them.
-class IngestFixture {
+class IngestFixture : public ServiceFixture {
  public:
   explicit IngestFixture(std::vector<std::string> extra_args = {});
-  ~IngestFixture();
+  ~IngestFixture() override;
 
-  // (Re)starts the service on the same schema and topics.
-  void Start();
-  ServiceProcess& service() { return *service_; }
   tv1::TelemetryIngest::Stub& stub() { return *stub_; }
-  const TestSchema& schema() const { return schema_; }
-  const TestTopics& topics() const { return topics_; }
 
-  // One value of a SQL query on the test schema (admin connection).
-  std::string Scalar(const std::string& sql) const;
-  // Waits until Scalar(sql) == expected, or the timeout; returns the last value.
-  std::string WaitForScalar(const std::string& sql, const std::string& expected,
-                            std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+ protected:
+  void OnStarted() override;
 
  private:
-  std::vector<std::string> extra_args_;
-  TestSchema schema_;
-  TestTopics topics_;
-  std::string log_path_;
-  std::unique_ptr<ServiceProcess> service_;
   std::unique_ptr<tv1::TelemetryIngest::Stub> stub_;
 };
 

@@ -105,11 +105,16 @@ absl::StatusOr<WorkOrder*> Dispatcher::HeldOrder(const std::string& id) {
   return &it->second;
 }
 
-absl::Status Dispatcher::CheckHolds(const Crew& crew, const WorkOrder& order) const {
-  if (order.crew_id != crew.id || crew.order_id != order.id) {
-    return absl::FailedPreconditionError(absl::StrCat("work order ", order.id, " is not assigned to crew ", crew.id));
+absl::StatusOr<std::pair<Crew*, WorkOrder*>> Dispatcher::Holding(const std::string& crew_id,
+                                                                 const std::string& order_id) {
+  auto crew = HeldCrew(crew_id);
+  if (!crew.ok()) return crew.status();
+  auto order = HeldOrder(order_id);
+  if (!order.ok()) return order.status();
+  if ((*order)->crew_id != crew_id || (*crew)->order_id != order_id) {
+    return absl::FailedPreconditionError(absl::StrCat("work order ", order_id, " is not assigned to crew ", crew_id));
   }
-  return absl::OkStatus();
+  return std::make_pair(*crew, *order);
 }
 
 // ---------------------------------------------------------------- crews
@@ -301,57 +306,51 @@ void Dispatcher::Release(Crew& crew, TimePoint now, Decisions& decisions) {
 
 absl::Status Dispatcher::Accept(const std::string& crew_id, const std::string& order_id, TimePoint now,
                                 Decisions& decisions) {
-  auto crew = HeldCrew(crew_id);
-  if (!crew.ok()) return crew.status();
-  auto order = HeldOrder(order_id);
-  if (!order.ok()) return order.status();
-  if (auto s = CheckHolds(**crew, **order); !s.ok()) return s;
-  if ((*order)->status != OrderStatus::kAssigned) {
+  auto held = Holding(crew_id, order_id);
+  if (!held.ok()) return held.status();
+  auto [crew, order] = *held;
+  if (order->status != OrderStatus::kAssigned) {
     return absl::FailedPreconditionError(absl::StrCat("work order ", order_id, " was already accepted"));
   }
-  (*order)->status = OrderStatus::kAccepted;
-  (*order)->accepted_at = now;
+  order->status = OrderStatus::kAccepted;
+  order->accepted_at = now;
   decisions.Add(Decision::Kind::kAccepted, order_id, crew_id);
   return absl::OkStatus();
 }
 
 absl::Status Dispatcher::Decline(const std::string& crew_id, const std::string& order_id, TimePoint now,
                                  Decisions& decisions) {
-  auto crew = HeldCrew(crew_id);
-  if (!crew.ok()) return crew.status();
-  auto order = HeldOrder(order_id);
-  if (!order.ok()) return order.status();
-  if (auto s = CheckHolds(**crew, **order); !s.ok()) return s;
-  if ((*order)->status == OrderStatus::kOnSite) {
+  auto held = Holding(crew_id, order_id);
+  if (!held.ok()) return held.status();
+  auto [crew, order] = *held;
+  if (order->status == OrderStatus::kOnSite) {
     return absl::FailedPreconditionError(
         absl::StrCat("crew ", crew_id, " is on site for ", order_id, ": complete it, or a supervisor reassigns it"));
   }
-  WorkOrder& declined = **order;
+  WorkOrder& declined = *order;
   declined.declined_by.insert(crew_id);
   declined.crew_id.clear();
   declined.status = OrderStatus::kQueued;  // not in the queue set yet: Dispatch decides
-  (*crew)->order_id.clear();
+  crew->order_id.clear();
   decisions.Add(Decision::Kind::kDeclined, order_id, crew_id);
   Dispatch(declined, now, decisions);
-  Release(**crew, now, decisions);
+  Release(*crew, now, decisions);
   return absl::OkStatus();
 }
 
 absl::Status Dispatcher::Arrive(const std::string& crew_id, const std::string& order_id, TimePoint now,
                                 Decisions& decisions) {
-  auto crew = HeldCrew(crew_id);
-  if (!crew.ok()) return crew.status();
-  auto order = HeldOrder(order_id);
-  if (!order.ok()) return order.status();
-  if (auto s = CheckHolds(**crew, **order); !s.ok()) return s;
-  if ((*order)->status == OrderStatus::kOnSite) {
+  auto held = Holding(crew_id, order_id);
+  if (!held.ok()) return held.status();
+  auto [crew, order] = *held;
+  if (order->status == OrderStatus::kOnSite) {
     return absl::FailedPreconditionError(absl::StrCat("crew ", crew_id, " is already on site for ", order_id));
   }
-  if ((*order)->status == OrderStatus::kAssigned) (*order)->accepted_at = now;  // arriving accepts
-  (*order)->status = OrderStatus::kOnSite;
-  (*order)->arrived_at = now;
-  (*crew)->status = CrewStatus::kOnSite;
-  (*crew)->position = (*order)->location;
+  if (order->status == OrderStatus::kAssigned) order->accepted_at = now;  // arriving accepts
+  order->status = OrderStatus::kOnSite;
+  order->arrived_at = now;
+  crew->status = CrewStatus::kOnSite;
+  crew->position = order->location;
   decisions.Add(Decision::Kind::kArrived, order_id, crew_id);
   decisions.TouchCrew(crew_id);
   return absl::OkStatus();
@@ -359,19 +358,17 @@ absl::Status Dispatcher::Arrive(const std::string& crew_id, const std::string& o
 
 absl::Status Dispatcher::Complete(const std::string& crew_id, const std::string& order_id, TimePoint now,
                                   Decisions& decisions) {
-  auto crew = HeldCrew(crew_id);
-  if (!crew.ok()) return crew.status();
-  auto order = HeldOrder(order_id);
-  if (!order.ok()) return order.status();
-  if (auto s = CheckHolds(**crew, **order); !s.ok()) return s;
-  if ((*order)->status != OrderStatus::kOnSite) {
+  auto held = Holding(crew_id, order_id);
+  if (!held.ok()) return held.status();
+  auto [crew, order] = *held;
+  if (order->status != OrderStatus::kOnSite) {
     return absl::FailedPreconditionError(
         absl::StrCat("crew ", crew_id, " has not arrived for ", order_id, ": arrive before completing"));
   }
-  (*order)->status = OrderStatus::kCompleted;
-  (*order)->completed_at = now;
+  order->status = OrderStatus::kCompleted;
+  order->completed_at = now;
   decisions.Add(Decision::Kind::kCompleted, order_id, crew_id);
-  Release(**crew, now, decisions);
+  Release(*crew, now, decisions);
   return absl::OkStatus();
 }
 

@@ -117,7 +117,8 @@ class Dispatcher {
 
   absl::StatusOr<Crew*> HeldCrew(const std::string& id);
   absl::StatusOr<WorkOrder*> HeldOrder(const std::string& id);
-  absl::Status CheckHolds(const Crew& crew, const WorkOrder& order) const;
+  // The crew and the order it holds; NOT_FOUND / FAILED_PRECONDITION otherwise.
+  absl::StatusOr<std::pair<Crew*, WorkOrder*>> Holding(const std::string& crew_id, const std::string& order_id);
   // Finds a crew for the order (nearest qualified, else preemption), or queues it.
   void Dispatch(WorkOrder& order, TimePoint now, Decisions& decisions);
   bool Preempt(WorkOrder& order, TimePoint now, Decisions& decisions);
