@@ -29,6 +29,31 @@ absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::str
   return false;
 }
 
+absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(const std::string& dsn, const std::string& schema, int pool_size,
+                                                     const std::vector<Migration>& migrations,
+                                                     std::chrono::milliseconds budget) {
+  auto pool = WithRetry(budget, "PostgreSQL", [&] { return PgPool::Create(dsn, schema, pool_size); });
+  if (!pool.ok()) return pool.status();
+  auto migrated = ApplyMigrations(**pool, migrations);
+  if (!migrated.ok()) return migrated.status();
+  spdlog::info("schema {}: {} migration(s) applied", schema, *migrated);
+  return pool;
+}
+
+absl::StatusOr<std::unique_ptr<KafkaProducer>> OpenProducer(const KafkaSettings& settings,
+                                                            std::shared_ptr<prometheus::Registry> metrics,
+                                                            std::string_view metric_service,
+                                                            std::chrono::milliseconds budget) {
+  auto producer = KafkaProducer::Create(settings, std::move(metrics), metric_service);
+  if (!producer.ok()) return producer.status();
+  auto ping = WithRetry(budget, "Kafka", [&]() -> absl::StatusOr<bool> {
+    if (auto s = (*producer)->Ping(std::chrono::seconds(2)); !s.ok()) return s;
+    return true;
+  });
+  if (!ping.ok()) return ping.status();
+  return producer;
+}
+
 void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port) {
   if (path.empty()) return;
   std::ofstream(path + ".tmp") << "{\"grpc_port\":" << grpc_port << ",\"metrics_port\":" << metrics_port << "}\n";

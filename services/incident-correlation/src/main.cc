@@ -82,12 +82,9 @@ int main(int argc, char** argv) {
 
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
-  auto pool = common::WithRetry(*startup_budget, "PostgreSQL", [&] {
-    return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
-  });
+  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
+                                   incidents::EmbeddedMigrations(), *startup_budget);
   if (!pool.ok()) return finish(Fail("PostgreSQL", pool.status()));
-  auto migrated = common::ApplyMigrations(**pool, incidents::EmbeddedMigrations());
-  if (!migrated.ok()) return finish(Fail("migrations", migrated.status()));
   auto lock_connection = (*pool)->ConnectDedicated();
   if (!lock_connection.ok()) return finish(Fail("PostgreSQL", lock_connection.status()));
   auto locked =
@@ -95,14 +92,8 @@ int main(int argc, char** argv) {
   if (!locked.ok()) return finish(Fail("writer's lock", locked.status()));
   if (!*locked) return finish(0);
 
-  auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "incident_correlation");
-  if (!producer.ok()) return finish(Fail("Kafka producer", producer.status()));
-  auto ping = common::WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
-    auto s = (*producer)->Ping(std::chrono::seconds(2));
-    if (!s.ok()) return s;
-    return true;
-  });
-  if (!ping.ok()) return finish(Fail("Kafka", ping.status()));
+  auto producer = common::OpenProducer(settings.kafka, metrics, "incident_correlation", *startup_budget);
+  if (!producer.ok()) return finish(Fail("Kafka", producer.status()));
   const incidents::IncidentDesk::Topics topics{
       topics::Full(settings.topic_prefix, topics::kTelemetryFaults),
       topics::Full(settings.topic_prefix, topics::kCallsRequests),

@@ -74,22 +74,12 @@ int main(int argc, char** argv) {
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
 
-  auto pool = common::WithRetry(*startup_budget, "PostgreSQL", [&] {
-    return common::PgPool::Create(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size);
-  });
+  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
+                                   telemetry::EmbeddedMigrations(), *startup_budget);
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
-  auto migrated = common::ApplyMigrations(**pool, telemetry::EmbeddedMigrations());
-  if (!migrated.ok()) return Fail("migrations", migrated.status());
-  spdlog::info("schema {}: {} migration(s) applied", settings.pg_schema, *migrated);
 
-  auto producer = common::KafkaProducer::Create(settings.kafka, metrics, "telemetry_ingest");
-  if (!producer.ok()) return Fail("Kafka producer", producer.status());
-  auto ping = common::WithRetry(*startup_budget, "Kafka", [&]() -> absl::StatusOr<bool> {
-    auto s = (*producer)->Ping(std::chrono::seconds(2));
-    if (!s.ok()) return s;
-    return true;
-  });
-  if (!ping.ok()) return Fail("Kafka", ping.status());
+  auto producer = common::OpenProducer(settings.kafka, metrics, "telemetry_ingest", *startup_budget);
+  if (!producer.ok()) return Fail("Kafka", producer.status());
   const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
   // The consumer prefetches little: records are small and many, and what it
   // holds ahead of the database is memory (librdkafka holds up to 64 MB per partition by default).

@@ -2,15 +2,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <pqxx/pqxx>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cityops/common/kafka.h"
+#include "cityops/common/pg.h"
 
 // What every service's main does while starting: retry a dependency for a
 // while, say why it gives up, take the one-writer lock, tell scripts where it listens.
@@ -36,6 +40,18 @@ auto WithRetry(std::chrono::milliseconds budget, std::string_view what, F&& atte
 // until that connection ends. Returns false when stopped first.
 absl::StatusOr<bool> TakeWriterLock(pqxx::connection& connection, const std::string& key,
                                     const std::atomic<bool>& stopping);
+
+// A pool on the service's schema (retried within `budget` while PostgreSQL
+// does not answer) with the service's migrations applied (logged).
+absl::StatusOr<std::unique_ptr<PgPool>> OpenDatabase(const std::string& dsn, const std::string& schema, int pool_size,
+                                                     const std::vector<Migration>& migrations,
+                                                     std::chrono::milliseconds budget);
+
+// A producer whose brokers answered a metadata round trip (retried within `budget`).
+absl::StatusOr<std::unique_ptr<KafkaProducer>> OpenProducer(const KafkaSettings& settings,
+                                                            std::shared_ptr<prometheus::Registry> metrics,
+                                                            std::string_view metric_service,
+                                                            std::chrono::milliseconds budget);
 
 // Writes {"grpc_port":..,"metrics_port":..} to `path` (atomically) once the
 // service is ready; nothing when path is empty.
