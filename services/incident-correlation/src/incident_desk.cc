@@ -358,7 +358,6 @@ void IncidentDesk::AfterCommit(const std::vector<v1::IncidentEvent>& events, com
       fault_to_incident_.Observe(std::chrono::duration<double>(now - FromProtoTime(cause.occurred_at())).count());
     }
   }
-  open_incidents_.Set(static_cast<double>(correlator_.open_count()));
   hub_.Publish(events);
 }
 
@@ -373,6 +372,8 @@ absl::Status IncidentDesk::Tick() {
   std::vector<v1::IncidentEvent> events;
   Changes changes;
   correlator_.Tick(now, changes);
+  // Counted once per tick, not after every batch (it walks the incidents held).
+  open_incidents_.Set(static_cast<double>(correlator_.open_count()));
   if (changes.empty()) return absl::OkStatus();
   auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, changes, now, events); });
   if (!status.ok()) {

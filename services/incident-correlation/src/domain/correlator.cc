@@ -492,10 +492,16 @@ void Correlator::DoResolve(v1::Incident& incident, const std::string& actor, con
   Touch(incident, now);
 }
 
-void Correlator::DoReopen(v1::Incident& incident, TimePoint now) {
-  for (auto it = resolved_by_key_.begin(); it != resolved_by_key_.end();) {
-    it = it->second == incident.id() ? resolved_by_key_.erase(it) : std::next(it);
+void Correlator::ForgetResolvedKeys(const v1::Incident& incident) {
+  // Only its own symptoms' keys can point at it: no scan of the whole map.
+  for (const auto& s : incident.symptoms()) {
+    auto it = resolved_by_key_.find({s.asset_id(), s.fault_type()});
+    if (it != resolved_by_key_.end() && it->second == incident.id()) resolved_by_key_.erase(it);
   }
+}
+
+void Correlator::DoReopen(v1::Incident& incident, TimePoint now) {
+  ForgetResolvedKeys(incident);
   incident.set_status(v1::INCIDENT_STATUS_OPEN);
   incident.clear_resolved_by();
   incident.clear_resolved_at();
@@ -526,9 +532,7 @@ void Correlator::Tick(TimePoint now, Changes& changes) {
   }
   for (const auto& id : evict) {
     const v1::Incident& incident = incidents_.at(id);
-    for (auto it = resolved_by_key_.begin(); it != resolved_by_key_.end();) {
-      it = it->second == id ? resolved_by_key_.erase(it) : std::next(it);
-    }
+    ForgetResolvedKeys(incident);
     for (const auto& r : incident.requests()) {
       if (auto it = request_incident_.find(r.request_id()); it != request_incident_.end() && it->second == id) {
         request_incident_.erase(it);

@@ -123,6 +123,7 @@ class Correlator {
   void ScheduleResolution(v1::Incident& incident, TimePoint now);
   void DoResolve(v1::Incident& incident, const std::string& actor, const std::string& resolution, TimePoint now);
   void DoReopen(v1::Incident& incident, TimePoint now);
+  void ForgetResolvedKeys(const v1::Incident& incident);
   void RaisePriorityForCalls(v1::Incident& incident);
   void Touch(v1::Incident& incident, TimePoint now);
   absl::StatusOr<v1::Incident*> Held(const std::string& id);
