@@ -27,7 +27,7 @@ std::vector<iv1::Incident> OpenJunctionIncidents(CorrelationFixture& f, int n) {
   return incidents;
 }
 
-TEST_CASE("Acknowledge, assign, note, resolve and reopen record who and when; wrong transitions are refused") {
+TEST_CASE("Acknowledge, assign, note, resolve and reopen record who and when, wrong transitions are refused") {
   CorrelationFixture f;
   const std::string id = OpenJunctionIncidents(f, 1).front().id();
   auto& stub = f.stub();

@@ -39,7 +39,7 @@ TEST_CASE("Malformed input messages are counted, kept with their offset, and do 
   CHECK_THAT(ReadFile(f.service().log_path()), Catch::Contains("set aside " + faults_topic));
 }
 
-TEST_CASE("A resident's request near a matching incident links to it; one far away opens its own") {
+TEST_CASE("A resident's request near a matching incident links to it, one far away opens its own") {
   CorrelationFixture f;
   std::vector<tv1::Asset> assets{CabinetAsset("cab-3")};
   for (int i = 0; i < 5; ++i) assets.push_back(LampAsset("cab-3", i));

@@ -27,7 +27,7 @@ bool OneOpenOn(const std::vector<iv1::Incident>& incidents, const std::string& a
 }
 
 TEST_CASE(
-    "A cabinet whose 40 lamps go dark within a minute gives one incident with 40 symptoms; recovery resolves it") {
+    "A cabinet whose 40 lamps go dark within a minute gives one incident with 40 symptoms, recovery resolves it") {
   CorrelationFixture f;
   std::vector<tv1::Asset> assets{CabinetAsset("cab-7")};
   for (int i = 0; i < 40; ++i) assets.push_back(LampAsset("cab-7", i));

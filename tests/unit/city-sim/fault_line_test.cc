@@ -54,7 +54,7 @@ TEST_CASE("FormatFaultEvent: a hostile detail stays on one line / unknown enums 
 
 namespace cityops::sim {
 
-TEST_CASE("FormatIncidentEvent: change, id, priority, rule, title, counts; updates and merges give no line",
+TEST_CASE("FormatIncidentEvent: change, id, priority, rule, title, counts, updates and merges give no line",
           "[fault_line]") {
   namespace iv1 = incidents::v1;
   iv1::IncidentEvent event;

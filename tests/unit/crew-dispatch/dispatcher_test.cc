@@ -163,7 +163,7 @@ TEST_CASE("A decline sends the order to the next best crew, never back to the on
   CHECK(w.Order(id).status == OrderStatus::kQueued);
 }
 
-TEST_CASE("An assignment not accepted in time goes to the next crew; the silent one goes off duty", "[dispatch]") {
+TEST_CASE("An assignment not accepted in time goes to the next crew, the silent one goes off duty", "[dispatch]") {
   World w;
   w.Add(MakeCrew("silent", {"roads"}, North(100)));
   w.Add(MakeCrew("other", {"roads"}, North(900)));
@@ -196,7 +196,7 @@ TEST_CASE("Crews' answers check the transition", "[dispatch]") {
   CHECK(w.Order(id).completed_at == kT0 + 30min);
 }
 
-TEST_CASE("A supervisor assigns by hand; a missing skill needs an explicit override", "[dispatch]") {
+TEST_CASE("A supervisor assigns by hand, a missing skill needs an explicit override", "[dispatch]") {
   World w;
   w.Add(MakeCrew("lighting", {"street_lighting"}, North(100)));
   w.Add(MakeCrew("police", {"municipal_police"}, North(5000)));
@@ -234,7 +234,7 @@ TEST_CASE("An incident resolved elsewhere cancels its order and frees the crew f
   CHECK(w.decisions.records().size() == before);
 }
 
-TEST_CASE("One order per incident; a higher priority raises it and its target", "[dispatch]") {
+TEST_CASE("One order per incident, a higher priority raises it and its target", "[dispatch]") {
   World w;
   const auto id = w.Open("INC-1", "roads", Priority::kLow, North(0));
   CHECK(w.Open("INC-1", "roads", Priority::kHigh, North(0), kT0 + 1min) == id);
@@ -303,7 +303,7 @@ TEST_CASE("The spatial index finds the same crew as looking at every crew", "[di
   CHECK(index.Nearest("roads", {47.32, 5.04}, eta, [](const std::string&) { return true; })->crew_id != "lost");
 }
 
-TEST_CASE("Dispatch rules: the shipped file loads; a mistake is refused naming the field", "[dispatch]") {
+TEST_CASE("Dispatch rules: the shipped file loads, a mistake is refused naming the field", "[dispatch]") {
   const auto rules = DefaultRules();
   CHECK(rules.TargetFor(Priority::kCritical) == 15min);
   CHECK(rules.TargetFor(Priority::kLow) == 24h);

@@ -42,7 +42,7 @@ class World {
   Changes changes;
 };
 
-TEST_CASE("Deduplication: one open incident per asset and fault type; repeats count on it", "[correlation]") {
+TEST_CASE("Deduplication: one open incident per asset and fault type, repeats count on it", "[correlation]") {
   World w;
   const auto first = w.Raise("tc-1", tv1::FAULT_TYPE_DEVICE_FAILURE, kT0);
   CHECK(first.effect == Outcome::Effect::kOpened);
@@ -398,7 +398,7 @@ namespace {
 
 using namespace testing;  // NOLINT(google-build-using-namespace): test fixtures
 
-TEST_CASE("A crew completing its order resolves an incident opened by residents; equipment must recover first",
+TEST_CASE("A crew completing its order resolves an incident opened by residents, equipment must recover first",
           "[correlation]") {
   const Rules rules = DefaultRules();
   const Topology topology = MakeTopology();

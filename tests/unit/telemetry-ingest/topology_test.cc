@@ -63,7 +63,7 @@ TEST_CASE("Topology: upsert and find", "[topology]") {
   CHECK(topology.Find("CAB-1") == nullptr);
 }
 
-TEST_CASE("Topology: children sorted, retired excluded; parent", "[topology]") {
+TEST_CASE("Topology: children sorted, retired excluded, parent", "[topology]") {
   Topology topology;
   topology.Upsert(Cabinet("cab-1"));
   topology.Upsert(Cabinet("cab-2"));

@@ -235,7 +235,7 @@ TEST_CASE("Injection strings are rejected as attribute keys but kept as attribut
   }
 }
 
-TEST_CASE("Asset watts are finite and not negative; a light point has rated watts", "[validation][asset]") {
+TEST_CASE("Asset watts are finite and not negative, a light point has rated watts", "[validation][asset]") {
   v1::Asset asset = LightPoint();
   for (double bad : {-1.0, kNaN, kInf, -kInf}) {
     asset = LightPoint();
