@@ -126,7 +126,7 @@ absl::Status DispatchDesk::LoadLocked() {
   auto next = store_.NextNumber();
   if (!next.ok()) return next.status();
   dispatcher_.Load(std::move(*crews), std::move(*orders), *next);
-  AfterCommit(Decisions(), {});
+  UpdateGauges();
   return absl::OkStatus();
 }
 
@@ -266,19 +266,24 @@ void DispatchDesk::AfterCommit(const Decisions& decisions, const std::vector<v1:
       }
     }
   }
+  feed_.Publish(events);
+}
+
+void DispatchDesk::UpdateGauges() {
+  const auto lengths = dispatcher_.QueueLengths();
   for (auto p : {Priority::kLow, Priority::kNormal, Priority::kHigh, Priority::kCritical}) {
-    const auto lengths = dispatcher_.QueueLengths();
     const auto it = lengths.find(p);
     queue_.Add({{"priority", PriorityName(p)}}).Set(it == lengths.end() ? 0 : it->second);
   }
   std::map<std::string, int> by_status{{"off_duty", 0}, {"available", 0}, {"en_route", 0}, {"on_site", 0}};
   for (const Crew* c : dispatcher_.Crews()) ++by_status[CrewStatusLabel(c->status)];
   for (const auto& [label, n] : by_status) crews_.Add({{"status", label}}).Set(n);
-  feed_.Publish(events);
 }
 
 absl::Status DispatchDesk::Tick() {
   std::lock_guard lock(mutex_);
+  // The gauges walk every crew and the queue: once per tick, not per transaction.
+  UpdateGauges();
   const auto now = clock_.Now();
   Decisions decisions;
   dispatcher_.Tick(now, decisions);

@@ -57,6 +57,8 @@ class DispatchDesk final : public common::BatchHandler {
                        std::vector<v1::AssignmentEvent>& events);
   void AfterCommit(const Decisions& decisions, const std::vector<v1::AssignmentEvent>& events);
   absl::Status LoadLocked();
+  // Queue length by priority and crews by status.
+  void UpdateGauges();
   void ReloadAfterFailure();
 
   common::PgPool& pool_;
