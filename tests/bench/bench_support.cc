@@ -112,6 +112,18 @@ uint64_t CountFlag(const std::string& name, const std::string& text,
   return n.value_or(0);
 }
 
+double NumberFlag(const std::string& name, const std::string& text,
+                  const std::function<void(const std::string&)>& usage) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  usage("--" + name + " wants a number, not '" + text + "'");
+  return 0;
+}
+
 // ------------------------------------------------------------------ small helpers
 
 std::string RandomName(size_t length) {

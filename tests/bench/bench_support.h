@@ -72,6 +72,9 @@ std::optional<uint64_t> ParseWholeNumber(const std::string& text);
 // return) when it is not one.
 uint64_t CountFlag(const std::string& name, const std::string& text,
                    const std::function<void(const std::string&)>& usage);
+// The value of flag --name as a finite number; calls `usage` when it is not one.
+double NumberFlag(const std::string& name, const std::string& text,
+                  const std::function<void(const std::string&)>& usage);
 
 // ------------------------------------------------------------------ small helpers
 

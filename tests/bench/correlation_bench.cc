@@ -125,15 +125,7 @@ struct Options : CommonOptions {
 
 uint64_t ParseCount(const std::string& name, const std::string& text) { return CountFlag(name, text, Usage); }
 
-double ParseNumber(const std::string& name, const std::string& text) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
-  }
-  Usage("--" + name + " wants a number, not '" + text + "'");
-}
+double ParseNumber(const std::string& name, const std::string& text) { return NumberFlag(name, text, Usage); }
 
 Options ParseOptions(int argc, char** argv) {
   Options o;
