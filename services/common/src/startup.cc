@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "cityops/common/pg.h"
+#include "cityops/common/shutdown.h"
 
 namespace cityops::common {
 
@@ -52,6 +53,24 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> OpenProducer(const KafkaSettings&
   });
   if (!ping.ok()) return ping.status();
   return producer;
+}
+
+ShutdownWatcher::ShutdownWatcher() {
+  thread_ = std::thread([this] {
+    signal_ = ShutdownSignal::WaitForShutdownSignal();
+    stopping_ = true;
+  });
+}
+
+ShutdownWatcher::~ShutdownWatcher() {
+  if (!thread_.joinable()) return;
+  ShutdownSignal::RequestShutdown();
+  thread_.join();
+}
+
+int ShutdownWatcher::Wait() {
+  if (thread_.joinable()) thread_.join();
+  return signal_;
 }
 
 void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port) {

@@ -66,42 +66,32 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::atomic<bool> stopping{false};
-  int signal = 0;
-  std::thread signal_waiter([&] {
-    signal = common::ShutdownSignal::WaitForShutdownSignal();
-    stopping = true;
-  });
-  auto finish = [&](int code) {
-    common::ShutdownSignal::RequestShutdown();
-    signal_waiter.join();
-    return code;
-  };
+  common::ShutdownWatcher shutdown;
 
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
   auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
                                    dispatch::EmbeddedMigrations(), *startup_budget);
-  if (!pool.ok()) return finish(Fail("PostgreSQL", pool.status()));
+  if (!pool.ok()) return Fail("PostgreSQL", pool.status());
   auto lock_connection = (*pool)->ConnectDedicated();
-  if (!lock_connection.ok()) return finish(Fail("PostgreSQL", lock_connection.status()));
-  auto locked =
-      common::TakeWriterLock(**lock_connection, "cityops.crew_dispatch.writer:" + settings.pg_schema, stopping);
-  if (!locked.ok()) return finish(Fail("writer's lock", locked.status()));
-  if (!*locked) return finish(0);
+  if (!lock_connection.ok()) return Fail("PostgreSQL", lock_connection.status());
+  auto locked = common::TakeWriterLock(**lock_connection, "cityops.crew_dispatch.writer:" + settings.pg_schema,
+                                       shutdown.stopping());
+  if (!locked.ok()) return Fail("writer's lock", locked.status());
+  if (!*locked) return 0;
 
   auto producer = common::OpenProducer(settings.kafka, metrics, "crew_dispatch", *startup_budget);
-  if (!producer.ok()) return finish(Fail("Kafka", producer.status()));
+  if (!producer.ok()) return Fail("Kafka", producer.status());
   const std::string incidents_topic = topics::Full(settings.topic_prefix, topics::kIncidents);
   auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {incidents_topic});
-  if (!consumer.ok()) return finish(Fail("Kafka consumer", consumer.status()));
+  if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
 
   dispatch::GreatCircleEta eta(rules->road_factor, rules->speed_kmh);
   dispatch::AssignmentFeed feed;
   dispatch::DispatchStore store(**pool);
   dispatch::DispatchDesk desk(**pool, store, *rules, eta, clock, feed, incidents_topic,
                               std::chrono::hours(24 * settings.applied_events_retention_days), *metrics);
-  if (auto s = desk.Load(); !s.ok()) return finish(Fail("loading crews and work orders", s));
+  if (auto s = desk.Load(); !s.ok()) return Fail("loading crews and work orders", s);
   common::ConsumerLoop inputs(**consumer, desk,
                               {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
                                settings.tick_interval, std::chrono::hours(1)},
@@ -110,9 +100,9 @@ int main(int argc, char** argv) {
   dispatch::DispatchService service(desk, store, feed, settings, clock);
 
   auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
-  if (!metrics_server.ok()) return finish(Fail("metrics endpoint", metrics_server.status()));
+  if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
   auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
-  if (!server.ok()) return finish(Fail("gRPC server", server.status()));
+  if (!server.ok()) return Fail("gRPC server", server.status());
 
   relay.Start();
   inputs.Start();
@@ -123,7 +113,7 @@ int main(int argc, char** argv) {
                (*metrics_server)->port());
   common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
 
-  signal_waiter.join();
+  const int signal = shutdown.Wait();
   spdlog::info("signal {}: shutting down", signal);
   (*server)->SetServing(false);
   (*server)->Shutdown(std::chrono::seconds(5));

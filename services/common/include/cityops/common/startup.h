@@ -53,6 +53,25 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> OpenProducer(const KafkaSettings&
                                                             std::string_view metric_service,
                                                             std::chrono::milliseconds budget);
 
+// Waits for SIGTERM/SIGINT on a thread of its own, so that start-up can see
+// `stopping()` while it waits (for the writer's lock). Leaving its scope
+// early (a failed start) stops that thread.
+class ShutdownWatcher {
+ public:
+  ShutdownWatcher();
+  ~ShutdownWatcher();
+  ShutdownWatcher(const ShutdownWatcher&) = delete;
+  ShutdownWatcher& operator=(const ShutdownWatcher&) = delete;
+  const std::atomic<bool>& stopping() const { return stopping_; }
+  // Until the signal; returns it.
+  int Wait();
+
+ private:
+  std::atomic<bool> stopping_{false};
+  int signal_ = 0;
+  std::thread thread_;
+};
+
 // Writes {"grpc_port":..,"metrics_port":..} to `path` (atomically) once the
 // service is ready; nothing when path is empty.
 void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port);
