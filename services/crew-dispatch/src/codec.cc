@@ -1,6 +1,9 @@
 #include "codec.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cityops/common/proto_time.h"
+#include "cityops/common/status.h"
 
 namespace cityops::dispatch {
 namespace {
@@ -95,6 +98,9 @@ v1::Crew ToProto(const Crew& crew) {
   SetPoint(out.mutable_position(), crew.position);
   SetTime(out.mutable_position_at(), crew.position_at);
   out.set_work_order_id(crew.order_id);
+  if (crew.shift) *out.mutable_shift() = ToProto(*crew.shift);
+  if (crew.on_shift) out.set_on_shift(*crew.on_shift);
+  out.set_off_duty_after_order(crew.off_duty_after_order);
   return out;
 }
 
@@ -109,7 +115,66 @@ Crew FromProto(const v1::Crew& in) {
   crew.position = GetPoint(in.position());
   crew.position_at = GetTime(in.position_at());
   crew.order_id = in.work_order_id();
+  if (in.has_shift()) {
+    if (auto shift = ParseShift(in.shift()); shift.ok()) crew.shift = *shift;
+  }
+  if (in.has_on_shift()) crew.on_shift = in.on_shift();
+  crew.off_duty_after_order = in.off_duty_after_order();
   return crew;
+}
+
+namespace {
+
+// "HH:MM" to minutes after midnight.
+absl::StatusOr<int> ParseClock(const std::string& text, const char* field) {
+  const auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", text.substr(0, 16), "\" is not HH:MM (00:00 to 23:59)"));
+  };
+  if (text.size() != 5 || text[2] != ':') return bad();
+  for (size_t i : {0u, 1u, 3u, 4u}) {
+    if (text[i] < '0' || text[i] > '9') return bad();
+  }
+  const int hours = (text[0] - '0') * 10 + (text[1] - '0');
+  const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+  if (hours > 23 || minutes > 59) return bad();
+  return hours * 60 + minutes;
+}
+
+std::string ClockText(int minutes) { return absl::StrFormat("%02d:%02d", minutes / 60, minutes % 60); }
+
+}  // namespace
+
+absl::StatusOr<Shift> ParseShift(const v1::Shift& in) {
+  Shift shift;
+  CITYOPS_ASSIGN_OR_RETURN(shift.starts, ParseClock(in.starts(), "crew.shift.starts"));
+  CITYOPS_ASSIGN_OR_RETURN(shift.ends, ParseClock(in.ends(), "crew.shift.ends"));
+  if (shift.starts == shift.ends) {
+    return absl::InvalidArgumentError("crew.shift: starts and ends are the same time (a shift of no or 24 hours)");
+  }
+  if (!in.weekdays().empty()) {
+    shift.weekdays = 0;
+    for (int day : in.weekdays()) {
+      if (day < 1 || day > 7) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("crew.shift.weekdays: ", day, " is not 1 (Monday) to 7 (Sunday)"));
+      }
+      shift.weekdays |= static_cast<uint8_t>(1u << (day - 1));
+    }
+  }
+  return shift;
+}
+
+v1::Shift ToProto(const Shift& shift) {
+  v1::Shift out;
+  out.set_starts(ClockText(shift.starts));
+  out.set_ends(ClockText(shift.ends));
+  if (shift.weekdays != 0x7f) {
+    for (int day = 1; day <= 7; ++day) {
+      if ((shift.weekdays >> (day - 1) & 1) != 0) out.add_weekdays(day);
+    }
+  }
+  return out;
 }
 
 v1::WorkOrder ToProto(const WorkOrder& order) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "absl/status/statusor.h"
 #include "cityops/dispatch/v1/dispatch.pb.h"
 #include "domain/model.h"
 
@@ -12,6 +13,9 @@ Crew FromProto(const v1::Crew& crew);
 v1::WorkOrder ToProto(const WorkOrder& order);
 WorkOrder FromProto(const v1::WorkOrder& order);
 v1::CrewStatus ToProto(CrewStatus status);
+// INVALID_ARGUMENT naming the field (crew.shift.starts...) when malformed.
+absl::StatusOr<Shift> ParseShift(const v1::Shift& shift);
+v1::Shift ToProto(const Shift& shift);
 v1::WorkOrderStatus ToProto(OrderStatus status);
 
 }  // namespace cityops::dispatch

@@ -127,7 +127,42 @@ absl::Status DispatchDesk::LoadLocked() {
   if (!next.ok()) return next.status();
   dispatcher_.Load(std::move(*crews), std::move(*orders), *next);
   UpdateGauges();
+  RenewVehicles();
   return absl::OkStatus();
+}
+
+void DispatchDesk::RenewVehicles() {
+  auto vehicles = std::make_shared<std::unordered_set<std::string>>();
+  for (const Crew* c : dispatcher_.Crews()) {
+    if (!c->vehicle_id.empty()) vehicles->insert(c->vehicle_id);
+  }
+  vehicles_ = std::move(vehicles);
+}
+
+std::shared_ptr<const std::unordered_set<std::string>> DispatchDesk::Vehicles() {
+  std::lock_guard lock(mutex_);
+  return vehicles_;
+}
+
+absl::StatusOr<size_t> DispatchDesk::ApplyPositions(const std::vector<PositionFix>& fixes) {
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.Now();
+  Decisions decisions;
+  for (const auto& fix : fixes) {
+    const Crew* crew = dispatcher_.CrewOfVehicle(fix.vehicle_id);
+    if (crew == nullptr) continue;
+    // Only a fresher fix touches the crew.
+    (void)dispatcher_.SetPosition(crew->id, fix.position, fix.at, decisions);
+  }
+  if (decisions.empty()) return size_t{0};
+  std::vector<v1::AssignmentEvent> events;
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, decisions, now, events); });
+  if (!status.ok()) {
+    ReloadAfterFailure();
+    return status;
+  }
+  AfterCommit(decisions, events);
+  return decisions.Crews().size();
 }
 
 void DispatchDesk::ReloadAfterFailure() {
@@ -176,6 +211,7 @@ absl::StatusOr<size_t> DispatchDesk::Apply(const std::vector<common::ConsumedMes
         continue;
       }
       ++applied;
+      decisions.SetCause(in.event_id, FromProtoTime(in.event.meta().occurred_at()));
       const iv1::Incident& incident = in.event.incident();
       const bool opens =
           in.event.change() == iv1::INCIDENT_CHANGE_OPENED || in.event.change() == iv1::INCIDENT_CHANGE_REOPENED;
@@ -235,6 +271,10 @@ absl::Status DispatchDesk::Persist(pqxx::work& tx, const Decisions& decisions, c
     *event.mutable_work_order() = ToProto(*order);
     event.set_crew_id(d.crew_id);
     event.set_actor(d.actor);
+    if (!d.cause_event_id.empty()) {
+      event.set_cause_event_id(d.cause_event_id);
+      *event.mutable_cause_occurred_at() = ToProtoTime(d.cause_at);
+    }
     keys.push_back(order->id);
     values.push_back(event.SerializeAsString());
   }
@@ -317,6 +357,7 @@ absl::Status DispatchDesk::Execute(const Command& command) {
     return status;
   }
   AfterCommit(decisions, events);
+  if (!decisions.Crews().empty()) RenewVehicles();
   return absl::OkStatus();
 }
 

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -23,6 +25,13 @@
 #include "domain/dispatcher.h"
 
 namespace cityops::dispatch {
+
+// A vehicle's position at a time (from its telemetry).
+struct PositionFix {
+  std::string vehicle_id;
+  Point position;
+  common::TimePoint at;
+};
 
 // Committed assignment events, to this process's watch streams.
 using AssignmentFeed = common::Broadcast<v1::AssignmentEvent>;
@@ -43,6 +52,12 @@ class DispatchDesk final : public common::BatchHandler {
   absl::Status Tick() override;
   void Housekeeping() override;
 
+  // Moves the crews driving these vehicles (one transaction); returns how
+  // many moved (a fix older than the crew's position moves nothing).
+  absl::StatusOr<size_t> ApplyPositions(const std::vector<PositionFix>& fixes);
+  // The vehicles crews drive (a snapshot, renewed when crews change).
+  std::shared_ptr<const std::unordered_set<std::string>> Vehicles();
+
   using Command = std::function<absl::Status(Dispatcher&, Decisions&, common::TimePoint now)>;
   // Runs a command; returns OK or its error (nothing changed then).
   absl::Status Execute(const Command& command);
@@ -60,6 +75,7 @@ class DispatchDesk final : public common::BatchHandler {
   // Queue length by priority and crews by status.
   void UpdateGauges();
   void ReloadAfterFailure();
+  void RenewVehicles();
 
   common::PgPool& pool_;
   DispatchStore& store_;
@@ -70,6 +86,7 @@ class DispatchDesk final : public common::BatchHandler {
 
   std::mutex mutex_;
   Dispatcher dispatcher_;
+  std::shared_ptr<const std::unordered_set<std::string>> vehicles_;
 
   prometheus::Histogram& incident_to_assigned_;
   prometheus::Family<prometheus::Counter>& changes_;

@@ -60,6 +60,9 @@ grpc::Status DispatchService::UpsertCrew(grpc::ServerContext*, const v1::UpsertC
   if (in.has_position()) {
     if (auto s = CheckPosition(in.position(), "crew.position"); !s.ok()) return ToGrpcStatus(s);
   }
+  if (in.has_shift()) {
+    if (auto shift = ParseShift(in.shift()); !shift.ok()) return ToGrpcStatus(shift.status());
+  }
   Crew crew = FromProto(in);
   crew.order_id.clear();
   auto s = desk_.Execute([&](Dispatcher& d, Decisions& decisions, TimePoint) { return d.UpsertCrew(crew, decisions); });

@@ -27,6 +27,7 @@
 #include "dispatch_store.h"
 #include "domain/dispatch_rules.h"
 #include "domain/eta.h"
+#include "positions_feed.h"
 #include "settings.h"
 
 namespace cityops::dispatch {
@@ -85,6 +86,11 @@ int main(int argc, char** argv) {
   const std::string incidents_topic = topics::Full(settings.topic_prefix, topics::kIncidents);
   auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {incidents_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
+  const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
+  common::KafkaSettings positions_kafka = settings.kafka;
+  positions_kafka.extra["auto.offset.reset"] = settings.positions_from;
+  auto positions_consumer = common::KafkaConsumer::Create(positions_kafka, settings.positions_group, {readings_topic});
+  if (!positions_consumer.ok()) return Fail("Kafka consumer", positions_consumer.status());
 
   dispatch::GreatCircleEta eta(rules->road_factor, rules->speed_kmh);
   dispatch::AssignmentFeed feed;
@@ -96,6 +102,12 @@ int main(int argc, char** argv) {
                               {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
                                settings.tick_interval, std::chrono::hours(1)},
                               *metrics, "crew_dispatch");
+  dispatch::PositionsFeed positions(desk, readings_topic,
+                                    {settings.min_lat, settings.max_lat, settings.min_lon, settings.max_lon}, *metrics);
+  common::ConsumerLoop positions_loop(**positions_consumer, positions,
+                                      {static_cast<size_t>(settings.apply_batch) * 5, std::chrono::milliseconds(100),
+                                       std::chrono::hours(1), std::chrono::hours(24)},
+                                      *metrics, "crew_dispatch_positions");
   common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "crew_dispatch");
   dispatch::DispatchService service(desk, store, feed, settings, clock);
 
@@ -106,6 +118,7 @@ int main(int argc, char** argv) {
 
   relay.Start();
   inputs.Start();
+  positions_loop.Start();
   (*server)->SetServing(true);
   const auto ready_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -117,9 +130,11 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: shutting down", signal);
   (*server)->SetServing(false);
   (*server)->Shutdown(std::chrono::seconds(5));
+  positions_loop.Stop();
   inputs.Stop();
   relay.Stop(std::chrono::seconds(10));
   const int undelivered = (*producer)->Flush(std::chrono::seconds(10));
+  (*positions_consumer)->Close();
   (*consumer)->Close();
   spdlog::info("crew-dispatch stopped ({} message(s) undelivered)", undelivered);
   return undelivered == 0 ? 0 : 1;

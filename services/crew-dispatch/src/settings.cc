@@ -16,6 +16,8 @@ absl::StatusOr<DispatchSettings> LoadSettings(const common::Config& config) {
   s.kafka.client_id = "crew-dispatch";
   s.topic_prefix = config.GetString("topic-prefix", "");
   s.consumer_group = config.GetString("consumer-group", s.topic_prefix + s.consumer_group);
+  s.positions_group = config.GetString("positions-group", s.topic_prefix + s.positions_group);
+  s.positions_from = config.GetString("positions-from", s.positions_from);
   s.rules_file = config.GetString("rules-file", "");
   CITYOPS_ASSIGN_OR_RETURN(s.min_lat, config.GetDouble("city-min-lat", s.min_lat));
   CITYOPS_ASSIGN_OR_RETURN(s.max_lat, config.GetDouble("city-max-lat", s.max_lat));
@@ -33,6 +35,9 @@ absl::StatusOr<DispatchSettings> LoadSettings(const common::Config& config) {
   }
   if (s.applied_events_retention_days < 8) {
     return absl::InvalidArgumentError("applied-events-retention-days must be at least 8 (inputs are kept 7 days)");
+  }
+  if (s.positions_from != "latest" && s.positions_from != "earliest") {
+    return absl::InvalidArgumentError("positions-from must be latest or earliest");
   }
   if (!(s.min_lat < s.max_lat && s.min_lon < s.max_lon)) {
     return absl::InvalidArgumentError("city bounds are empty (min must be below max)");

@@ -19,6 +19,10 @@ struct DispatchSettings {
   common::KafkaSettings kafka;
   std::string topic_prefix;
   std::string consumer_group = "crew-dispatch";
+  // The vehicles' positions come from the readings topic, in a group of their
+  // own; a new group starts from the latest readings (or "earliest").
+  std::string positions_group = "crew-dispatch-positions";
+  std::string positions_from = "latest";
   // Empty: the thresholds built into the binary (config/dispatch.json).
   std::string rules_file;
   // Positions outside are refused.

@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   telemetry::FaultTracker tracker(*ranges);
   telemetry::FaultPublisher publisher(*metrics);
   telemetry::ReadingsIntake intake(registry, **producer, clock,
-                                   {readings_topic, settings.limits, settings.delivery_timeout}, *metrics);
+                                   {readings_topic, settings.limits, settings.delivery_timeout, settings.bounds},
+                                   *metrics);
   telemetry::TelemetryApplier applier(**pool, **consumer, registry, tracker, publisher,
                                       {readings_topic, static_cast<size_t>(settings.apply_batch)}, *metrics);
   telemetry::SilenceMonitor silence(**pool, registry, tracker, publisher, clock, settings.silence_scan_interval,

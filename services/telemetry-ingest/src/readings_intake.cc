@@ -63,7 +63,8 @@ ReadingsIntake::Pending ReadingsIntake::Submit(const v1::ReadingBatch& batch) {
     registry_.Prefetch(ids);
   }
   auto rejections = ValidateBatch(
-      batch, [this](const std::string& id) { return registry_.Facts(id); }, clock_.Now(), options_.limits);
+      batch, [this](const std::string& id) { return registry_.Facts(id); }, clock_.Now(), options_.limits,
+      options_.bounds);
   if (!rejections.empty()) {
     v1::BatchAck ack;
     ack.set_batch_id(batch.batch_id());

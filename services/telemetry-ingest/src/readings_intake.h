@@ -29,6 +29,8 @@ class ReadingsIntake {
     std::string readings_topic;  // full name (with the prefix)
     ValidationLimits limits;
     std::chrono::milliseconds delivery_timeout{30000};
+    // Where position readings may be.
+    CityBounds bounds;
   };
 
   // A batch on its way: either answered at once (rejected) or waiting for Kafka.

@@ -5,6 +5,7 @@
 
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
+#include "cityops/telemetry/v1/readings.pb.h"
 
 namespace cityops::testing {
 
@@ -15,9 +16,13 @@ double North(double metres) { return kCentreLat + metres / 111195.0; }
 int event_number = 0;
 }  // namespace
 
+double NorthLat(double metres) { return North(metres); }
+
 DispatchFixture::DispatchFixture(std::vector<std::string> extra_args)
     : ServiceFixture(CREW_DISPATCH_BINARY, "cd", [&] {
         extra_args.insert(extra_args.begin(), "--tick-interval=200ms");
+        // The test publishes positions before the positions consumer joins.
+        extra_args.insert(extra_args.begin(), "--positions-from=earliest");
         return extra_args;
       }()) {
   Start();
@@ -29,21 +34,53 @@ void DispatchFixture::OnStarted() {
   stub_ = dv1::CrewDispatch::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
 }
 
-dv1::Crew DispatchFixture::AddCrew(const std::string& id, std::vector<std::string> skills, double metres_north) {
-  dv1::UpsertCrewRequest request;
-  auto* crew = request.mutable_crew();
-  crew->set_id(id);
-  crew->set_name("Crew " + id);
-  for (auto& s : skills) crew->add_skills(s);
-  crew->mutable_home_base()->set_lat(North(metres_north));
-  crew->mutable_home_base()->set_lon(kCentreLon);
-  crew->set_status(dv1::CREW_STATUS_AVAILABLE);
+dv1::Crew DispatchFixture::AddCrew(const std::string& id, std::vector<std::string> skills, double metres_north,
+                                   const std::string& vehicle_id) {
+  dv1::Crew crew;
+  crew.set_id(id);
+  crew.set_name("Crew " + id);
+  for (auto& s : skills) crew.add_skills(s);
+  crew.mutable_home_base()->set_lat(North(metres_north));
+  crew.mutable_home_base()->set_lon(kCentreLon);
+  crew.set_status(dv1::CREW_STATUS_AVAILABLE);
+  crew.set_vehicle_id(vehicle_id);
   dv1::Crew out;
-  grpc::ClientContext context;
-  const auto status = stub_->UpsertCrew(&context, request, &out);
+  const auto status = UpsertCrew(crew, &out);
   INFO(status.error_message());
   REQUIRE(status.ok());
   return out;
+}
+
+grpc::Status DispatchFixture::UpsertCrew(const dv1::Crew& crew, dv1::Crew* out) {
+  dv1::UpsertCrewRequest request;
+  *request.mutable_crew() = crew;
+  dv1::Crew ignored;
+  grpc::ClientContext context;
+  return stub_->UpsertCrew(&context, request, out != nullptr ? out : &ignored);
+}
+
+std::optional<dv1::Crew> DispatchFixture::GetCrew(const std::string& id) {
+  dv1::GetCrewRequest request;
+  request.set_id(id);
+  dv1::Crew out;
+  grpc::ClientContext context;
+  if (!stub_->GetCrew(&context, request, &out).ok()) return std::nullopt;
+  return out;
+}
+
+void DispatchFixture::PublishPosition(const std::string& vehicle_id, double metres_north, common::TimePoint at,
+                                      std::optional<double> lat) {
+  telemetry::v1::TelemetryRecord record;
+  record.set_record_id("pos-" + std::to_string(++event_number) + "-" + UniqueName("r"));
+  *record.mutable_received_at() = common::ToProtoTime(at);
+  auto* reading = record.mutable_reading();
+  reading->set_asset_id(vehicle_id);
+  *reading->mutable_time() = common::ToProtoTime(at);
+  reading->set_metric("position");
+  reading->set_value(25);
+  reading->mutable_location()->set_lat(lat.value_or(North(metres_north)));
+  reading->mutable_location()->set_lon(kCentreLon);
+  Publish(topics::kTelemetryReadings, vehicle_id, record.SerializeAsString());
 }
 
 void DispatchFixture::PublishIncident(const std::string& incident_id, const std::string& skill, iv1::Priority priority,

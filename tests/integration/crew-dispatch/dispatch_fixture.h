@@ -28,7 +28,14 @@ class DispatchFixture : public ServiceFixture {
   dv1::CrewDispatch::Stub& stub() { return *stub_; }
 
   // Creates an available crew at a point `metres_north` of Dijon's centre.
-  dv1::Crew AddCrew(const std::string& id, std::vector<std::string> skills, double metres_north);
+  dv1::Crew AddCrew(const std::string& id, std::vector<std::string> skills, double metres_north,
+                    const std::string& vehicle_id = "");
+  grpc::Status UpsertCrew(const dv1::Crew& crew, dv1::Crew* out = nullptr);
+  std::optional<dv1::Crew> GetCrew(const std::string& id);
+  // Publishes a vehicle's "position" reading, as telemetry ingest would, at
+  // a point `metres_north` of the centre (lat given directly when set).
+  void PublishPosition(const std::string& vehicle_id, double metres_north, common::TimePoint at,
+                       std::optional<double> lat = std::nullopt);
   // Publishes an incident event (OPENED by default) for an incident at a point `metres_north` of the centre.
   void PublishIncident(const std::string& incident_id, const std::string& skill, iv1::Priority priority,
                        double metres_north, iv1::IncidentChange change = iv1::INCIDENT_CHANGE_OPENED,
@@ -45,6 +52,9 @@ class DispatchFixture : public ServiceFixture {
  private:
   std::unique_ptr<dv1::CrewDispatch::Stub> stub_;
 };
+
+// A point `metres` north of Dijon's centre.
+double NorthLat(double metres);
 
 // Assignment events on the topic, in order.
 std::vector<dv1::AssignmentEvent> AssignmentEventsOnTopic(const std::string& topic);

@@ -3,7 +3,11 @@
 // free up, bad requests change nothing, and a restart duplicates nothing.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <set>
+#include <thread>
+
+#include "cityops/common/local_time.h"
 
 #include "cityops/common/topic_names.h"
 #include "dispatch_fixture.h"
@@ -30,6 +34,12 @@ TEST_CASE("An incident event yields an assignment event for the nearest qualifie
   for (const auto& e : events) changes.push_back(e.change());
   CHECK(changes == std::vector<dv1::AssignmentChange>{dv1::ASSIGNMENT_CHANGE_CREATED, dv1::ASSIGNMENT_CHANGE_ASSIGNED});
   CHECK(events.back().crew_id() == "lighting-near");
+  // Both follow from the incident event, which they name.
+  for (const auto& e : events) {
+    CHECK_THAT(e.cause_event_id(), Catch::StartsWith("inc-ev-"));
+    CHECK(e.cause_occurred_at().seconds() > 0);
+  }
+  CHECK(events.front().cause_event_id() == events.back().cause_event_id());
 }
 
 TEST_CASE("A crew completing its order takes the next one from the queue") {
@@ -170,4 +180,94 @@ TEST_CASE("Killed mid-flow and restarted, then replaying every incident event: o
 }
 
 }  // namespace
+TEST_CASE("Crews move with their vehicles' position readings, and the nearest is chosen from there") {
+  DispatchFixture f;
+  f.AddCrew("moving", {"roads"}, 0, "veh-moving");
+  f.AddCrew("parked", {"roads"}, 3000, "veh-parked");
+  const auto now = std::chrono::system_clock::now();
+  // The moving crew drives north, past the parked one; a fix of an unknown
+  // vehicle and one outside the city are ignored.
+  f.PublishPosition("veh-moving", 2000, now - 20s);
+  f.PublishPosition("veh-moving", 4000, now - 10s);
+  f.PublishPosition("veh-nobody", 4000, now - 10s);
+  f.PublishPosition("veh-parked", 0, now - 5s, 48.85);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::optional<dv1::Crew> moving;
+  while (std::chrono::steady_clock::now() < deadline) {
+    moving = f.GetCrew("moving");
+    if (moving && moving->position().lat() > NorthLat(3999)) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(moving.has_value());
+  CHECK(moving->position().lat() == Approx(NorthLat(4000)).epsilon(1e-9));
+  CHECK(moving->position_at().seconds() > 0);
+  // An older fix arriving late moves nothing.
+  f.PublishPosition("veh-moving", 100, now - 60s);
+  f.PublishPosition("veh-parked", 3000, now - 1s);  // a marker: once seen, the late fix was too
+  for (auto t = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < t;) {
+    if (const auto p = f.GetCrew("parked"); p && p->position_at().seconds() > 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(f.GetCrew("parked")->position().lat() == Approx(NorthLat(3000)).epsilon(1e-9));
+  CHECK(f.GetCrew("moving")->position().lat() == Approx(NorthLat(4000)).epsilon(1e-9));
+  CHECK(ScrapeMetric(f.service().metrics_port(),
+                     "cityops_crew_dispatch_positions_ignored_total{reason=\"outside_the_city\"}") == 1);
+
+  f.PublishIncident("INC-00000031", "roads", iv1::PRIORITY_NORMAL, 4200);
+  const auto order = f.WaitForOrder("INC-00000031", Assigned);
+  REQUIRE(order.has_value());
+  CHECK(order->crew_id() == "moving");
+  // The positions are stored: a restart keeps them.
+  f.Start();
+  CHECK(f.GetCrew("moving")->position().lat() == Approx(NorthLat(4000)).epsilon(1e-9));
+}
+
+TEST_CASE("Shifts: a crew off shift goes off duty, a malformed shift is refused") {
+  DispatchFixture f;
+  dv1::Crew crew = f.AddCrew("night", {"roads"}, 0);
+  // A shift that is not on now, whatever the hour: it starts in two hours and lasts one.
+  const auto local = common::ToLocal(common::LocalTimeRule{}, std::chrono::system_clock::now());
+  const auto clock = [](int minutes) {
+    minutes = (minutes % 1440 + 1440) % 1440;
+    char text[6];
+    std::snprintf(text, sizeof text, "%02d:%02d", minutes / 60, minutes % 60);
+    return std::string(text);
+  };
+  const int now_min = local.minute_of_day;
+  crew.mutable_shift()->set_starts(clock(now_min + 120));
+  crew.mutable_shift()->set_ends(clock(now_min + 180));
+  REQUIRE(f.UpsertCrew(crew).ok());
+  std::optional<dv1::Crew> seen;
+  for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;) {
+    seen = f.GetCrew("night");
+    if (seen && seen->has_on_shift()) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(seen.has_value());
+  CHECK(seen->status() == dv1::CREW_STATUS_OFF_DUTY);
+  CHECK(seen->has_on_shift());
+  CHECK_FALSE(seen->on_shift());
+  CHECK(seen->shift().starts() == clock(now_min + 120));
+
+  dv1::Crew bad = crew;
+  bad.set_id("bad-shift");
+  bad.mutable_shift()->set_starts("25:00");
+  const auto refused = f.UpsertCrew(bad);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(refused.error_message(), Catch::Contains("crew.shift.starts"));
+  bad.mutable_shift()->set_starts("07:00");
+  bad.mutable_shift()->add_weekdays(8);
+  CHECK(f.UpsertCrew(bad).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_FALSE(f.GetCrew("bad-shift").has_value());
+
+  // A vehicle already driven by another crew is refused too.
+  f.AddCrew("driver", {"roads"}, 0, "veh-1");
+  dv1::Crew second = crew;
+  second.set_id("second-driver");
+  second.clear_shift();
+  second.set_vehicle_id("veh-1");
+  CHECK(f.UpsertCrew(second).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_FALSE(f.GetCrew("second-driver").has_value());
+}
+
 }  // namespace cityops::testing

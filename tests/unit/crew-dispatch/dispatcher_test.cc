@@ -322,3 +322,151 @@ TEST_CASE("Dispatch rules: the shipped file loads, a mistake is refused naming t
 
 }  // namespace
 }  // namespace cityops::dispatch
+
+namespace cityops::dispatch {
+namespace {
+
+// A local (Paris) time on a date of November 2026: the 16th is a Monday.
+TimePoint Local(unsigned day, int hour, int minute = 0) {
+  using namespace std::chrono;
+  return common::FromLocal(common::LocalTimeRule{}, year(2026) / November / std::chrono::day(day), hour * 60 + minute);
+}
+
+Crew ShiftCrew(const std::string& id, Shift shift) {
+  Crew c = MakeCrew(id, {"street_lighting"}, North(500));
+  c.shift = shift;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("A shift's hours: same day, through midnight, on chosen weekdays", "[dispatch][shift]") {
+  const Shift day{7 * 60, 15 * 60, 0x7f};
+  CHECK_FALSE(day.IsOn(0, 7 * 60 - 1));
+  CHECK(day.IsOn(0, 7 * 60));
+  CHECK(day.IsOn(6, 14 * 60 + 59));
+  CHECK_FALSE(day.IsOn(6, 15 * 60));
+  // 22:00 to 06:00, starting on Fridays (bit 4) only.
+  const Shift friday_night{22 * 60, 6 * 60, 1 << 4};
+  CHECK_FALSE(friday_night.IsOn(4, 21 * 60 + 59));
+  CHECK(friday_night.IsOn(4, 23 * 60));
+  CHECK(friday_night.IsOn(5, 5 * 60 + 59));  // Saturday morning
+  CHECK_FALSE(friday_night.IsOn(5, 6 * 60));
+  CHECK_FALSE(friday_night.IsOn(5, 23 * 60));  // Saturday night is not a Friday
+  // Sunday night into Monday: the day before Monday is Sunday (bit 6).
+  const Shift sunday_night{22 * 60, 6 * 60, 1 << 6};
+  CHECK(sunday_night.IsOn(0, 1 * 60));
+  CHECK_FALSE(sunday_night.IsOn(6, 1 * 60));
+}
+
+TEST_CASE("Crews go on and off duty with their shifts, in local time", "[dispatch][shift]") {
+  World w;
+  w.Add(ShiftCrew("day", {7 * 60, 15 * 60, 0x7f}));
+  // Registered as available, but its shift is not on: the first look takes it off duty.
+  w.dispatcher.Tick(Local(16, 6, 59), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kOffDuty);
+  CHECK(w.CrewOf("day").on_shift == false);
+  const auto waiting = w.Open("INC-1", "street_lighting", Priority::kNormal, North(0), Local(16, 6, 59));
+  CHECK(w.Order(waiting).status == OrderStatus::kQueued);
+
+  // 07:00 Paris time is 06:00 UTC in November: the crew comes on and takes the queued order.
+  w.dispatcher.Tick(Local(16, 7, 0), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kEnRoute);
+  CHECK(w.Order(waiting).crew_id == "day");
+  REQUIRE(w.dispatcher.Accept("day", waiting, Local(16, 7, 1), w.decisions).ok());
+  REQUIRE(w.dispatcher.Arrive("day", waiting, Local(16, 7, 30), w.decisions).ok());
+
+  // The shift ends while it works: it finishes, then goes off duty instead of taking the next order.
+  const auto next = w.Open("INC-2", "street_lighting", Priority::kNormal, North(0), Local(16, 14, 0));
+  w.dispatcher.Tick(Local(16, 15, 0), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kOnSite);
+  CHECK(w.CrewOf("day").off_duty_after_order);
+  REQUIRE(w.dispatcher.Complete("day", waiting, Local(16, 15, 20), w.decisions).ok());
+  CHECK(w.CrewOf("day").status == CrewStatus::kOffDuty);
+  CHECK_FALSE(w.CrewOf("day").off_duty_after_order);
+  CHECK(w.Order(next).status == OrderStatus::kQueued);
+
+  // Next morning it comes back and takes it.
+  w.dispatcher.Tick(Local(17, 7, 0), w.decisions);
+  CHECK(w.Order(next).crew_id == "day");
+}
+
+TEST_CASE("A supervisor's word between two changes of shift stands", "[dispatch][shift]") {
+  World w;
+  w.Add(ShiftCrew("day", {7 * 60, 15 * 60, 0x7f}));
+  w.dispatcher.Tick(Local(16, 20, 0), w.decisions);
+  REQUIRE(w.CrewOf("day").status == CrewStatus::kOffDuty);
+  // Called in for the evening.
+  REQUIRE(w.dispatcher.SetAvailability("day", true, Local(16, 20, 5), w.decisions).ok());
+  w.dispatcher.Tick(Local(16, 20, 10), w.decisions);
+  w.dispatcher.Tick(Local(16, 23, 0), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+  // Sent home during the shift: the next ticks of the same shift leave it home.
+  w.dispatcher.Tick(Local(17, 8, 0), w.decisions);
+  REQUIRE(w.CrewOf("day").status == CrewStatus::kAvailable);
+  REQUIRE(w.dispatcher.SetAvailability("day", false, Local(17, 9, 0), w.decisions).ok());
+  w.dispatcher.Tick(Local(17, 9, 1), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kOffDuty);
+}
+
+TEST_CASE("A changed shift is looked at again, and crews without one are left alone", "[dispatch][shift]") {
+  World w;
+  w.Add(ShiftCrew("day", {7 * 60, 15 * 60, 0x7f}));
+  w.Add(MakeCrew("by-hand", {"roads"}, North(0)));
+  w.dispatcher.Tick(Local(16, 20, 0), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kOffDuty);
+  CHECK(w.CrewOf("by-hand").status == CrewStatus::kAvailable);
+  CHECK_FALSE(w.CrewOf("by-hand").on_shift.has_value());
+  // Moved to the night shift: on at the next tick.
+  w.Add(ShiftCrew("day", {19 * 60, 3 * 60, 0x7f}));
+  w.dispatcher.Tick(Local(16, 20, 1), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+}
+
+TEST_CASE("A vehicle is one crew's: its positions move that crew", "[dispatch][vehicle]") {
+  World w;
+  Crew a = MakeCrew("a", {"roads"}, North(0));
+  a.vehicle_id = "veh-1";
+  w.Add(a);
+  REQUIRE(w.dispatcher.CrewOfVehicle("veh-1") != nullptr);
+  CHECK(w.dispatcher.CrewOfVehicle("veh-1")->id == "a");
+  CHECK(w.dispatcher.CrewOfVehicle("veh-2") == nullptr);
+
+  Crew b = MakeCrew("b", {"roads"}, North(0));
+  b.vehicle_id = "veh-1";
+  Decisions none;
+  const auto taken = w.dispatcher.UpsertCrew(b, none);
+  CHECK(taken.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(w.dispatcher.FindCrew("b") == nullptr);
+  CHECK(none.empty());
+
+  // Crew a changes vehicle: veh-1 is free for b.
+  a.vehicle_id = "veh-9";
+  w.Add(a);
+  CHECK(w.dispatcher.CrewOfVehicle("veh-1") == nullptr);
+  w.Add(b);
+  CHECK(w.dispatcher.CrewOfVehicle("veh-1")->id == "b");
+  CHECK(w.dispatcher.CrewOfVehicle("veh-9")->id == "a");
+}
+
+TEST_CASE("Decisions carry the incident event that caused them", "[dispatch]") {
+  World w;
+  w.Add(MakeCrew("a", {"roads"}, North(100)));
+  w.decisions.SetCause("evt-7", kT0 - 2s);
+  const auto id = w.Open("INC-1", "roads", Priority::kHigh, North(0));
+  w.decisions.SetCause("", TimePoint{});
+  REQUIRE(w.dispatcher.Accept("a", id, kT0 + 1s, w.decisions).ok());
+  int caused = 0;
+  for (const auto& d : w.decisions.records()) {
+    if (d.kind == Kind::kAccepted) {
+      CHECK(d.cause_event_id.empty());
+    } else {
+      CHECK(d.cause_event_id == "evt-7");
+      CHECK(d.cause_at == kT0 - 2s);
+      ++caused;
+    }
+  }
+  CHECK(caused >= 2);  // created, assigned
+}
+
+}  // namespace cityops::dispatch

@@ -338,6 +338,7 @@ struct Registry {
       {"lp-1", {v1::ASSET_KIND_LIGHT_POINT, false}},
       {"lp-2", {v1::ASSET_KIND_LIGHT_POINT, false}},
       {"lp-old", {v1::ASSET_KIND_LIGHT_POINT, true}},
+      {"veh-1", {v1::ASSET_KIND_CREW_VEHICLE, false}},
   };
   mutable std::vector<std::string> asked;
   AssetLookup Lookup() const {
@@ -614,6 +615,39 @@ TEST_CASE("Helpers: ids, metrics, UTF-8 length, timestamps", "[validation]") {
   google::protobuf::Timestamp bad;
   bad.set_nanos(-5);
   CHECK_FALSE(ToTimePoint(bad).has_value());
+}
+
+TEST_CASE("A position reading carries a location inside the city, and only it does", "[validation][position]") {
+  v1::Reading fix = MakeReading("veh-1", "position", 32.5, kNow);
+  fix.mutable_location()->set_lat(47.33);
+  fix.mutable_location()->set_lon(5.04);
+  CHECK(AcceptOne(fix));
+
+  v1::Reading outside = fix;
+  outside.mutable_location()->set_lat(48.85);  // Paris
+  outside.mutable_location()->set_lon(2.35);
+  const Rejection far = RejectOne(outside);
+  CHECK(far.reason == "bad_location");
+  CHECK(far.message.find("outside the city") != std::string::npos);
+
+  v1::Reading nowhere = MakeReading("veh-1", "position", 0, kNow);
+  CHECK(RejectOne(nowhere).reason == "bad_location");
+
+  v1::Reading not_a_number = fix;
+  not_a_number.mutable_location()->set_lon(std::nan(""));
+  CHECK(RejectOne(not_a_number).reason == "bad_location");
+
+  v1::Reading power_somewhere = MakeReading("lp-1", "power_w", 40, kNow);
+  *power_somewhere.mutable_location() = fix.location();
+  const Rejection stray = RejectOne(power_somewhere);
+  CHECK(stray.reason == "bad_location");
+  CHECK(stray.message.find("only \"position\"") != std::string::npos);
+
+  // The bounds are the ones configured, not Dijon's by default.
+  const Registry registry;
+  CityBounds paris{48.80, 48.92, 2.22, 2.47, 20};
+  CHECK(ValidateBatch(BatchOf({outside}), registry.Lookup(), kNow, ValidationLimits{}, paris).empty());
+  CHECK(ValidateBatch(BatchOf({fix}), registry.Lookup(), kNow, ValidationLimits{}, paris).size() == 1);
 }
 
 }  // namespace cityops::telemetry

@@ -28,7 +28,8 @@ absl::StatusOr<DispatchRules> DispatchRules::FromJson(std::string_view text) {
   nlohmann::json doc;
   CITYOPS_ASSIGN_OR_RETURN(doc, JsonReader::Parse(text, "dispatch rules"));
   const JsonReader root(doc, "dispatch rules");
-  CITYOPS_RETURN_IF_ERROR(root.Only({"about", "eta", "arrival_targets_s", "preemption", "accept_timeout_s"}));
+  CITYOPS_RETURN_IF_ERROR(
+      root.Only({"about", "eta", "arrival_targets_s", "preemption", "accept_timeout_s", "local_time"}));
   DispatchRules rules;
   JsonReader section = root;
   CITYOPS_ASSIGN_OR_RETURN(section, root.Object("eta"));
@@ -55,6 +56,16 @@ absl::StatusOr<DispatchRules> DispatchRules::FromJson(std::string_view text) {
   double timeout = 0;
   CITYOPS_ASSIGN_OR_RETURN(timeout, root.Number("accept_timeout_s", 10, 3600));
   rules.accept_timeout = std::chrono::seconds(static_cast<int64_t>(timeout));
+  if (root.Find("local_time") != nullptr) {
+    CITYOPS_ASSIGN_OR_RETURN(section, root.Object("local_time"));
+    CITYOPS_RETURN_IF_ERROR(section.Only({"standard_offset_minutes", "eu_summer_time"}));
+    double offset = 0;
+    CITYOPS_ASSIGN_OR_RETURN(offset, section.Number("standard_offset_minutes", -12 * 60, 14 * 60));
+    rules.local_time.standard_offset_minutes = static_cast<int>(offset);
+    const auto* summer = section.Find("eu_summer_time");
+    if (summer == nullptr || !summer->is_boolean()) return section.Error("eu_summer_time", "missing or not true/false");
+    rules.local_time.eu_summer_time = summer->get<bool>();
+  }
   return rules;
 }
 

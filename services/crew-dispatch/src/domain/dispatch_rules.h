@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "cityops/common/local_time.h"
 #include "domain/model.h"
 
 namespace cityops::dispatch {
@@ -24,6 +25,8 @@ struct DispatchRules {
   bool preempt_on_site = false;
   // An assignment not accepted within this time goes to the next crew.
   std::chrono::seconds accept_timeout{120};
+  // The city's local time, for crews' shifts.
+  common::LocalTimeRule local_time;
 
   std::chrono::seconds TargetFor(Priority p) const { return arrival_targets[static_cast<size_t>(p) - 1]; }
 

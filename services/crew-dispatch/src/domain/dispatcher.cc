@@ -25,9 +25,11 @@ void Dispatcher::Load(std::vector<Crew> crews, std::vector<WorkOrder> active_ord
   order_by_incident_.clear();
   queue_.clear();
   index_ = CrewIndex();
+  crew_by_vehicle_.clear();
   next_number_ = std::max<int64_t>(next_number, 1);
   for (auto& crew : crews) {
     index_.Put(crew);
+    if (!crew.vehicle_id.empty()) crew_by_vehicle_[crew.vehicle_id] = crew.id;
     crews_.emplace(crew.id, std::move(crew));
   }
   for (auto& order : active_orders) {
@@ -122,10 +124,20 @@ absl::StatusOr<std::pair<Crew*, WorkOrder*>> Dispatcher::Holding(const std::stri
 absl::Status Dispatcher::UpsertCrew(const Crew& crew, Decisions& decisions) {
   if (crew.id.empty()) return absl::InvalidArgumentError("crew id is required");
   if (crew.skills.empty()) return absl::InvalidArgumentError(absl::StrCat("crew ", crew.id, " has no skill"));
+  if (!crew.vehicle_id.empty()) {
+    auto driver = crew_by_vehicle_.find(crew.vehicle_id);
+    if (driver != crew_by_vehicle_.end() && driver->second != crew.id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("vehicle ", crew.vehicle_id, " is already crew ", driver->second, "'s"));
+    }
+  }
   auto it = crews_.find(crew.id);
   if (it == crews_.end()) {
     Crew added = crew;
     added.order_id.clear();
+    added.on_shift.reset();
+    added.off_duty_after_order = false;
+    if (!added.vehicle_id.empty()) crew_by_vehicle_[added.vehicle_id] = added.id;
     if (added.position.lat == 0 && added.position.lon == 0) added.position = added.home_base;
     if (added.status != CrewStatus::kAvailable) added.status = CrewStatus::kOffDuty;
     index_.Put(added);
@@ -134,8 +146,16 @@ absl::Status Dispatcher::UpsertCrew(const Crew& crew, Decisions& decisions) {
     Crew& held = it->second;
     held.name = crew.name;
     held.skills = crew.skills;
-    held.vehicle_id = crew.vehicle_id;
+    if (held.vehicle_id != crew.vehicle_id) {
+      crew_by_vehicle_.erase(held.vehicle_id);
+      if (!crew.vehicle_id.empty()) crew_by_vehicle_[crew.vehicle_id] = crew.id;
+      held.vehicle_id = crew.vehicle_id;
+    }
     held.home_base = crew.home_base;
+    if (held.shift != crew.shift) {
+      held.shift = crew.shift;
+      held.on_shift.reset();  // looked at again on the next tick
+    }
     index_.Put(held);
   }
   decisions.TouchCrew(crew.id);
@@ -147,6 +167,7 @@ absl::Status Dispatcher::SetAvailability(const std::string& crew_id, bool availa
   auto held = HeldCrew(crew_id);
   if (!held.ok()) return held.status();
   Crew& crew = **held;
+  crew.off_duty_after_order = false;  // a supervisor's word overrides the shift's end
   if (!available) {
     if (!crew.order_id.empty()) {
       return absl::FailedPreconditionError(
@@ -289,9 +310,15 @@ void Dispatcher::Enqueue(WorkOrder& order, Decisions& decisions, Decision::Kind 
 }
 
 void Dispatcher::Release(Crew& crew, TimePoint now, Decisions& decisions) {
-  crew.status = CrewStatus::kAvailable;
   crew.order_id.clear();
   decisions.TouchCrew(crew.id);
+  if (crew.off_duty_after_order) {  // its shift is over
+    crew.off_duty_after_order = false;
+    crew.status = CrewStatus::kOffDuty;
+    index_.Remove(crew.id);
+    return;
+  }
+  crew.status = CrewStatus::kAvailable;
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     WorkOrder& order = orders_.at(std::get<2>(*it));
     if (crew.skills.count(order.skill) == 0 || order.declined_by.count(crew.id) != 0) continue;
@@ -410,7 +437,38 @@ absl::Status Dispatcher::AssignManually(const std::string& order_id, const std::
   return absl::OkStatus();
 }
 
+const Crew* Dispatcher::CrewOfVehicle(const std::string& vehicle_id) const {
+  auto it = crew_by_vehicle_.find(vehicle_id);
+  return it == crew_by_vehicle_.end() ? nullptr : FindCrew(it->second);
+}
+
+void Dispatcher::FollowShifts(TimePoint now, Decisions& decisions) {
+  const common::LocalTime local = common::ToLocal(rules_.local_time, now);
+  const int weekday = static_cast<int>(local.weekday.iso_encoding()) - 1;  // 0 Monday
+  std::vector<std::string> starting;
+  for (auto& [id, crew] : crews_) {
+    if (!crew.shift) continue;
+    const bool on = crew.shift->IsOn(weekday, local.minute_of_day);
+    if (crew.on_shift == on) continue;
+    crew.on_shift = on;
+    decisions.TouchCrew(id);
+    if (on) {
+      crew.off_duty_after_order = false;
+      if (crew.status == CrewStatus::kOffDuty) starting.push_back(id);
+    } else if (crew.status == CrewStatus::kAvailable) {
+      crew.status = CrewStatus::kOffDuty;
+      index_.Remove(id);
+    } else if (!crew.order_id.empty()) {
+      crew.off_duty_after_order = true;  // it finishes the order it holds
+    }
+  }
+  // In id order, so that the queue goes to the same crews on every run.
+  std::sort(starting.begin(), starting.end());
+  for (const auto& id : starting) Release(crews_.at(id), now, decisions);
+}
+
 void Dispatcher::Tick(TimePoint now, Decisions& decisions) {
+  FollowShifts(now, decisions);
   std::vector<std::string> unanswered;
   for (auto& [id, order] : orders_) {
     if (order.status == OrderStatus::kAssigned && order.assigned_at + rules_.accept_timeout <= now) {

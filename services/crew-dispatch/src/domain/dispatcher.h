@@ -35,13 +35,21 @@ struct Decision {
   std::string order_id;
   std::string crew_id;  // the crew concerned, if any
   std::string actor;    // who asked, for commands
+  // The input event that led to it (an incident event), when one did.
+  std::string cause_event_id;
+  TimePoint cause_at{};
 };
 
 class Decisions {
  public:
   void Add(Decision::Kind kind, const std::string& order_id, const std::string& crew_id = {},
            const std::string& actor = {}) {
-    records_.push_back({kind, order_id, crew_id, actor});
+    records_.push_back({kind, order_id, crew_id, actor, cause_event_id_, cause_at_});
+  }
+  // The decisions added from now on follow from this event (empty: none).
+  void SetCause(const std::string& event_id, TimePoint at) {
+    cause_event_id_ = event_id;
+    cause_at_ = at;
   }
   void TouchCrew(const std::string& crew_id) { crews_.insert(crew_id); }
   const std::vector<Decision>& records() const { return records_; }
@@ -53,6 +61,8 @@ class Decisions {
  private:
   std::vector<Decision> records_;
   std::set<std::string> crews_;
+  std::string cause_event_id_;
+  TimePoint cause_at_{};
 };
 
 // Who goes where: crews, work orders and the queue, as plain data. Every
@@ -90,10 +100,13 @@ class Dispatcher {
   absl::Status AssignManually(const std::string& order_id, const std::string& crew_id, const std::string& actor,
                               bool override_skill, TimePoint now, Decisions& decisions);
 
-  // Unanswered assignments go to the next crew; missed arrival targets are reported once.
+  // Crews follow their shifts (see FollowShifts); unanswered assignments go
+  // to the next crew; missed arrival targets are reported once.
   void Tick(TimePoint now, Decisions& decisions);
 
   const Crew* FindCrew(const std::string& id) const;
+  // The crew driving a vehicle, if any.
+  const Crew* CrewOfVehicle(const std::string& vehicle_id) const;
   const WorkOrder* FindOrder(const std::string& id) const;
   // The incident's latest order (active or finished, while held).
   const WorkOrder* OrderForIncident(const std::string& incident_id) const;
@@ -124,14 +137,21 @@ class Dispatcher {
   bool Preempt(WorkOrder& order, TimePoint now, Decisions& decisions);
   void Assign(WorkOrder& order, Crew& crew, double eta_s, TimePoint now, Decisions& decisions);
   void Enqueue(WorkOrder& order, Decisions& decisions, Decision::Kind why);
-  // The crew is free: it takes the first queued order it can do, or waits.
+  // The crew is free: it takes the first queued order it can do, or waits
+  // (or goes off duty, when its shift ended while it worked).
   void Release(Crew& crew, TimePoint now, Decisions& decisions);
+  // When a shift starts, an off-duty crew becomes available (and takes from
+  // the queue); when it ends, an available crew goes off duty and a busy one
+  // finishes its order first. Only the changes act, so a supervisor's word
+  // in between (SetAvailability) stands until the next change of shift.
+  void FollowShifts(TimePoint now, Decisions& decisions);
 
   const DispatchRules& rules_;
   const EtaEstimator& eta_;
   std::unordered_map<std::string, Crew> crews_;
   std::unordered_map<std::string, WorkOrder> orders_;
   std::unordered_map<std::string, std::string> order_by_incident_;
+  std::unordered_map<std::string, std::string> crew_by_vehicle_;
   std::set<QueueKey> queue_;
   CrewIndex index_;
   int64_t next_number_ = 1;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -19,6 +20,24 @@ struct Point {
 
 enum class CrewStatus { kOffDuty, kAvailable, kEnRoute, kOnSite };
 
+// Working hours in the city's local time: from `starts` to `ends` (minutes
+// after midnight; ends at or before starts: through midnight), on the days it
+// starts (bit 0 Monday .. bit 6 Sunday).
+struct Shift {
+  int starts = 0;
+  int ends = 0;
+  uint8_t weekdays = 0x7f;
+
+  // Whether the shift is on at a local weekday (0 Monday .. 6 Sunday) and minute.
+  bool IsOn(int weekday, int minute_of_day) const {
+    const auto starts_on = [this](int day) { return (weekdays >> ((day + 7) % 7) & 1) != 0; };
+    if (starts < ends) return starts_on(weekday) && minute_of_day >= starts && minute_of_day < ends;
+    // Through midnight: the evening of a working day, or the morning after one.
+    return (starts_on(weekday) && minute_of_day >= starts) || (starts_on(weekday - 1) && minute_of_day < ends);
+  }
+  bool operator==(const Shift&) const = default;
+};
+
 struct Crew {
   std::string id;
   std::string name;
@@ -29,6 +48,12 @@ struct Crew {
   Point position;
   TimePoint position_at{};
   std::string order_id;  // held order (assigned, accepted or on site)
+  // No shift: on and off duty only by hand.
+  std::optional<Shift> shift;
+  // Whether the shift was on at the last tick (unset: not looked at yet).
+  std::optional<bool> on_shift;
+  // The shift ended while the crew held an order: off duty once it is done.
+  bool off_duty_after_order = false;
 };
 
 // Priorities as cityops.incidents.v1.Priority: 1 low .. 4 critical.

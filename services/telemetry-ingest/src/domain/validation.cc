@@ -110,6 +110,25 @@ std::optional<common::TimePoint> ToTimePoint(const google::protobuf::Timestamp& 
       duration_cast<common::TimePoint::duration>(seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
 }
 
+namespace {
+
+// Empty when the reading's location is as its metric wants it.
+std::string CheckPositionLocation(const v1::Reading& reading, const CityBounds& bounds) {
+  if (reading.metric() != kPositionMetric) {
+    return reading.has_location() ? "location: only \"position\" readings carry a location" : "";
+  }
+  if (!reading.has_location()) return "location: missing (a \"position\" reading must say where)";
+  const double lat = reading.location().lat();
+  const double lon = reading.location().lon();
+  if (!std::isfinite(lat) || !std::isfinite(lon)) return "location: lat and lon must be finite numbers";
+  if (lat < bounds.min_lat || lat > bounds.max_lat || lon < bounds.min_lon || lon > bounds.max_lon) {
+    return absl::StrCat("location: (", lat, ", ", lon, ") is outside the city");
+  }
+  return "";
+}
+
+}  // namespace
+
 absl::Status ValidateAsset(const v1::Asset& asset, const CityBounds& bounds, const ValidationLimits& limits) {
   if (!IsValidId(asset.id(), limits.max_id)) return Invalid("id", IdRule(limits.max_id));
   if (!IsKindSet(asset.kind())) return Invalid("kind", "missing or unknown asset kind");
@@ -199,7 +218,7 @@ bool SameRegistration(const v1::Asset& a, const v1::Asset& b) {
 }
 
 std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetLookup& lookup, common::TimePoint now,
-                                     const ValidationLimits& limits) {
+                                     const ValidationLimits& limits, const CityBounds& bounds) {
   std::vector<Rejection> rejections;
   const size_t count = static_cast<size_t>(batch.readings_size());
   if (count == 0) {
@@ -251,6 +270,10 @@ std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetL
     }
     if (!std::isfinite(reading.value())) {
       reject(i, kReasonNotFinite, "value: not a finite number");
+      continue;
+    }
+    if (std::string message = CheckPositionLocation(reading, bounds); !message.empty()) {
+      reject(i, kReasonBadLocation, std::move(message));
       continue;
     }
   }

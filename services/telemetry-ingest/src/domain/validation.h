@@ -47,6 +47,9 @@ inline constexpr std::string_view kReasonBadTimestamp = "bad_timestamp";
 inline constexpr std::string_view kReasonFutureTimestamp = "future_timestamp";
 inline constexpr std::string_view kReasonStaleTimestamp = "stale_timestamp";
 inline constexpr std::string_view kReasonNotFinite = "not_finite";
+inline constexpr std::string_view kReasonBadLocation = "bad_location";
+// The metric of a moving asset's position fix (the reading carries a location).
+inline constexpr std::string_view kPositionMetric = "position";
 
 // An id: 1..max_len characters of [A-Za-z0-9._:-].
 bool IsValidId(std::string_view id, size_t max_len = 64);
@@ -94,8 +97,10 @@ struct Rejection {
 // One rejection per rejected reading (its first problem), in index order; an
 // empty result means the whole batch is acceptable. empty_batch and
 // oversized_batch reject the whole batch (a single rejection at index 0).
+// A "position" reading must carry a location inside `bounds`; no other
+// reading may carry one.
 std::vector<Rejection> ValidateBatch(const v1::ReadingBatch& batch, const AssetLookup& lookup, common::TimePoint now,
-                                     const ValidationLimits& limits);
+                                     const ValidationLimits& limits, const CityBounds& bounds = {});
 
 // Same checks for one fault report (type must be set and be one a device may
 // report, i.e. not READING_OUT_OF_RANGE or SILENT which ingest raises itself;

@@ -1,0 +1,46 @@
+#include "cityops/common/local_time.h"
+
+namespace cityops::common {
+namespace {
+
+using namespace std::chrono;
+
+// 01:00 UTC on the last Sunday of the month.
+TimePoint LastSundayOneUtc(year y, month m) {
+  const sys_days last = sys_days(year_month_day_last(y, month_day_last(m)));
+  const sys_days sunday = last - (weekday(last) - Sunday);
+  return TimePoint(sunday + hours(1));
+}
+
+}  // namespace
+
+bool IsSummerTime(const LocalTimeRule& rule, TimePoint utc) {
+  if (!rule.eu_summer_time) return false;
+  const year y = year_month_day(floor<days>(utc)).year();
+  return utc >= LastSundayOneUtc(y, March) && utc < LastSundayOneUtc(y, October);
+}
+
+minutes UtcOffset(const LocalTimeRule& rule, TimePoint utc) {
+  return minutes(rule.standard_offset_minutes) + (IsSummerTime(rule, utc) ? hours(1) : hours(0));
+}
+
+LocalTime ToLocal(const LocalTimeRule& rule, TimePoint utc) {
+  const auto local = utc + UtcOffset(rule, utc);
+  const sys_days day = floor<days>(local);
+  LocalTime out;
+  out.date = year_month_day(day);
+  out.weekday = weekday(day);
+  out.minute_of_day = static_cast<int>(floor<minutes>(local - day).count());
+  return out;
+}
+
+TimePoint FromLocal(const LocalTimeRule& rule, year_month_day date, int minute_of_day) {
+  const TimePoint clock = TimePoint(sys_days(date)) + minutes(minute_of_day);
+  const TimePoint standard = clock - minutes(rule.standard_offset_minutes);
+  // Summer time moves the clock an hour ahead: the same clock reading is an hour earlier.
+  const TimePoint summer = standard - hours(1);
+  if (IsSummerTime(rule, summer)) return summer;
+  return standard;
+}
+
+}  // namespace cityops::common
