@@ -11,9 +11,9 @@ namespace cityops::sim {
 
 namespace dv1 = dispatch::v1;
 
-CrewAgent::CrewAgent(const std::shared_ptr<grpc::Channel>& channel, double speed,
+CrewAgent::CrewAgent(const std::shared_ptr<grpc::Channel>& channel, double speed, VehicleTracks& tracks,
                      std::function<void(const std::string&)> print)
-    : stub_(dv1::CrewDispatch::NewStub(channel)), speed_(speed), print_(std::move(print)) {}
+    : stub_(dv1::CrewDispatch::NewStub(channel)), speed_(speed), tracks_(tracks), print_(std::move(print)) {}
 
 CrewAgent::~CrewAgent() { Stop(); }
 
@@ -43,6 +43,10 @@ absl::Status CrewAgent::RegisterCrews(const std::vector<CrewPlan>& crews) {
     context2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     stub_->SetCrewAvailability(&context2, on_duty, &out);
     crews_.insert(plan.id);
+    if (!plan.vehicle_id.empty()) {
+      vehicle_of_[plan.id] = plan.vehicle_id;
+      tracks_.Park(plan.vehicle_id, plan.lat, plan.lon);
+    }
   }
   return absl::OkStatus();
 }
@@ -102,8 +106,13 @@ void CrewAgent::Watch() {
         continue;
       }
       const double travel_s = std::min(order.eta_s(), 300.0) / speed_;
-      Schedule(std::chrono::milliseconds(static_cast<int64_t>(travel_s * 1000)),
-               {"arrive", order.crew_id(), order.id()});
+      const auto travel = std::chrono::milliseconds(static_cast<int64_t>(travel_s * 1000));
+      const double lat = order.location().lat(), lon = order.location().lon();
+      if (auto v = vehicle_of_.find(order.crew_id()); v != vehicle_of_.end()) {
+        const auto now = std::chrono::steady_clock::now();
+        tracks_.Drive(v->second, lat, lon, now, now + travel);
+      }
+      Schedule(travel, {"arrive", order.crew_id(), order.id(), lat, lon});
     }
     reader->Finish();
     {
@@ -135,6 +144,9 @@ void CrewAgent::Work() {
       spdlog::info("crew {}: {} {}: {}", action.crew_id, action.verb, action.order_id, status.error_message());
     } else if (action.verb == "arrive") {
       print_(absl::StrCat("ARRIVED   ", action.order_id, " ", action.crew_id));
+      if (auto v = vehicle_of_.find(action.crew_id); v != vehicle_of_.end()) {
+        tracks_.Park(v->second, action.lat, action.lon);
+      }
       Schedule(std::chrono::milliseconds(static_cast<int64_t>(120'000 / speed_)),
                {"complete", action.crew_id, action.order_id});
     } else {

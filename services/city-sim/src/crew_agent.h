@@ -3,7 +3,8 @@
 // The simulated crews' app: registers the city's crews with crew dispatch,
 // watches their assignments, and plays each one out: accept at once, arrive
 // after the estimated travel time (at most 5 minutes, divided by --speed),
-// complete after 2 minutes of work (divided by --speed).
+// complete after 2 minutes of work (divided by --speed). Its vehicles drive
+// there in `tracks` (whose positions the readings loop sends as telemetry).
 
 #include <atomic>
 #include <chrono>
@@ -22,12 +23,14 @@
 #include "absl/status/status.h"
 #include "cityops/dispatch/v1/crew_dispatch.grpc.pb.h"
 #include "crews.h"
+#include "vehicle_tracks.h"
 
 namespace cityops::sim {
 
 class CrewAgent {
  public:
-  CrewAgent(const std::shared_ptr<grpc::Channel>& channel, double speed, std::function<void(const std::string&)> print);
+  CrewAgent(const std::shared_ptr<grpc::Channel>& channel, double speed, VehicleTracks& tracks,
+            std::function<void(const std::string&)> print);
   ~CrewAgent();
   CrewAgent(const CrewAgent&) = delete;
   CrewAgent& operator=(const CrewAgent&) = delete;
@@ -43,6 +46,7 @@ class CrewAgent {
     std::string verb;  // arrive, complete
     std::string crew_id;
     std::string order_id;
+    double lat = 0, lon = 0;  // the order's place
   };
   void Watch();
   void Work();
@@ -51,8 +55,10 @@ class CrewAgent {
 
   std::unique_ptr<dispatch::v1::CrewDispatch::Stub> stub_;
   double speed_;
+  VehicleTracks& tracks_;
   std::function<void(const std::string&)> print_;
   std::set<std::string> crews_;
+  std::map<std::string, std::string> vehicle_of_;  // crew id -> vehicle id
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> completed_{0};
   std::mutex mutex_;

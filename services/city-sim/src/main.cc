@@ -127,9 +127,10 @@ int main(int argc, char** argv) {
 
   // The crews, in crew dispatch, playing out the work orders they get.
   std::unique_ptr<sim::CrewAgent> crews;
+  sim::VehicleTracks tracks;
   if (!options->dispatch_address.empty() && !options->register_only) {
     crews = std::make_unique<sim::CrewAgent>(
-        grpc::CreateChannel(options->dispatch_address, grpc::InsecureChannelCredentials()), options->speed,
+        grpc::CreateChannel(options->dispatch_address, grpc::InsecureChannelCredentials()), options->speed, tracks,
         [&console](const std::string& line) { console.Print("CREW " + line); });
     const auto plans = sim::PlanCrews(city);
     if (auto s = crews->RegisterCrews(plans); !s.ok()) {
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
   run_settings.batch_max = static_cast<size_t>(options->batch_max);
   run_settings.log_every = options->log_every;
   run_settings.register_only = options->register_only;
+  if (crews != nullptr) run_settings.tracks = &tracks;
   sim::Simulation simulation(city, *scenario, client, streamer, watcher.get(), clock, run_settings, print);
 
   std::atomic<bool> stop{false};

@@ -113,6 +113,18 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
         reading->set_value(sample.value);
         if (static_cast<size_t>(batch.readings_size()) >= settings_.batch_max) flush();
       }
+      if (settings_.tracks != nullptr && asset.kind == v1::ASSET_KIND_CREW_VEHICLE) {
+        if (const auto fix = settings_.tracks->Where(asset.id, tick)) {
+          v1::Reading* reading = batch.add_readings();
+          reading->set_asset_id(asset.id);
+          *reading->mutable_time() = stamp;
+          reading->set_metric("position");
+          reading->set_value(fix->speed_kmh);
+          reading->mutable_location()->set_lat(fix->lat);
+          reading->mutable_location()->set_lon(fix->lon);
+          if (static_cast<size_t>(batch.readings_size()) >= settings_.batch_max) flush();
+        }
+      }
     }
     flush();
 

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+
 #include <string>
+#include "vehicle_tracks.h"
 
 #include "absl/status/status.h"
 #include "city.h"
@@ -25,6 +27,9 @@ struct SimulationSettings {
   std::chrono::milliseconds log_every{std::chrono::seconds(10)};
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(60)};
   bool register_only = false;
+  // The crews' vehicles, when crews are played: each reading of a vehicle
+  // there comes with its "position" reading.
+  const VehicleTracks* tracks = nullptr;
 };
 
 class Simulation {
