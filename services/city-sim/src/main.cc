@@ -26,6 +26,7 @@
 #include "crews.h"
 #include "fault_watcher.h"
 #include "ingest_client.h"
+#include "lighting_watcher.h"
 #include "options.h"
 #include "reading_streamer.h"
 #include "scenario.h"
@@ -141,6 +142,16 @@ int main(int argc, char** argv) {
     console.Print(std::to_string(plans.size()) + " crews on duty in crew dispatch at " + options->dispatch_address);
   }
 
+  // The light points' controllers, obeying lighting control.
+  sim::FieldLevels field(city);
+  std::unique_ptr<sim::LightingWatcher> lighting;
+  if (!options->lighting_address.empty() && !options->register_only) {
+    lighting = std::make_unique<sim::LightingWatcher>(
+        grpc::CreateChannel(options->lighting_address, grpc::InsecureChannelCredentials()), field,
+        [&console](const std::string& line) { console.Print("LIGHTING " + line); });
+    lighting->Start();
+  }
+
   sim::IngestClient client(grpc::CreateChannel(options->ingest_address, grpc::InsecureChannelCredentials()));
   sim::ReadingStreamer streamer(client.stub());  // started once the city is registered
   common::SystemClock clock;
@@ -150,6 +161,7 @@ int main(int argc, char** argv) {
   run_settings.log_every = options->log_every;
   run_settings.register_only = options->register_only;
   if (crews != nullptr) run_settings.tracks = &tracks;
+  if (lighting != nullptr) run_settings.field = &field;
   sim::Simulation simulation(city, *scenario, client, streamer, watcher.get(), clock, run_settings, print);
 
   std::atomic<bool> stop{false};
@@ -185,6 +197,7 @@ int main(int argc, char** argv) {
   if (timer.joinable()) timer.join();
   streamer.Stop(std::chrono::seconds(10));
   if (crews != nullptr) crews->Stop();
+  if (lighting != nullptr) lighting->Stop();
   if (watcher != nullptr) {
     // A moment for the last fault events (the scenario's clearing) to arrive.
     std::this_thread::sleep_for(std::chrono::seconds(2));

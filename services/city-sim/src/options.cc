@@ -10,6 +10,7 @@ const char* const kUsage =
     "                [--fault-after 30s] [--fault-duration 3m] [--fault-asset CABINET_ID]\n"
     "                [--ingest-address 127.0.0.1:50051] [--kafka-bootstrap 127.0.0.1:19092]\n"
     "                [--dispatch-address HOST:PORT (crews; none when empty)]\n"
+    "                [--lighting-address HOST:PORT (light points obey its commands; none when empty)]\n"
     "                [--topic-prefix P] [--watch-faults true|false] [--register-only true]\n"
     "                [--duration 0] [--log-every 10s] [--batch-max 5000] [--log-level info]\n"
     "Each flag can also be given as CITYOPS_<NAME> (CITYOPS_KAFKA_BOOTSTRAP...).\n";
@@ -24,6 +25,7 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   o.ingest_address = config.GetString("ingest-address", o.ingest_address);
   o.kafka_bootstrap = config.GetString("kafka-bootstrap", o.kafka_bootstrap);
   o.dispatch_address = config.GetString("dispatch-address", "");
+  o.lighting_address = config.GetString("lighting-address", "");
   o.topic_prefix = config.GetString("topic-prefix", "");
   CITYOPS_ASSIGN_OR_RETURN(o.watch_faults, config.GetBool("watch-faults", o.watch_faults));
   o.scenario.name = config.GetString("scenario", o.scenario.name);

@@ -21,6 +21,9 @@ struct SimOptions {
   // Crew dispatch: the crews are created there and play out their work
   // orders. Empty: no crews.
   std::string dispatch_address;
+  // Lighting control: the light points obey its commands. Empty: they follow
+  // a built-in schedule.
+  std::string lighting_address;
   std::string kafka_bootstrap = "127.0.0.1:19092";
   std::string topic_prefix;
   // Watch the faults topic and print each fault event.

@@ -104,7 +104,8 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
       if (silenced_[index]) continue;
       const CityAsset& asset = city_.at(index);
       samples.clear();
-      SampleReadings(asset, now, rng, samples);
+      SampleReadings(asset, now, rng, samples,
+                     settings_.field != nullptr ? settings_.field->LevelOf(index) : std::nullopt);
       for (const auto& sample : samples) {
         v1::Reading* reading = batch.add_readings();
         reading->set_asset_id(asset.id);

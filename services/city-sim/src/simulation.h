@@ -9,6 +9,7 @@
 #include <functional>
 
 #include <string>
+#include "field_levels.h"
 #include "vehicle_tracks.h"
 
 #include "absl/status/status.h"
@@ -30,6 +31,8 @@ struct SimulationSettings {
   // The crews' vehicles, when crews are played: each reading of a vehicle
   // there comes with its "position" reading.
   const VehicleTracks* tracks = nullptr;
+  // The light points' commanded levels, when lighting control is watched.
+  const FieldLevels* field = nullptr;
 };
 
 class Simulation {

@@ -23,10 +23,11 @@ double LightLevelPct(common::TimePoint now) {
   return 100.0;                             // evening and early morning
 }
 
-void SampleReadings(const CityAsset& asset, common::TimePoint now, SimRng& rng, std::vector<MetricValue>& out) {
+void SampleReadings(const CityAsset& asset, common::TimePoint now, SimRng& rng, std::vector<MetricValue>& out,
+                    std::optional<double> commanded_level) {
   switch (asset.kind) {
     case v1::ASSET_KIND_LIGHT_POINT: {
-      const double level = LightLevelPct(now);
+      const double level = commanded_level.value_or(LightLevelPct(now));
       // A lantern draws about its rating times the level; a driver in standby a little.
       const double power =
           level > 0 ? asset.rated_watts * level / 100.0 * rng.UniformReal(0.97, 1.03) : rng.UniformReal(0.3, 0.8);

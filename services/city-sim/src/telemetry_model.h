@@ -4,6 +4,7 @@
 // normal ranges (services/telemetry-ingest/config/normal_ranges.json), so that
 // a healthy simulated city raises no out-of-range fault.
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -24,7 +25,10 @@ struct MetricValue {
 // lighting control).
 double LightLevelPct(common::TimePoint now);
 
-// Appends to `out` the readings `asset` reports at `now`.
-void SampleReadings(const CityAsset& asset, common::TimePoint now, SimRng& rng, std::vector<MetricValue>& out);
+// Appends to `out` the readings `asset` reports at `now`. A light point
+// reports `commanded_level` when lighting control commanded one, else the
+// built-in LightLevelPct.
+void SampleReadings(const CityAsset& asset, common::TimePoint now, SimRng& rng, std::vector<MetricValue>& out,
+                    std::optional<double> commanded_level = std::nullopt);
 
 }  // namespace cityops::sim

@@ -15,6 +15,7 @@ inline constexpr std::string_view kCallsRequests = "cityops.calls.requests.v1";
 inline constexpr std::string_view kIncidents = "cityops.incidents.v1";
 inline constexpr std::string_view kDispatchAssignments = "cityops.dispatch.assignments.v1";
 inline constexpr std::string_view kDispatchCrews = "cityops.dispatch.crews.v1";
+inline constexpr std::string_view kLightingCommands = "cityops.lighting.commands.v1";
 
 inline std::string Full(std::string_view prefix, std::string_view name) {
   std::string out(prefix);
