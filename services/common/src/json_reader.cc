@@ -1,5 +1,7 @@
 #include "cityops/common/json_reader.h"
 
+#include "cityops/common/status.h"
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -69,6 +71,21 @@ absl::StatusOr<double> JsonReader::Number(const char* field, double min, double 
   const double v = j->get<double>();
   if (!std::isfinite(v) || v < min || v > max) return Error(field, absl::StrCat("must be within ", min, "..", max));
   return v;
+}
+
+absl::StatusOr<int64_t> JsonReader::Integer(const char* field, int64_t min, int64_t max,
+                                            std::optional<int64_t> fallback) const {
+  if (Find(field) == nullptr && fallback) return *fallback;
+  double value = 0;
+  CITYOPS_ASSIGN_OR_RETURN(value, Number(field, static_cast<double>(min), static_cast<double>(max)));
+  if (value != std::floor(value)) return Error(field, "must be a whole number");
+  return static_cast<int64_t>(value);
+}
+
+absl::StatusOr<bool> JsonReader::Bool(const char* field) const {
+  const json* j = Find(field);
+  if (j == nullptr || !j->is_boolean()) return Error(field, "missing or not true/false");
+  return j->get<bool>();
 }
 
 absl::StatusOr<std::string> JsonReader::String(const char* field, bool required) const {

@@ -1,5 +1,8 @@
 #include "cityops/common/local_time.h"
 
+#include "cityops/common/json_reader.h"
+#include "cityops/common/status.h"
+
 namespace cityops::common {
 namespace {
 
@@ -14,14 +17,17 @@ TimePoint LastSundayOneUtc(year y, month m) {
 
 }  // namespace
 
+TimePoint EuSummerTimeStart(int y) { return LastSundayOneUtc(year(y), March); }
+TimePoint EuSummerTimeEnd(int y) { return LastSundayOneUtc(year(y), October); }
+
 bool IsSummerTime(const LocalTimeRule& rule, TimePoint utc) {
   if (!rule.eu_summer_time) return false;
-  const year y = year_month_day(floor<days>(utc)).year();
-  return utc >= LastSundayOneUtc(y, March) && utc < LastSundayOneUtc(y, October);
+  const int y = static_cast<int>(year_month_day(floor<days>(utc)).year());
+  return utc >= EuSummerTimeStart(y) && utc < EuSummerTimeEnd(y);
 }
 
 minutes UtcOffset(const LocalTimeRule& rule, TimePoint utc) {
-  return minutes(rule.standard_offset_minutes) + (IsSummerTime(rule, utc) ? hours(1) : hours(0));
+  return rule.standard_offset + (IsSummerTime(rule, utc) ? hours(1) : hours(0));
 }
 
 LocalTime ToLocal(const LocalTimeRule& rule, TimePoint utc) {
@@ -36,11 +42,21 @@ LocalTime ToLocal(const LocalTimeRule& rule, TimePoint utc) {
 
 TimePoint FromLocal(const LocalTimeRule& rule, year_month_day date, int minute_of_day) {
   const TimePoint clock = TimePoint(sys_days(date)) + minutes(minute_of_day);
-  const TimePoint standard = clock - minutes(rule.standard_offset_minutes);
+  const TimePoint standard = clock - rule.standard_offset;
   // Summer time moves the clock an hour ahead: the same clock reading is an hour earlier.
   const TimePoint summer = standard - hours(1);
   if (IsSummerTime(rule, summer)) return summer;
   return standard;
+}
+
+absl::StatusOr<LocalTimeRule> LocalTimeRuleFromJson(const JsonReader& section) {
+  CITYOPS_RETURN_IF_ERROR(section.Only({"standard_offset_minutes", "eu_summer_time"}));
+  LocalTimeRule rule;
+  int64_t offset = 0;
+  CITYOPS_ASSIGN_OR_RETURN(offset, section.Integer("standard_offset_minutes", -12 * 60, 14 * 60));
+  rule.standard_offset = minutes(offset);
+  CITYOPS_ASSIGN_OR_RETURN(rule.eu_summer_time, section.Bool("eu_summer_time"));
+  return rule;
 }
 
 }  // namespace cityops::common

@@ -29,7 +29,7 @@ TEST_CASE("Paris time: UTC+1 in winter, UTC+2 from the last Sunday of March to t
   CHECK(UtcOffset(paris, Utc(2027, 10, 31, 0, 30)) == minutes(120));
   CHECK(UtcOffset(paris, Utc(2027, 10, 31, 1, 30)) == minutes(60));
 
-  const LocalTimeRule utc_plus_3_no_summer{180, false};
+  const LocalTimeRule utc_plus_3_no_summer{minutes(180), false};
   CHECK(UtcOffset(utc_plus_3_no_summer, Utc(2026, 7, 15, 12)) == minutes(180));
 }
 

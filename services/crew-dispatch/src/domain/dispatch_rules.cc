@@ -50,31 +50,19 @@ absl::StatusOr<DispatchRules> DispatchRules::FromJson(std::string_view text) {
   if (rules.preempt_from_at_most >= rules.preempt_by) {
     return section.Error("from_at_most", "must be below `by` (an order never takes a crew from its equals)");
   }
-  const auto* on_site = section.Find("on_site");
-  if (on_site == nullptr || !on_site->is_boolean()) return section.Error("on_site", "missing or not true/false");
-  rules.preempt_on_site = on_site->get<bool>();
+  CITYOPS_ASSIGN_OR_RETURN(rules.preempt_on_site, section.Bool("on_site"));
   double timeout = 0;
   CITYOPS_ASSIGN_OR_RETURN(timeout, root.Number("accept_timeout_s", 10, 3600));
   rules.accept_timeout = std::chrono::seconds(static_cast<int64_t>(timeout));
   if (root.Find("local_time") != nullptr) {
     CITYOPS_ASSIGN_OR_RETURN(section, root.Object("local_time"));
-    CITYOPS_RETURN_IF_ERROR(section.Only({"standard_offset_minutes", "eu_summer_time"}));
-    double offset = 0;
-    CITYOPS_ASSIGN_OR_RETURN(offset, section.Number("standard_offset_minutes", -12 * 60, 14 * 60));
-    rules.local_time.standard_offset_minutes = static_cast<int>(offset);
-    const auto* summer = section.Find("eu_summer_time");
-    if (summer == nullptr || !summer->is_boolean()) return section.Error("eu_summer_time", "missing or not true/false");
-    rules.local_time.eu_summer_time = summer->get<bool>();
+    CITYOPS_ASSIGN_OR_RETURN(rules.local_time, common::LocalTimeRuleFromJson(section));
   }
   return rules;
 }
 
 absl::StatusOr<DispatchRules> DispatchRules::LoadFile(const std::string& path) {
-  std::string text;
-  CITYOPS_ASSIGN_OR_RETURN(text, JsonReader::ReadFile(path));
-  auto rules = FromJson(text);
-  if (!rules.ok()) return absl::Status(rules.status().code(), absl::StrCat(path, ": ", rules.status().message()));
-  return rules;
+  return common::LoadJsonFile(path, &DispatchRules::FromJson);
 }
 
 }  // namespace cityops::dispatch

@@ -177,11 +177,7 @@ absl::StatusOr<Rules> Rules::FromJson(std::string_view text) {
 }
 
 absl::StatusOr<Rules> Rules::LoadFile(const std::string& path) {
-  std::string text;
-  CITYOPS_ASSIGN_OR_RETURN(text, JsonReader::ReadFile(path));
-  auto rules = FromJson(text);
-  if (!rules.ok()) return absl::Status(rules.status().code(), absl::StrCat(path, ": ", rules.status().message()));
-  return rules;
+  return common::LoadJsonFile(path, &Rules::FromJson);
 }
 
 Assessment Rules::Assess(tv1::AssetKind kind, tv1::FaultType type) const {

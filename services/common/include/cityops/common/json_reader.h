@@ -38,6 +38,11 @@ class JsonReader {
   // A number within [min, max]; `fallback` when absent (required when unset).
   absl::StatusOr<double> Number(const char* field, double min, double max,
                                 std::optional<double> fallback = std::nullopt) const;
+  // A whole number within [min, max]; `fallback` when absent (required when unset).
+  absl::StatusOr<int64_t> Integer(const char* field, int64_t min, int64_t max,
+                                  std::optional<int64_t> fallback = std::nullopt) const;
+  // true or false (required).
+  absl::StatusOr<bool> Bool(const char* field) const;
   // A string; empty when absent and not required.
   absl::StatusOr<std::string> String(const char* field, bool required) const;
   absl::StatusOr<std::string> NonEmptyString(const char* field) const;
@@ -64,5 +69,16 @@ class JsonReader {
   std::string document_;
   std::string path_;
 };
+
+// Reads a JSON file and parses it with `parse` (a FromJson(std::string_view));
+// an error starts with the file's path.
+template <typename Parse>
+auto LoadJsonFile(const std::string& path, Parse parse) -> decltype(parse(std::string_view())) {
+  auto text = JsonReader::ReadFile(path);
+  if (!text.ok()) return text.status();
+  auto parsed = parse(*text);
+  if (!parsed.ok()) return absl::Status(parsed.status().code(), path + ": " + std::string(parsed.status().message()));
+  return parsed;
+}
 
 }  // namespace cityops::common
