@@ -1,5 +1,9 @@
 #include "cityops/common/status.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
 #include <string>
 
 namespace cityops::common {
@@ -22,6 +26,18 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     return absl::UnknownError(status.error_message());
   }
   return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
+}
+
+absl::Status CheckId(std::string_view id, std::string_view field, size_t max_length) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == ':';
+  };
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(std::string(field), " is required"));
+  if (id.size() > max_length || !std::all_of(id.begin(), id.end(), allowed)) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": 1 to ", max_length, " characters of [A-Za-z0-9._:-]"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cityops::common

@@ -12,17 +12,7 @@ namespace {
 
 using common::ToGrpcStatus;
 
-bool IdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-}
-
-absl::Status CheckId(const std::string& id, const char* field) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  if (id.size() > 64 || !std::all_of(id.begin(), id.end(), IdChar)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": 1 to 64 characters of [A-Za-z0-9._-]"));
-  }
-  return absl::OkStatus();
-}
+using common::CheckId;
 
 absl::Status CheckSkill(const std::string& skill) {
   const bool ok = !skill.empty() && skill.size() <= 32 && std::all_of(skill.begin(), skill.end(), [](char c) {

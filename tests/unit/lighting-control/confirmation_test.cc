@@ -113,4 +113,21 @@ TEST_CASE("Readings older than the command, and of points never commanded, confi
 }
 
 }  // namespace
+TEST_CASE("Restored after a restart: confirmed points stay quiet, waiting ones time out from their command",
+          "[confirmation]") {
+  World w;
+  w.tracker.Restore(w.P("p1"), 50, kT0, true, false);
+  w.tracker.Restore(w.P("p2"), 50, kT0, false, false);
+  w.tracker.Restore(w.P("p3"), 50, kT0, false, true);
+  CHECK(w.tracker.waiting() == 1);
+  CHECK(w.tracker.faulted() == 1);
+  CHECK(w.tracker.reported(w.P("p3")));
+  CHECK(w.Faults(kT0 + 119s).empty());
+  CHECK(w.Faults(kT0 + 121s) == std::vector<std::string>{"p2"});
+  // The reported one confirms: no longer reported.
+  w.tracker.OnReading(w.P("p3"), 50, kT0 + 130s);
+  CHECK(w.tracker.confirmed(w.P("p3")));
+  CHECK_FALSE(w.tracker.reported(w.P("p3")));
+}
+
 }  // namespace cityops::lighting

@@ -55,6 +55,14 @@ void ConfirmationTracker::OnReading(PointIndex p, double level_pct, TimePoint at
   }
 }
 
+void ConfirmationTracker::Restore(PointIndex p, uint8_t level, TimePoint at, bool confirmed, bool reported) {
+  if (p >= state_.size()) return;
+  commanded_[p] = level;
+  commanded_at_[p] = at;
+  since_[p] = at;
+  SetState(p, confirmed ? State::kConfirmed : reported ? State::kFaulted : State::kWaiting);
+}
+
 void ConfirmationTracker::Check(TimePoint now, std::vector<NotApplied>& out) {
   if (waiting_ == 0) return;
   for (PointIndex p = 0; p < state_.size(); ++p) {

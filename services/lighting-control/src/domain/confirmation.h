@@ -40,6 +40,12 @@ class ConfirmationTracker {
   // Appends the points whose wait ran out at `now` (each once) to `out`.
   void Check(TimePoint now, std::vector<NotApplied>& out);
 
+  // After a restart: the point was commanded `level` at `at`, and was then
+  // confirmed, reported (as not applied), or neither (still waiting: the
+  // timeout runs from `at`).
+  void Restore(PointIndex point, uint8_t level, TimePoint at, bool confirmed, bool reported);
+  bool reported(PointIndex p) const { return state_[p] == State::kFaulted; }
+
   // Points waiting for confirmation or reported (not at their commanded level).
   size_t not_at_level() const { return waiting_ + faulted_; }
   size_t waiting() const { return waiting_; }

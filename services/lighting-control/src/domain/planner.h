@@ -68,6 +68,7 @@ class Planner {
   size_t ForgetExpired(TimePoint now);
 
   const DimmingProfile* FindProfile(const std::string& id) const;
+  const std::vector<DimmingProfile>& profiles() const { return profiles_; }
   const std::string& default_profile_id() const { return profiles_[default_profile_].id; }
   std::vector<Override> ActiveOverrides(TimePoint now) const;
   const std::vector<CalendarException>& exceptions() const { return exceptions_; }

@@ -2,6 +2,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -11,6 +12,10 @@ namespace cityops::common {
 // absl::Status codes are gRPC's codes: the mapping keeps code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// An id given by a client: 1 to `max_length` characters of [A-Za-z0-9._:-];
+// INVALID_ARGUMENT naming `field` otherwise.
+absl::Status CheckId(std::string_view id, std::string_view field, size_t max_length = 64);
 
 }  // namespace cityops::common
 
