@@ -6,8 +6,9 @@
 #
 # Installs what is missing, builds the suite, starts the local stack (Kafka and
 # PostgreSQL), creates the topics, starts telemetry-ingest,
-# incident-correlation and crew-dispatch, then runs city-sim (Dijon, scenario
-# cabinet-power-loss, its crews on duty) with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or if a
+# incident-correlation, crew-dispatch and lighting-control, then runs city-sim
+# (Dijon, scenario cabinet-power-loss, its crews on duty, its light points
+# obeying lighting control) with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or if a
 # process dies) it stops city-sim, the services and the stack, in that order. Flags after `--` go to city-sim, for example
 #   deploy/run.sh -- --seed 7 --fault-after 10s --fault-duration 1m
 #
@@ -15,7 +16,8 @@
 # CITYOPS_BUILD_JOBS (nproc), CITYOPS_BUILD_TARGETS (empty: the whole suite),
 # CITYOPS_INGEST_GRPC_PORT (50051), CITYOPS_INGEST_METRICS_PORT (9101),
 # CITYOPS_CORRELATION_GRPC_PORT (50052), CITYOPS_CORRELATION_METRICS_PORT (9102),
-# CITYOPS_DISPATCH_GRPC_PORT (50053), CITYOPS_DISPATCH_METRICS_PORT (9103), and the
+# CITYOPS_DISPATCH_GRPC_PORT (50053), CITYOPS_DISPATCH_METRICS_PORT (9103),
+# CITYOPS_LIGHTING_GRPC_PORT (50054), CITYOPS_LIGHTING_METRICS_PORT (9104), and the
 # local stack's own (CITYOPS_STATE_DIR, CITYOPS_KAFKA_PORT, CITYOPS_PG_PORT...,
 # see deploy/local/README.md).
 set -euo pipefail
@@ -59,6 +61,8 @@ CORRELATION_GRPC_PORT="${CITYOPS_CORRELATION_GRPC_PORT:-50052}"
 CORRELATION_METRICS_PORT="${CITYOPS_CORRELATION_METRICS_PORT:-9102}"
 DISPATCH_GRPC_PORT="${CITYOPS_DISPATCH_GRPC_PORT:-50053}"
 DISPATCH_METRICS_PORT="${CITYOPS_DISPATCH_METRICS_PORT:-9103}"
+LIGHTING_GRPC_PORT="${CITYOPS_LIGHTING_GRPC_PORT:-50054}"
+LIGHTING_METRICS_PORT="${CITYOPS_LIGHTING_METRICS_PORT:-9104}"
 STATE_DIR="${CITYOPS_STATE_DIR:-${REPO_ROOT}/.state/local}"
 LOG_DIR="${STATE_DIR}/logs"
 STACK="deploy/local/stack.sh"
@@ -66,6 +70,7 @@ STACK="deploy/local/stack.sh"
 INGEST_BIN="${BUILD_DIR}/services/telemetry-ingest/telemetry-ingest"
 CORRELATION_BIN="${BUILD_DIR}/services/incident-correlation/incident-correlation"
 DISPATCH_BIN="${BUILD_DIR}/services/crew-dispatch/crew-dispatch"
+LIGHTING_BIN="${BUILD_DIR}/services/lighting-control/lighting-control"
 SIM_BIN="${BUILD_DIR}/services/city-sim/city-sim"
 ADMIN_BIN="${BUILD_DIR}/services/common/cityops-admin"
 
@@ -76,6 +81,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 INGEST_PID=""
 CORRELATION_PID=""
 DISPATCH_PID=""
+LIGHTING_PID=""
 SIM_PID=""
 STACK_STARTED=0
 STOPPING=0
@@ -103,6 +109,7 @@ cleanup() {
   STOPPING=1
   trap '' INT TERM
   stop_process city-sim "${SIM_PID}" 20
+  stop_process lighting-control "${LIGHTING_PID}" 30
   stop_process crew-dispatch "${DISPATCH_PID}" 30
   stop_process incident-correlation "${CORRELATION_PID}" 30
   stop_process telemetry-ingest "${INGEST_PID}" 30
@@ -142,7 +149,7 @@ if ((SKIP_BUILD == 0)); then
   # shellcheck disable=SC2086 # a list of targets
   ninja -C "${BUILD_DIR}" -j "${JOBS}" ${CITYOPS_BUILD_TARGETS:-}
 fi
-for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${DISPATCH_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
+for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${DISPATCH_BIN}" "${LIGHTING_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
   [[ -x "${bin}" ]] || die "${bin} is not built (run without --skip-build)"
 done
 
@@ -153,6 +160,8 @@ check_free "${CORRELATION_GRPC_PORT}" "incident-correlation gRPC" CITYOPS_CORREL
 check_free "${CORRELATION_METRICS_PORT}" "incident-correlation metrics" CITYOPS_CORRELATION_METRICS_PORT
 check_free "${DISPATCH_GRPC_PORT}" "crew-dispatch gRPC" CITYOPS_DISPATCH_GRPC_PORT
 check_free "${DISPATCH_METRICS_PORT}" "crew-dispatch metrics" CITYOPS_DISPATCH_METRICS_PORT
+check_free "${LIGHTING_GRPC_PORT}" "lighting-control gRPC" CITYOPS_LIGHTING_GRPC_PORT
+check_free "${LIGHTING_METRICS_PORT}" "lighting-control metrics" CITYOPS_LIGHTING_METRICS_PORT
 
 log "3/6 local stack"
 if "${STACK}" status >/dev/null 2>&1; then
@@ -169,20 +178,21 @@ log "4/6 topics"
 "${ADMIN_BIN}" topics --spec deploy/topics.json
 
 mkdir -p "${LOG_DIR}"
-# start_service PID_VAR NAME BINARY DSN GRPC_PORT METRICS_PORT: starts a service in a
+# start_service PID_VAR NAME BINARY DSN GRPC_PORT METRICS_PORT [FLAG...]: starts a service in a
 # session of its own (so that Ctrl-C reaches only this script, which stops the
 # processes in order) and waits for its ready file. Its pid goes into PID_VAR
 # at once, so that a failed start is stopped too.
 # The DSN goes through the environment, not the command line (ps shows that).
 start_service() {
   local pid_var="$1" name="$2" bin="$3" dsn="$4" grpc_port="$5" metrics_port="$6"
+  shift 6
   local ready_file="${STATE_DIR}/${name}.ready" log_file="${LOG_DIR}/${name}.log" pid
   rm -f "${ready_file}"
   CITYOPS_PG_DSN="${dsn}" setsid "${bin}" \
     --grpc-address "127.0.0.1:${grpc_port}" \
     --metrics-address "127.0.0.1:${metrics_port}" \
     --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" \
-    --ready-file "${ready_file}" \
+    --ready-file "${ready_file}" "$@" \
     >>"${log_file}" 2>&1 </dev/null &
   pid=$!
   printf -v "${pid_var}" '%s' "${pid}"
@@ -201,7 +211,7 @@ start_service() {
 }
 
 log "5/6 services (logs: ${LOG_DIR})"
-for dsn in CITYOPS_INCIDENT_CORRELATION_PG_DSN CITYOPS_CREW_DISPATCH_PG_DSN; do
+for dsn in CITYOPS_INCIDENT_CORRELATION_PG_DSN CITYOPS_CREW_DISPATCH_PG_DSN CITYOPS_LIGHTING_CONTROL_PG_DSN; do
   [[ -n "${!dsn:-}" ]] || die "the stack gave no ${dsn}"
 done
 start_service INGEST_PID telemetry-ingest "${INGEST_BIN}" "${CITYOPS_TELEMETRY_INGEST_PG_DSN}" \
@@ -210,11 +220,13 @@ start_service CORRELATION_PID incident-correlation "${CORRELATION_BIN}" "${CITYO
   "${CORRELATION_GRPC_PORT}" "${CORRELATION_METRICS_PORT}"
 start_service DISPATCH_PID crew-dispatch "${DISPATCH_BIN}" "${CITYOPS_CREW_DISPATCH_PG_DSN}" \
   "${DISPATCH_GRPC_PORT}" "${DISPATCH_METRICS_PORT}"
+start_service LIGHTING_PID lighting-control "${LIGHTING_BIN}" "${CITYOPS_LIGHTING_CONTROL_PG_DSN}" \
+  "${LIGHTING_GRPC_PORT}" "${LIGHTING_METRICS_PORT}" --ingest-address "127.0.0.1:${GRPC_PORT}"
 
 log "6/6 city-sim (log: ${LOG_DIR}/city-sim.log)"
 # tee -i: Ctrl-C must not end the pipe before city-sim has said goodbye.
 setsid "${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${GRPC_PORT}" \
-  --dispatch-address "127.0.0.1:${DISPATCH_GRPC_PORT}" \
+  --dispatch-address "127.0.0.1:${DISPATCH_GRPC_PORT}" --lighting-address "127.0.0.1:${LIGHTING_GRPC_PORT}" \
   --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" "${SIM_ARGS[@]}" \
   > >(tee -i -a "${LOG_DIR}/city-sim.log") 2>&1 &
 SIM_PID=$!
@@ -226,6 +238,7 @@ cat <<EOF
   telemetry-ingest        gRPC 127.0.0.1:${GRPC_PORT}, metrics http://127.0.0.1:${METRICS_PORT}/metrics
   incident-correlation    gRPC 127.0.0.1:${CORRELATION_GRPC_PORT}, metrics http://127.0.0.1:${CORRELATION_METRICS_PORT}/metrics
   crew-dispatch           gRPC 127.0.0.1:${DISPATCH_GRPC_PORT}, metrics http://127.0.0.1:${DISPATCH_METRICS_PORT}/metrics
+  lighting-control        gRPC 127.0.0.1:${LIGHTING_GRPC_PORT}, metrics http://127.0.0.1:${LIGHTING_METRICS_PORT}/metrics
   Kafka                   ${CITYOPS_KAFKA_BOOTSTRAP}
   PostgreSQL              database cityops, one schema per service (stack: ${STACK} env)
   logs                    ${LOG_DIR}
@@ -236,18 +249,21 @@ cat <<EOF
   them one INCIDENT on the cabinet, which crew dispatch gives to the nearest
   street-lighting crew (CREW ASSIGNED, ARRIVED, COMPLETED lines); the power
   comes back after --fault-duration (3 min by default): FAULT CLEARED, and the
-  incident resolves itself.
+  incident resolves itself. Lighting control plans Dijon's 34,000 light points
+  by the sun and its profiles and commands them per cabinet (LIGHTING lines:
+  the simulated controllers obey and report their level).
   Press Ctrl-C to stop everything.
 
 EOF
 
 # Until Ctrl-C, or until one of them stops by itself.
 while kill -0 "${SIM_PID}" 2>/dev/null && kill -0 "${INGEST_PID}" 2>/dev/null &&
-  kill -0 "${CORRELATION_PID}" 2>/dev/null && kill -0 "${DISPATCH_PID}" 2>/dev/null; do
+  kill -0 "${CORRELATION_PID}" 2>/dev/null && kill -0 "${DISPATCH_PID}" 2>/dev/null &&
+  kill -0 "${LIGHTING_PID}" 2>/dev/null; do
   sleep 1
 done
 for service in telemetry-ingest:"${INGEST_PID}" incident-correlation:"${CORRELATION_PID}" \
-  crew-dispatch:"${DISPATCH_PID}"; do
+  crew-dispatch:"${DISPATCH_PID}" lighting-control:"${LIGHTING_PID}"; do
   if ! kill -0 "${service#*:}" 2>/dev/null; then
     tail -n 20 "${LOG_DIR}/${service%%:*}.log" >&2 || true
     die "${service%%:*} stopped (log above)"

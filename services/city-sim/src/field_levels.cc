@@ -12,11 +12,11 @@ FieldLevels::FieldLevels(const City& city)
 
 size_t FieldLevels::Apply(const lighting::v1::LightingCommand& command) {
   if (IsDeaf(command.cabinet_id())) return 0;
-  size_t changed = 0;
+  std::vector<size_t> changed;
   const auto set = [&](size_t index, int level) {
     if (city_.at(index).kind != telemetry::v1::ASSET_KIND_LIGHT_POINT) return;
     const auto clamped = static_cast<int16_t>(std::clamp(level, 0, 100));
-    if (levels_[index].exchange(clamped) != clamped) ++changed;
+    if (levels_[index].exchange(clamped) != clamped) changed.push_back(index);
   };
   if (command.has_cabinet_level()) {
     for (size_t child : city_.ChildrenOf(command.cabinet_id())) set(child, command.cabinet_level());
@@ -27,7 +27,17 @@ size_t FieldLevels::Apply(const lighting::v1::LightingCommand& command) {
     }
   }
   ++commands_applied_;
-  return changed;
+  if (!changed.empty()) {
+    std::lock_guard lock(changed_mutex_);
+    changed_.insert(changed_.end(), changed.begin(), changed.end());
+  }
+  return changed.size();
+}
+
+void FieldLevels::TakeChanged(std::vector<size_t>& out) {
+  out.clear();
+  std::lock_guard lock(changed_mutex_);
+  out.swap(changed_);
 }
 
 std::optional<double> FieldLevels::LevelOf(size_t index) const {

@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "city.h"
 #include "cityops/lighting/v1/lighting.pb.h"
@@ -29,6 +31,9 @@ class FieldLevels {
   // The commanded level of the asset at `index` (a light point), if any.
   std::optional<double> LevelOf(size_t index) const;
   void SetDeaf(const std::string& cabinet_id, bool deaf);
+  // The light points whose level changed since the last call: a controller
+  // reports a new level at once, not at its next periodic reading.
+  void TakeChanged(std::vector<size_t>& out);
   uint64_t commands_applied() const { return commands_applied_.load(); }
 
  private:
@@ -39,6 +44,8 @@ class FieldLevels {
   std::unique_ptr<std::atomic<int16_t>[]> levels_;
   mutable std::shared_mutex deaf_mutex_;
   std::set<std::string> deaf_;
+  std::mutex changed_mutex_;
+  std::vector<size_t> changed_;
   std::atomic<uint64_t> commands_applied_{0};
 };
 

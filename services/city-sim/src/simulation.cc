@@ -80,6 +80,7 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   size_t next_step = 0;
   uint64_t batch_id = 0;
   std::vector<size_t> due;
+  std::vector<size_t> changed;
   std::vector<MetricValue> samples;
   v1::ReadingBatch batch;
   const auto flush = [&] {
@@ -98,6 +99,11 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
 
     due.clear();
     schedule.TakeDue(std::chrono::duration_cast<ReadingSchedule::Duration>(elapsed), due);
+    // Light points report a new commanded level at once (the periodic reading comes as well).
+    if (settings_.field != nullptr) {
+      settings_.field->TakeChanged(changed);
+      due.insert(due.end(), changed.begin(), changed.end());
+    }
     const common::TimePoint now = clock_.Now();
     const google::protobuf::Timestamp stamp = common::ToProtoTime(now);
     for (const size_t index : due) {

@@ -32,7 +32,7 @@ struct SimulationSettings {
   // there comes with its "position" reading.
   const VehicleTracks* tracks = nullptr;
   // The light points' commanded levels, when lighting control is watched.
-  const FieldLevels* field = nullptr;
+  FieldLevels* field = nullptr;
 };
 
 class Simulation {

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 namespace cityops::sim {
 namespace {
 
@@ -67,6 +69,13 @@ TEST_CASE("The field's controllers take a cabinet-wide or per-point command, unl
   CHECK(field.Apply(whole) == 3);
   CHECK(field.LevelOf(Index(city, "lp-1-1")) == 0.0);
   CHECK(field.commands_applied() == 4);
+  // Every change is there to report at once, each time it happened.
+  std::vector<size_t> changed;
+  field.TakeChanged(changed);
+  CHECK(changed.size() == 3 + 1 + 3);
+  CHECK(std::count(changed.begin(), changed.end(), Index(city, "lp-1-1")) == 2);
+  field.TakeChanged(changed);
+  CHECK(changed.empty());
 }
 
 TEST_CASE("A light point reports its commanded level and the power it draws", "[field_levels][telemetry_model]") {
