@@ -250,8 +250,8 @@ cat <<EOF
   street-lighting crew (CREW ASSIGNED, ARRIVED, COMPLETED lines); the power
   comes back after --fault-duration (3 min by default): FAULT CLEARED, and the
   incident resolves itself. Lighting control plans Dijon's 34,000 light points
-  by the sun and its profiles and commands them per cabinet (LIGHTING lines:
-  the simulated controllers obey and report their level).
+  by the sun and its profiles and commands them per cabinet; the simulated
+  controllers obey and report their level (the progress lines count them).
   Press Ctrl-C to stop everything.
 
 EOF

@@ -27,6 +27,7 @@ size_t FieldLevels::Apply(const lighting::v1::LightingCommand& command) {
     }
   }
   ++commands_applied_;
+  points_changed_ += changed.size();
   if (!changed.empty()) {
     std::lock_guard lock(changed_mutex_);
     changed_.insert(changed_.end(), changed.begin(), changed.end());

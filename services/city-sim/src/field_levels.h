@@ -35,6 +35,8 @@ class FieldLevels {
   // reports a new level at once, not at its next periodic reading.
   void TakeChanged(std::vector<size_t>& out);
   uint64_t commands_applied() const { return commands_applied_.load(); }
+  // Level changes of light points, in all.
+  uint64_t points_changed() const { return points_changed_.load(); }
 
  private:
   bool IsDeaf(const std::string& cabinet_id) const;
@@ -47,6 +49,7 @@ class FieldLevels {
   std::mutex changed_mutex_;
   std::vector<size_t> changed_;
   std::atomic<uint64_t> commands_applied_{0};
+  std::atomic<uint64_t> points_changed_{0};
 };
 
 }  // namespace cityops::sim

@@ -37,28 +37,18 @@ void LightingWatcher::Watch() {
     }
     auto reader = stub_->WatchCommands(&context, lv1::WatchCommandsRequest());
     lv1::LightingCommand command;
-    uint64_t points = 0;
-    auto last_print = std::chrono::steady_clock::now();
     while (!stop_ && reader->Read(&command)) {
       if (!announced) {
-        print_("watching lighting control's commands");
+        print_("watching lighting control's commands; the light points obey (totals in the progress lines)");
         announced = true;
       }
-      points += field_.Apply(command);
-      // One line per burst (a district or the city changing level), not one per cabinet.
-      if (std::chrono::steady_clock::now() - last_print > std::chrono::seconds(5) && points > 0) {
-        print_(absl::StrCat(points, " light point(s) changed level (", field_.commands_applied(),
-                            " commands applied so far)"));
-        points = 0;
-        last_print = std::chrono::steady_clock::now();
-      }
+      field_.Apply(command);
     }
     const auto status = reader->Finish();
     {
       std::lock_guard lock(context_mutex_);
       context_ = nullptr;
     }
-    if (points > 0) print_(absl::StrCat(points, " light point(s) changed level"));
     if (!stop_) {
       spdlog::debug("lighting commands stream ended: {}", status.error_message());
       std::this_thread::sleep_for(std::chrono::seconds(1));

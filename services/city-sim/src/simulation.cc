@@ -192,6 +192,10 @@ void Simulation::LogProgress(std::chrono::steady_clock::duration since_start) {
     absl::StrAppend(&line, "; faults seen: ", watcher_->raised(), " raised, ", watcher_->cleared(), " cleared; ",
                     watcher_->incidents_opened(), " incident(s) opened");
   }
+  if (settings_.field != nullptr) {
+    absl::StrAppend(&line, "; lighting commands applied ", settings_.field->commands_applied(), ", light points at ",
+                    settings_.field->points_changed(), " new level(s)");
+  }
   if (!s.last_error.empty() && s.last_error != last_error_) absl::StrAppend(&line, "; last error: ", s.last_error);
   last_error_ = s.last_error;
   last_sent_ = s.readings_sent;
