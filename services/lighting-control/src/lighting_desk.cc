@@ -130,10 +130,12 @@ absl::Status LightingDesk::LoadLocked() {
     }
   }
   for (const auto& e : schedule.exceptions) {
-    if (auto s = planner->AddException(e); !s.ok()) spdlog::warn("exception {} not applied: {}", e.id, std::string(s.message()));
+    if (auto s = planner->AddException(e); !s.ok())
+      spdlog::warn("exception {} not applied: {}", e.id, std::string(s.message()));
   }
   for (const auto& o : schedule.overrides) {
-    if (auto s = planner->AddOverride(o, now); !s.ok()) spdlog::warn("override {} not applied: {}", o.id, std::string(s.message()));
+    if (auto s = planner->AddOverride(o, now); !s.ok())
+      spdlog::warn("override {} not applied: {}", o.id, std::string(s.message()));
   }
 
   auto commands = std::make_unique<CommandState>(*owned_city);
@@ -239,6 +241,42 @@ absl::StatusOr<size_t> LightingDesk::Apply(const std::vector<common::ConsumedMes
     assets_changed_ = std::chrono::steady_clock::now();
   }
   return rows.size();
+}
+
+std::vector<v1::LightingCommand> LightingDesk::CurrentCommands() {
+  std::lock_guard lock(mutex_);
+  std::vector<v1::LightingCommand> out;
+  if (!city_) return out;
+  const auto& levels = commands_->commanded_levels();
+  const TimePoint now = clock_.Now();
+  for (SectionIndex s = 0; s < city_->section_count(); ++s) {
+    const CityIndex::Section& section = city_->section(s);
+    if (section.begin == section.end) continue;
+    v1::LightingCommand command;
+    command.mutable_meta()->set_event_id(absl::StrCat("state-", s));
+    *command.mutable_meta()->mutable_occurred_at() = common::ToProtoTime(now);
+    command.mutable_meta()->set_producer(kProducer);
+    command.set_cabinet_id(city_->cabinet_id(s));
+    command.set_district(city_->district(section.district).number);
+    const uint8_t first = levels[section.begin];
+    const bool uniform = std::all_of(levels.begin() + section.begin, levels.begin() + section.end,
+                                     [&](uint8_t l) { return l == first; });
+    if (uniform && first != kNoLevel) {
+      command.set_cabinet_level(first);
+      command.set_point_count(static_cast<int>(section.end - section.begin));
+    } else {
+      for (PointIndex p = section.begin; p < section.end; ++p) {
+        if (levels[p] == kNoLevel) continue;
+        auto* point = command.add_points();
+        point->set_point_id(city_->point_id(p));
+        point->set_level(levels[p]);
+      }
+      command.set_point_count(command.points_size());
+      if (command.points_size() == 0) continue;
+    }
+    out.push_back(std::move(command));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- readings

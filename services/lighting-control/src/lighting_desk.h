@@ -64,6 +64,10 @@ class LightingDesk final : public common::BatchHandler {
 
   // Level and power readings of light points; returns how many were used.
   absl::StatusOr<size_t> ApplyReadings(const std::vector<PointReading>& readings);
+  // What every cabinet was last commanded, as commands (a field gateway that
+  // starts watching takes these first): per cabinet section, one level for
+  // all or the list of points; points never commanded are left out.
+  std::vector<v1::LightingCommand> CurrentCommands();
   // The light points' ids (a snapshot, renewed when the city is rebuilt).
   std::shared_ptr<const std::unordered_set<std::string>> PointIds();
 

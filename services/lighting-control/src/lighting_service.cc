@@ -328,8 +328,17 @@ grpc::Status LightingService::WatchCommands(grpc::ServerContext* context, const 
   if (!request->cabinet_id().empty()) {
     if (auto s = CheckId(request->cabinet_id(), "cabinet_id"); !s.ok()) return ToGrpcStatus(s);
   }
+  // Subscribed first, then the state: a command committed in between comes
+  // twice, which sets the same level again.
   auto subscription = feed_.Subscribe();
   writer->SendInitialMetadata();
+  for (const auto& command : desk_.CurrentCommands()) {
+    if (!request->cabinet_id().empty() && command.cabinet_id() != request->cabinet_id()) continue;
+    if (!writer->Write(command)) {
+      feed_.Unsubscribe(subscription);
+      return grpc::Status::OK;
+    }
+  }
   while (!context->IsCancelled()) {
     auto command = subscription->Next(std::chrono::milliseconds(500));
     if (!command) {

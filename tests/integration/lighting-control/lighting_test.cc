@@ -281,6 +281,19 @@ TEST_CASE(
   std::this_thread::sleep_for(1s);
   CHECK(s.Commands().size() == 7);  // nothing more: the field is where the plan wants it
 
+  {  // A field gateway that starts watching gets the state first.
+    lv1::WatchCommandsRequest request;
+    request.set_cabinet_id("cab-c");
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto reader = s.stub().WatchCommands(&context, request);
+    lv1::LightingCommand state;
+    REQUIRE(reader->Read(&state));
+    CHECK(state.cabinet_id() == "cab-c");
+    CHECK(state.cabinet_level() == schedule["cab-c"]);
+    CHECK(state.point_count() == 2);
+    context.TryCancel();
+  }
   {  // Audited, with who did it.
     lv1::ListAuditRequest request;
     lv1::ListAuditResponse response;
