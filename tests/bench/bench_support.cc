@@ -176,6 +176,26 @@ std::string Getenv(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+int64_t NowNs() { return SteadyClock::now().time_since_epoch().count(); }
+
+double Millis(int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+int64_t EpochMicros(common::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+json Summary(const std::vector<double>& v, double (*round)(double)) {
+  if (v.empty()) return {{"count", 0}};
+  double sum = 0;
+  for (double x : v) sum += x;
+  return {{"count", v.size()},
+          {"p50", round(Percentile(v, 50))},
+          {"p90", round(Percentile(v, 90))},
+          {"p99", round(Percentile(v, 99))},
+          {"max", round(Percentile(v, 100))},
+          {"mean", round(sum / static_cast<double>(v.size()))}};
+}
+
 // ------------------------------------------------------------------ the machine
 
 std::string CpuModel() {
@@ -502,6 +522,24 @@ std::optional<double> ScrapeMetric(int port, const std::string& name) {
   return sum;
 }
 
+json ScrapeCounters(int port, const std::string& prefix, const std::vector<std::string>& names) {
+  json out = json::object();
+  for (const auto& name : names) {
+    if (auto samples = ScrapeSamples(port, prefix + name)) {
+      for (const auto& [labels, value] : *samples) out[prefix + name + labels] = value;
+    }
+  }
+  return out;
+}
+
+double SumCounters(const json& counters, const std::string& name) {
+  double sum = 0;
+  for (const auto& [key, value] : counters.items()) {
+    if (key.rfind(name, 0) == 0) sum += value.get<double>();
+  }
+  return sum;
+}
+
 Histogram Histogram::Scrape(int port, const std::string& name) {
   Histogram h;
   if (const auto buckets = ScrapeSamples(port, name + "_bucket")) {
@@ -554,6 +592,21 @@ json Histogram::ToJson() const {
           {"p50_le_ms", ms(QuantileBound(0.5))},
           {"p99_le_ms", ms(QuantileBound(0.99))},
           {"cumulative_buckets_ms", buckets_ms}};
+}
+
+HistogramSet HistogramSet::Scrape(int port, const std::string& prefix, const std::vector<std::string>& names) {
+  HistogramSet set;
+  for (const auto& name : names) set.by_name_[name] = Histogram::Scrape(port, prefix + name);
+  return set;
+}
+
+json HistogramSet::Since(const HistogramSet& before) const {
+  json out = json::object();
+  for (const auto& [name, h] : by_name_) {
+    const auto it = before.by_name_.find(name);
+    out[name] = (it == before.by_name_.end() ? h : h.Minus(it->second)).ToJson();
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ the local stack
@@ -619,6 +672,75 @@ std::string Sandbox::Scalar(const std::string& sql) {
   const auto r = tx.exec(sql);
   tx.commit();
   return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+}
+
+// ------------------------------------------------------------------ Kafka: producing, reading a topic
+
+void ProduceWaiting(common::KafkaProducer& producer, const std::string& topic, const std::string& key,
+                    const std::string& value, const common::DeliveryCallback& done) {
+  for (;;) {
+    const auto s = producer.Produce(topic, key, value, done);
+    if (s.ok()) return;
+    if (s.code() != absl::StatusCode::kResourceExhausted && s.code() != absl::StatusCode::kUnavailable) {
+      throw std::runtime_error("produce: " + s.ToString());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+common::DeliveryCallback RecordAck(std::shared_ptr<AckLog> log, size_t k) {
+  return [log = std::move(log), k](const common::DeliveryResult& r) {
+    if (r.status.ok()) {
+      log->acked_ns[k].store(NowNs(), std::memory_order_relaxed);
+    } else {
+      ++log->failures;
+    }
+  };
+}
+
+TopicReader::TopicReader(const std::string& bootstrap, const std::string& topic, int partitions,
+                         const std::string& group, const std::string& client_id, Handler handle)
+    : handle_(std::move(handle)) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{{"bootstrap.servers", bootstrap},
+                                                                             {"client.id", client_id},
+                                                                             {"group.id", group},
+                                                                             {"enable.auto.commit", "false"},
+                                                                             {"enable.partition.eof", "false"},
+                                                                             {"fetch.wait.max.ms", "100"}}) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error("Kafka " + k + ": " + err);
+  }
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (consumer_ == nullptr) throw std::runtime_error("reader of " + topic + ": " + err);
+  std::vector<RdKafka::TopicPartition*> parts;
+  parts.reserve(static_cast<size_t>(partitions));
+  for (int p = 0; p < partitions; ++p) {
+    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  const auto e = consumer_->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("reader assign " + topic + ": " + RdKafka::err2str(e));
+  thread_ = std::thread([this] { Loop(); });
+}
+
+TopicReader::~TopicReader() { Stop(); }
+
+void TopicReader::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (consumer_) {
+    consumer_->close();
+    consumer_.reset();
+  }
+}
+
+void TopicReader::Loop() {
+  while (!stop_) {
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    handle_(*m, NowNs());
+  }
 }
 
 // ------------------------------------------------------------------ Kafka: offsets of a topic

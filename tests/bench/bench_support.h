@@ -2,11 +2,14 @@
 
 // What the benchmarks share: flags, statistics, the machine and its CPU
 // accounting (/proc), the service under test as a child process, its
-// /metrics, a fresh schema and prefixed topics on the local stack, and
-// Kafka's offsets of a topic. Nothing here knows a particular service.
+// /metrics (counters, histograms), a fresh schema and prefixed topics on the
+// local stack, producing to Kafka, reading a topic from its start, and
+// Kafka's offsets of a topic. Nothing here knows a particular service (the
+// storm of faults is in storm.h, crew-dispatch's crews in crew_player.h).
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,17 +19,20 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "cityops/common/clock.h"
 #include "cityops/common/kafka.h"
 
 namespace RdKafka {
 class KafkaConsumer;
-}
+class Message;
+}  // namespace RdKafka
 
 namespace cityops::bench {
 
@@ -88,6 +94,17 @@ double Round3(double x);
 std::string ReadFile(const std::string& path);
 std::string UtcNow();
 std::string Getenv(const char* name);
+// The steady clock now, in nanoseconds: the benches' one clock for "sent" and
+// "received".
+int64_t NowNs();
+// Nanoseconds as milliseconds.
+double Millis(int64_t ns);
+// Microseconds since the epoch (a proto timestamp's resolution, as the
+// services stamp their events).
+int64_t EpochMicros(common::TimePoint t);
+// {"count", "p50", "p90", "p99", "max", "mean"} of a set of durations, each
+// rounded by `round`; {"count": 0} when empty.
+json Summary(const std::vector<double>& v, double (*round)(double) = Round1);
 
 // ------------------------------------------------------------------ the machine
 
@@ -168,6 +185,12 @@ std::optional<std::map<std::string, double>> ScrapeSamples(int port, const std::
 // Sum of every sample of a metric (all label sets).
 std::optional<double> ScrapeMetric(int port, const std::string& name);
 
+// Every sample of each metric `prefix` + name, as {prefix + name + labels:
+// value}; a metric /metrics did not answer for is left out.
+json ScrapeCounters(int port, const std::string& prefix, const std::vector<std::string>& names);
+// The sum of the samples of ScrapeCounters' result whose key starts with `name`.
+double SumCounters(const json& counters, const std::string& name);
+
 // A Prometheus histogram as scraped: cumulative counts by upper bound.
 struct Histogram {
   std::vector<std::pair<double, double>> buckets;  // (le, cumulative count), +Inf last
@@ -182,6 +205,19 @@ struct Histogram {
   double QuantileBound(double q) const;
   // {"count", "mean_ms", "p50_le_ms", "p99_le_ms", "buckets_ms": {le: count}}
   json ToJson() const;
+};
+
+// Several histograms of one service (`prefix` + each name), scraped together
+// before and after a phase.
+class HistogramSet {
+ public:
+  static HistogramSet Scrape(int port, const std::string& prefix, const std::vector<std::string>& names);
+  // {name (without the prefix): Histogram::ToJson() of what was observed
+  // between `before` and this}.
+  json Since(const HistogramSet& before) const;
+
+ private:
+  std::map<std::string, Histogram> by_name_;
 };
 
 // ------------------------------------------------------------------ the local stack
@@ -228,6 +264,49 @@ class Sandbox {
   std::unique_ptr<pqxx::connection> admin_;
   bool schema_dropped_ = false;
   bool topics_deleted_ = false;
+};
+
+// ------------------------------------------------------------------ Kafka: producing, reading a topic
+
+// Produces one message, waiting (1 ms at a time) while the producer's queue
+// is full or the broker unavailable; throws on any other error.
+void ProduceWaiting(common::KafkaProducer& producer, const std::string& topic, const std::string& key,
+                    const std::string& value, const common::DeliveryCallback& done);
+
+// When Kafka acknowledged each of n messages (NowNs; 0: not (yet)) and how
+// many deliveries failed. Written by the producer's thread: hold it by
+// shared_ptr, so that a late delivery report still finds it.
+struct AckLog {
+  explicit AckLog(size_t n) : acked_ns(n) {}
+  std::vector<std::atomic<int64_t>> acked_ns;
+  std::atomic<size_t> failures{0};
+};
+// The delivery callback of message k: its acknowledgement time, or a failure, into `log`.
+common::DeliveryCallback RecordAck(std::shared_ptr<AckLog> log, size_t k);
+
+// Reads a topic from its start (every partition assigned at the beginning,
+// nothing committed) on its own thread, and hands every message to `handle`
+// with the steady time (NowNs) it was received.
+class TopicReader {
+ public:
+  using Handler = std::function<void(const RdKafka::Message&, int64_t received_ns)>;
+
+  TopicReader(const std::string& bootstrap, const std::string& topic, int partitions, const std::string& group,
+              const std::string& client_id, Handler handle);
+  ~TopicReader();
+  TopicReader(const TopicReader&) = delete;
+  TopicReader& operator=(const TopicReader&) = delete;
+
+  // Stops reading (after the message in hand) and closes the consumer.
+  void Stop();
+
+ private:
+  void Loop();
+
+  Handler handle_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 // ------------------------------------------------------------------ Kafka: offsets of a topic

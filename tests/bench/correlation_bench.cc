@@ -43,8 +43,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
-#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -64,6 +62,7 @@
 #include "cityops/incidents/v1/incidents.pb.h"
 #include "cityops/telemetry/v1/assets.pb.h"
 #include "cityops/telemetry/v1/readings.pb.h"
+#include "storm.h"
 
 namespace {
 
@@ -86,13 +85,13 @@ constexpr double kBarP99Ms = 250.0;
 constexpr double kBarRssMb = 100.0;  // at Dijon scale
 constexpr double kBarReadyMs = 2000.0;
 
-// The load. The brief gives counts, not a fault rate: this is the bench's
-// choice, a severe storm in Dijon (see README): 50 fault events/s, raised and
-// cleared together, so 500/s at ten times Dijon.
-constexpr double kDijonStormEventsPerS = 50.0;
+// The load (kDijonStormEventsPerS) and the storm mix are storm.h's, shared
+// with pipeline_bench.
 
 // Metrics of the service read by the bench.
 const std::string kMetric = "cityops_incident_correlation_";
+// The producer named in the events the bench writes.
+const std::string kProducer = "correlation-bench";
 
 // ------------------------------------------------------------------ options
 
@@ -162,328 +161,28 @@ Options ParseOptions(int argc, char** argv) {
   return o;
 }
 
-// ------------------------------------------------------------------ the storm mix
+// ------------------------------------------------------------------ the storm (storm.h)
 
-// What a fault event is part of, for the mix and the report.
-enum class Category { kCabinet, kSite, kLamp, kJunction, kBuilding, kFlood, kSnow };
-
-struct MixEntry {
-  Category category;
-  const char* name;
-  // Share of the raised fault events.
-  double share;
-};
-
-// Raised events by what raised them; each one is cleared later (see README).
-constexpr MixEntry kMix[] = {
-    {Category::kCabinet, "cabinet_power_loss", 0.840},    // every lamp of a cabinet: POWER_LOSS or SILENT
-    {Category::kSite, "access_point_site_down", 0.010},   // every camera of a site: COMMUNICATION_LOSS or SILENT
-    {Category::kLamp, "lamp_failure", 0.135},             // one lamp: LAMP_FAILURE
-    {Category::kJunction, "junction_controller", 0.005},  // DEVICE_FAILURE, POWER_LOSS or COMMUNICATION_LOSS
-    {Category::kBuilding, "building_alarm", 0.007},       // FIRE_ALARM, INTRUSION or ACCESS_CONTROL
-    {Category::kFlood, "flood_sensor", 0.001},            // WATER_LEVEL_HIGH
-    {Category::kSnow, "snow_sensor", 0.002},              // ICE_ON_ROAD
-};
-constexpr size_t kCategories = sizeof(kMix) / sizeof(kMix[0]);
-
-const char* CategoryName(Category c) { return kMix[static_cast<size_t>(c)].name; }
-
-// Cabinets (and sites) failing at the same time; their children's raises interleave.
-constexpr size_t kConcurrentCabinets = 32;
-constexpr size_t kConcurrentSites = 2;
-// Power (or the site's link) comes back 10..20 s after the last child went
-// down; each child clears within 3 s of that. A single fault clears 10..30 s
-// after it was raised.
-constexpr double kRestoreMinS = 10, kRestoreMaxS = 20, kChildClearSpreadS = 3;
-constexpr double kSingleClearMinS = 10, kSingleClearMaxS = 30;
-
-struct PlannedFault {
-  uint32_t asset = 0;  // index in City::assets()
-  tv1::FaultType type = tv1::FAULT_TYPE_UNSPECIFIED;
-  bool raised = true;
-  Category category = Category::kLamp;
-  double at_s = 0;        // when to send it, from the start of the phase
-  int64_t raise_of = -1;  // a clearing: the index of its raise in the phase
-};
-
-// Assets taken in a fixed (seeded) order, each at most once until the list
-// is used up (then again from the start: reuse, counted by the caller).
-struct Pool {
-  std::vector<uint32_t> items;
-  size_t next = 0;
-  size_t reused = 0;
-
-  // The item and how many times the list was gone through before it.
-  std::pair<uint32_t, size_t> Take() {
-    const size_t pass = next / items.size();
-    return {items[next++ % items.size()], pass};
-  }
-};
-
-// Writes the fault scripts of the phases from the city, one pool of assets
-// per category for the whole run, so that no asset fails twice unless a pool
-// runs out.
-class StormWriter {
- public:
-  StormWriter(const sim::City& city, uint64_t seed) : city_(city) {
-    std::mt19937_64 rng(seed * 7919 + 17);
-    std::vector<uint32_t> cabinets;
-    for (size_t i = 0; i < city.size(); ++i) {
-      const auto& a = city.at(i);
-      const auto index = static_cast<uint32_t>(i);
-      switch (a.kind) {
-        case tv1::ASSET_KIND_CONTROL_CABINET:
-          if (!city.ChildrenOf(a.id).empty()) cabinets.push_back(index);
-          break;
-        case tv1::ASSET_KIND_ACCESS_POINT_SITE:
-          if (!city.ChildrenOf(a.id).empty()) pools_[Category::kSite].items.push_back(index);
-          break;
-        case tv1::ASSET_KIND_TRAFFIC_CONTROLLER:
-          pools_[Category::kJunction].items.push_back(index);
-          break;
-        case tv1::ASSET_KIND_BUILDING_ALARM_PANEL:
-          pools_[Category::kBuilding].items.push_back(index);
-          break;
-        case tv1::ASSET_KIND_FLOOD_SENSOR:
-          pools_[Category::kFlood].items.push_back(index);
-          break;
-        case tv1::ASSET_KIND_SNOW_SENSOR:
-          pools_[Category::kSnow].items.push_back(index);
-          break;
-        default:
-          break;
-      }
-    }
-    // Half the cabinets lose power (whole), the other half's lamps fail one
-    // at a time: one lamp per cabinet per pass, so that single failures never
-    // add up to a topology incident.
-    std::shuffle(cabinets.begin(), cabinets.end(), rng);
-    const size_t half = (cabinets.size() + 1) / 2;
-    pools_[Category::kCabinet].items.assign(cabinets.begin(), cabinets.begin() + static_cast<std::ptrdiff_t>(half));
-    pools_[Category::kLamp].items.assign(cabinets.begin() + static_cast<std::ptrdiff_t>(half), cabinets.end());
-    if (pools_[Category::kLamp].items.empty()) pools_[Category::kLamp].items = pools_[Category::kCabinet].items;
-    for (auto& [category, pool] : pools_) {
-      if (category != Category::kCabinet && category != Category::kLamp)
-        std::shuffle(pool.items.begin(), pool.items.end(), rng);
-    }
-  }
-
-  // One phase: raises drawn from the mix at `rate` events/s for `duration_s`,
-  // a clearing taking the next slot as soon as it is due; after that the
-  // clearings still due, each at its time (never faster than `rate`).
-  std::vector<PlannedFault> Write(double rate, double duration_s, uint64_t phase_seed) {
-    std::mt19937_64 rng(phase_seed);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * unit(rng); };
-    struct Due {
-      double at_s;
-      int64_t raise;
-      bool operator>(const Due& other) const { return at_s > other.at_s; }
-    };
-    std::priority_queue<Due, std::vector<Due>, std::greater<>> clears;
-    struct Episode {
-      std::vector<size_t> children;  // shuffled
-      size_t next = 0;
-      tv1::FaultType type;
-      Category category;
-      std::vector<int64_t> raises;
-    };
-    std::vector<Episode> cabinets, sites;
-    std::vector<PlannedFault> out;
-    const double slot = 1.0 / rate;
-
-    auto close = [&](Episode& e, double t) {
-      const double restore = t + uniform(kRestoreMinS, kRestoreMaxS);
-      for (int64_t r : e.raises) clears.push({restore + uniform(0, kChildClearSpreadS), r});
-    };
-    auto raise_child = [&](std::vector<Episode>& active, size_t concurrent, Category category, double t) {
-      if (active.size() < concurrent) {
-        const auto [parent, pass] = pools_[category].Take();
-        if (pass > 0) ++pools_[category].reused;
-        Episode e;
-        for (size_t c : city_.ChildrenOf(city_.at(parent).id)) e.children.push_back(c);
-        std::shuffle(e.children.begin(), e.children.end(), rng);
-        const bool silent = unit(rng) < 0.5;
-        e.type = category == Category::kCabinet
-                     ? (silent ? tv1::FAULT_TYPE_SILENT : tv1::FAULT_TYPE_POWER_LOSS)
-                     : (silent ? tv1::FAULT_TYPE_SILENT : tv1::FAULT_TYPE_COMMUNICATION_LOSS);
-        e.category = category;
-        active.push_back(std::move(e));
-      }
-      const size_t pick = std::uniform_int_distribution<size_t>(0, active.size() - 1)(rng);
-      Episode& e = active[pick];
-      PlannedFault f;
-      f.asset = static_cast<uint32_t>(e.children[e.next++]);
-      f.type = e.type;
-      f.category = category;
-      f.at_s = t;
-      e.raises.push_back(static_cast<int64_t>(out.size()));
-      out.push_back(f);
-      if (e.next == e.children.size()) {
-        close(e, t);
-        active[pick] = std::move(active.back());
-        active.pop_back();
-      }
-    };
-    auto raise_single = [&](Category category, double t) {
-      PlannedFault f;
-      f.category = category;
-      f.at_s = t;
-      const auto [asset, pass] = pools_[category].Take();
-      if (category != Category::kLamp && pass > 0) ++pools_[category].reused;
-      switch (category) {
-        case Category::kLamp: {
-          const auto& lamps = city_.ChildrenOf(city_.at(asset).id);
-          f.asset = static_cast<uint32_t>(lamps[pass % lamps.size()]);
-          if (pass >= lamps.size()) ++pools_[category].reused;
-          f.type = tv1::FAULT_TYPE_LAMP_FAILURE;
-          break;
-        }
-        case Category::kJunction: {
-          static constexpr tv1::FaultType kTypes[] = {tv1::FAULT_TYPE_DEVICE_FAILURE, tv1::FAULT_TYPE_POWER_LOSS,
-                                                      tv1::FAULT_TYPE_COMMUNICATION_LOSS};
-          f.asset = asset;
-          f.type = kTypes[std::uniform_int_distribution<int>(0, 2)(rng)];
-          break;
-        }
-        case Category::kBuilding: {
-          static constexpr tv1::FaultType kTypes[] = {tv1::FAULT_TYPE_FIRE_ALARM, tv1::FAULT_TYPE_INTRUSION,
-                                                      tv1::FAULT_TYPE_ACCESS_CONTROL};
-          f.asset = asset;
-          f.type = kTypes[std::uniform_int_distribution<int>(0, 2)(rng)];
-          break;
-        }
-        case Category::kFlood:
-          f.asset = asset;
-          f.type = tv1::FAULT_TYPE_WATER_LEVEL_HIGH;
-          break;
-        default:
-          f.asset = asset;
-          f.type = tv1::FAULT_TYPE_ICE_ON_ROAD;
-          break;
-      }
-      clears.push({t + uniform(kSingleClearMinS, kSingleClearMaxS), static_cast<int64_t>(out.size())});
-      out.push_back(f);
-    };
-    auto clear = [&](double t) {
-      const Due d = clears.top();
-      clears.pop();
-      PlannedFault f = out[static_cast<size_t>(d.raise)];
-      f.raised = false;
-      f.at_s = t;
-      f.raise_of = d.raise;
-      out.push_back(f);
-    };
-
-    double t = 0;
-    for (size_t k = 0; t < duration_s; ++k, t = static_cast<double>(k) * slot) {
-      if (!clears.empty() && clears.top().at_s <= t) {
-        clear(t);
-        continue;
-      }
-      double u = unit(rng);
-      size_t c = 0;
-      while (c + 1 < kCategories && u >= kMix[c].share) u -= kMix[c++].share;
-      const Category category = kMix[c].category;
-      if (category == Category::kCabinet) {
-        raise_child(cabinets, kConcurrentCabinets, category, t);
-      } else if (category == Category::kSite) {
-        raise_child(sites, kConcurrentSites, category, t);
-      } else {
-        raise_single(category, t);
-      }
-    }
-    // The storm is over: the cabinets and sites still going down come back.
-    for (auto& e : cabinets) close(e, t);
-    for (auto& e : sites) close(e, t);
-    while (!clears.empty()) {
-      t = std::max(t, clears.top().at_s);
-      clear(t);
-      t += slot;
-    }
-    return out;
-  }
-
-  json Usage() const {
-    json used = json::object();
-    for (const auto& [category, pool] : pools_) {
-      used[CategoryName(category)] = {{"pool", pool.items.size()}, {"taken", pool.next}, {"reused", pool.reused}};
-    }
-    return used;
-  }
-  size_t Reused() const {
-    size_t n = 0;
-    for (const auto& [category, pool] : pools_) n += pool.reused;
-    return n;
-  }
-
- private:
-  const sim::City& city_;
-  std::map<Category, Pool> pools_;
-};
-
-// Counts of a script, by category and state, and how far apart in time the
-// children of one failing cabinet (or site) went down.
+// DescribeScript's counts of a script, plus by fault type, and how far apart
+// in time the children of one failing cabinet (or site) went down.
 json DescribeScript(const sim::City& city, const std::vector<PlannedFault>& script, double duration_s) {
-  size_t raised = 0, in_storm = 0;
-  std::map<std::string, size_t> by_category;
+  json out = DescribeScript(script, duration_s);
   std::map<std::string, size_t> by_type;
   std::unordered_map<std::string, std::pair<double, double>> parent_span;
   for (const auto& f : script) {
-    if (f.raised) {
-      ++raised;
-      ++by_category[CategoryName(f.category)];
-      ++by_type[tv1::FaultType_Name(f.type)];
-      if (f.category == Category::kCabinet || f.category == Category::kSite) {
-        auto [it, fresh] = parent_span.try_emplace(city.at(f.asset).parent_id, f.at_s, f.at_s);
-        if (!fresh) it->second.second = f.at_s;
-      }
+    if (!f.raised) continue;
+    ++by_type[tv1::FaultType_Name(f.type)];
+    if (f.category == Category::kCabinet || f.category == Category::kSite) {
+      auto [it, fresh] = parent_span.try_emplace(city.at(f.asset).parent_id, f.at_s, f.at_s);
+      if (!fresh) it->second.second = f.at_s;
     }
-    if (f.at_s < duration_s) ++in_storm;
   }
   std::vector<double> spans;
   for (const auto& [parent, span] : parent_span) spans.push_back(span.second - span.first);
-  return {
-      {"events", script.size()},
-      {"raised", raised},
-      {"cleared", script.size() - raised},
-      {"events_in_storm", in_storm},
-      {"events_in_recovery_tail", script.size() - in_storm},
-      {"last_event_s", script.empty() ? 0.0 : Round3(script.back().at_s)},
-      {"raised_by_category", by_category},
-      {"raised_by_fault_type", by_type},
-      {"parents_down", parent_span.size()},
-      {"children_down_within_s", {{"p50", Round3(Percentile(spans, 50))}, {"max", Round3(Percentile(spans, 100))}}}};
-}
-
-// ------------------------------------------------------------------ fault events
-
-int64_t EpochMicros(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-tv1::FaultEvent MakeFault(const sim::CityAsset& a, const PlannedFault& f) {
-  tv1::FaultEvent e;
-  e.mutable_meta()->set_producer("correlation-bench");
-  e.set_asset_id(a.id);
-  e.set_asset_kind(a.kind);
-  e.set_parent_id(a.parent_id);
-  e.set_district(a.district);
-  e.mutable_location()->set_lat(a.lat);
-  e.mutable_location()->set_lon(a.lon);
-  e.set_type(f.type);
-  e.set_state(f.raised ? tv1::FAULT_STATE_RAISED : tv1::FAULT_STATE_CLEARED);
-  e.set_source(f.type == tv1::FAULT_TYPE_SILENT ? tv1::FAULT_SOURCE_SILENCE : tv1::FAULT_SOURCE_SELF_REPORTED);
-  return e;
-}
-
-// Stamps an event as sent now: occurred_at = at = now (since = when its fault began).
-void Stamp(tv1::FaultEvent& e, const std::string& event_id, common::TimePoint now, common::TimePoint since) {
-  e.mutable_meta()->set_event_id(event_id);
-  const auto ts = common::ToProtoTime(now);
-  *e.mutable_meta()->mutable_occurred_at() = ts;
-  *e.mutable_at() = ts;
-  *e.mutable_since() = common::ToProtoTime(since);
+  out["raised_by_fault_type"] = by_type;
+  out["parents_down"] = parent_span.size();
+  out["children_down_within_s"] = {{"p50", Round3(Percentile(spans, 50))}, {"max", Round3(Percentile(spans, 100))}};
+  return out;
 }
 
 // ------------------------------------------------------------------ what came back
@@ -515,34 +214,9 @@ struct Phase {
 class IncidentReader {
  public:
   IncidentReader(const std::string& bootstrap, const std::string& topic, int partitions, std::string run_id)
-      : run_id_(std::move(run_id)) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    for (const auto& [k, v] :
-         std::vector<std::pair<std::string, std::string>>{{"bootstrap.servers", bootstrap},
-                                                          {"client.id", "correlation-bench-reader"},
-                                                          {"group.id", "correlation-bench-" + run_id_},
-                                                          {"enable.auto.commit", "false"},
-                                                          {"enable.partition.eof", "false"},
-                                                          {"fetch.wait.max.ms", "100"}}) {
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error("Kafka " + k + ": " + err);
-    }
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-    if (consumer_ == nullptr) throw std::runtime_error("incident reader: " + err);
-    std::vector<RdKafka::TopicPartition*> parts;
-    for (int p = 0; p < partitions; ++p) {
-      parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
-    }
-    const auto e = consumer_->assign(parts);
-    RdKafka::TopicPartition::destroy(parts);
-    if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("incident reader assign: " + RdKafka::err2str(e));
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~IncidentReader() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    consumer_->close();
-  }
+      : run_id_(std::move(run_id)),
+        reader_(bootstrap, topic, partitions, "correlation-bench-" + run_id_, "correlation-bench-reader",
+                [this](const RdKafka::Message& m, int64_t now) { OnMessage(m, now); }) {}
 
   // The phase's records must not move while the reader may write them.
   void Add(int id, Phase* phase) {
@@ -564,36 +238,26 @@ class IncidentReader {
   }
 
  private:
-  void Loop() {
-    iv1::IncidentEvent event;
-    while (!stop_) {
-      std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
-      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      const int64_t now = SteadyClock::now().time_since_epoch().count();
-      const bool ok = event.ParseFromArray(m->payload(), static_cast<int>(m->len()));
-      std::lock_guard lock(mutex_);
-      ++events_;
-      last_event_ns_ = now;
-      if (!ok) {
-        ++undecodable_;
-        continue;
-      }
-      Handle(event, now);
+  // On the reader's thread.
+  void OnMessage(const RdKafka::Message& m, int64_t now) {
+    const bool ok = event_.ParseFromArray(m.payload(), static_cast<int>(m.len()));
+    std::lock_guard lock(mutex_);
+    ++events_;
+    last_event_ns_ = now;
+    if (!ok) {
+      ++undecodable_;
+      return;
     }
+    Handle(event_, now);
   }
 
   void Handle(const iv1::IncidentEvent& event, int64_t now) {
     const int64_t applied_us = EpochMicros(common::FromProtoTime(event.meta().occurred_at()));
     Phase* first = nullptr;
     for (const auto& cause : event.causes()) {
-      const std::string& id = cause.event_id();
-      if (id.size() <= run_id_.size() + 1 || id.compare(0, run_id_.size(), run_id_) != 0 || id[run_id_.size()] != '/') {
-        continue;
-      }
-      const auto slash = id.find('/', run_id_.size() + 1);
-      if (slash == std::string::npos) continue;
-      const int phase_id = std::atoi(id.c_str() + run_id_.size() + 1);
-      const size_t index = std::strtoull(id.c_str() + slash + 1, nullptr, 10);
+      const auto id = ParseFaultEventId(run_id_, cause.event_id());
+      if (!id) continue;
+      const auto [phase_id, index] = *id;
       auto it = phases_.find(phase_id);
       if (it == phases_.end() || index >= it->second->faults.size()) continue;
       Phase& phase = *it->second;
@@ -624,46 +288,24 @@ class IncidentReader {
   }
 
   std::string run_id_;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
+  iv1::IncidentEvent event_;  // the reader thread's, reused
   std::mutex mutex_;
   std::map<int, Phase*> phases_;
   std::unordered_map<std::string, Phase*> opened_in_;
   size_t events_ = 0;
   size_t undecodable_ = 0;
   int64_t last_event_ns_ = 0;
+  // Last: its thread stops before what it writes to goes.
+  TopicReader reader_;
 };
-
-json LatencyJson(std::vector<double> ms) {
-  if (ms.empty()) return {{"count", 0}};
-  double sum = 0;
-  for (double v : ms) sum += v;
-  return {{"count", ms.size()},
-          {"p50", Round1(Percentile(ms, 50))},
-          {"p90", Round1(Percentile(ms, 90))},
-          {"p99", Round1(Percentile(ms, 99))},
-          {"max", Round1(Percentile(ms, 100))},
-          {"mean", Round1(sum / static_cast<double>(ms.size()))}};
-}
 
 // ------------------------------------------------------------------ the run
 
-// The service's histograms around one phase.
-struct ServiceHistograms {
-  Histogram fault_to_incident, apply, outbox;
-
-  static ServiceHistograms Scrape(int port) {
-    return {Histogram::Scrape(port, kMetric + "fault_to_incident_seconds"),
-            Histogram::Scrape(port, kMetric + "apply_duration_seconds"),
-            Histogram::Scrape(port, kMetric + "outbox_publish_latency_seconds")};
-  }
-  json Since(const ServiceHistograms& before) const {
-    return {{"fault_to_incident_seconds", fault_to_incident.Minus(before.fault_to_incident).ToJson()},
-            {"apply_duration_seconds", apply.Minus(before.apply).ToJson()},
-            {"outbox_publish_latency_seconds", outbox.Minus(before.outbox).ToJson()}};
-  }
-};
+// The service's histograms reported around each phase.
+HistogramSet ScrapeHistograms(int port) {
+  return HistogramSet::Scrape(
+      port, kMetric, {"fault_to_incident_seconds", "apply_duration_seconds", "outbox_publish_latency_seconds"});
+}
 
 class Bench {
  public:
@@ -682,44 +324,14 @@ class Bench {
   // Publishes the city as AssetEvents (as telemetry-ingest does) and waits
   // until the service's topology table holds every asset.
   json LoadTopology(int metrics_port) {
-    const auto started = SteadyClock::now();
-    const auto now = common::ToProtoTime(std::chrono::system_clock::now());
-    common::DeliveryLatch latch(city_.size());
-    const std::string topic = sandbox_.Topic(topics::kTelemetryAssets);
-    tv1::AssetEvent e;
-    for (const auto& a : city_.assets()) {
-      e.Clear();
-      e.mutable_meta()->set_event_id("asset-" + a.id + "-1");
-      *e.mutable_meta()->mutable_occurred_at() = now;
-      e.mutable_meta()->set_producer("correlation-bench");
-      e.set_change(tv1::ASSET_CHANGE_REGISTERED);
-      *e.mutable_asset() = sim::ToProto(a);
-      e.mutable_asset()->set_version(1);
-      *e.mutable_asset()->mutable_updated_at() = now;
-      Produce(topic, a.id, e.SerializeAsString(), [&](const common::DeliveryResult& r) { latch.Done(r); });
-    }
-    if (auto s = latch.Wait(std::chrono::minutes(5)); !s.ok())
-      throw std::runtime_error("asset events: " + s.ToString());
-    const double published_s = Seconds(SteadyClock::now() - started);
-    std::cout << "published " << city_.size() << " asset events in " << std::setprecision(1) << published_s << " s\n";
-    const std::string count_sql =
-        "SELECT count(*) FROM " + sandbox_.admin().quote_name(sandbox_.schema()) + ".topology";
-    size_t loaded = 0;
-    while (loaded < city_.size()) {
-      if (SteadyClock::now() - started > std::chrono::minutes(10)) {
-        throw std::runtime_error("the service's topology holds " + std::to_string(loaded) + " of " +
-                                 std::to_string(city_.size()) + " assets after 10 minutes");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      loaded = std::stoull(sandbox_.Scalar(count_sql));
-    }
-    const double loaded_s = Seconds(SteadyClock::now() - started);
-    std::cout << "the service's topology holds all " << loaded << " assets after " << loaded_s << " s\n";
-    return {{"assets", city_.size()},
-            {"published_s", Round3(published_s)},
-            {"loaded_s", Round3(loaded_s)},
-            {"assets_per_s", Round1(static_cast<double>(city_.size()) / loaded_s)},
-            {"asset_events_in_total", ScrapeMetric(metrics_port, kMetric + "asset_events_in_total").value_or(-1)}};
+    const TopologyLoad load = cityops::bench::LoadTopology(city_, *producer_, sandbox_, kProducer);
+    std::cout << "published " << load.assets << " asset events in " << std::setprecision(1) << load.published_s
+              << " s\n"
+              << "the service's topology holds all " << load.assets << " assets after " << load.loaded_s << " s\n";
+    json out = load.ToJson();
+    out["assets_per_s"] = Round1(static_cast<double>(load.assets) / load.loaded_s);
+    out["asset_events_in_total"] = ScrapeMetric(metrics_port, kMetric + "asset_events_in_total").value_or(-1);
+    return out;
   }
 
   // Waits until no incident is open and the outbox is empty (at most
@@ -744,24 +356,21 @@ class Bench {
   // group after it says ready) and the bench's producer knows the topic.
   // Returns the seconds until both incident events came back.
   json Warmup(IncidentReader& reader) {
-    std::vector<PlannedFault> script;
-    for (size_t i = 0; i < city_.size() && script.empty(); ++i) {
-      if (city_.at(i).kind != tv1::ASSET_KIND_BUS) continue;
-      PlannedFault f;
-      f.asset = static_cast<uint32_t>(i);
-      f.type = tv1::FAULT_TYPE_DEVICE_FAILURE;
-      f.category = Category::kJunction;  // counted nowhere
-      script.push_back(f);
-      f.raised = false;
-      f.raise_of = 0;
-      script.push_back(f);
-    }
-    if (script.empty()) return nullptr;
+    const auto bus = WarmupBus(city_);
+    if (!bus) return nullptr;
+    PlannedFault f;
+    f.asset = *bus;
+    f.type = tv1::FAULT_TYPE_DEVICE_FAILURE;
+    f.category = Category::kJunction;  // counted nowhere
+    std::vector<PlannedFault> script = {f};
+    f.raised = false;
+    f.raise_of = 0;
+    script.push_back(f);
     Phase& phase = NewPhase(0, reader, script);
     const auto started = SteadyClock::now();
     tv1::FaultEvent e;
     for (size_t k = 0; k < phase.script.size(); ++k) {
-      e = MakeFault(city_.at(phase.script[k].asset), phase.script[k]);
+      e = MakeFault(city_.at(phase.script[k].asset), phase.script[k], kProducer);
       Send(phase, 0, k, e);
     }
     WaitSeen(phase, reader);
@@ -778,7 +387,7 @@ class Bench {
     Phase& phase = NewPhase(phase_id, reader, o_.Rate(), o_.duration_s);
     json out = DescribeScript(city_, phase.script, o_.duration_s);
     out["rate_events_per_s"] = o_.Rate();
-    const auto hist_before = ServiceHistograms::Scrape(metrics_port);
+    const auto hist_before = ScrapeHistograms(metrics_port);
     CpuWindow cpu;
     cpu.Start(service_pid);
     std::vector<double> send_lag_ms;
@@ -790,7 +399,7 @@ class Bench {
       const auto due =
           started + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(f.at_s));
       std::this_thread::sleep_until(due);
-      e = MakeFault(city_.at(f.asset), f);
+      e = MakeFault(city_.at(f.asset), f, kProducer);
       Send(phase, phase_id, k, e);
       send_lag_ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - due).count());
     }
@@ -802,7 +411,7 @@ class Bench {
     WaitSeen(phase, reader);
     out["cpu"] = cpu.Finish(Seconds(SteadyClock::now() - started));
     Report(phase, reader, out, o_.duration_s);
-    out["service"] = ServiceHistograms::Scrape(metrics_port).Since(hist_before);
+    out["service"] = ScrapeHistograms(metrics_port).Since(hist_before);
     out["service_vmrss_mb_after"] = StatusMb(service_pid, "VmRSS");
     out["quiet_wait_s"] = WaitQuiet(metrics_port);
     return out;
@@ -824,21 +433,21 @@ class Bench {
     tv1::FaultEvent e;
     for (size_t k = 0; k < phase.script.size(); ++k) {
       const PlannedFault& f = phase.script[k];
-      e = MakeFault(city_.at(f.asset), f);
-      Stamp(e, EventId(phase_id, k), wall, wall);
+      e = MakeFault(city_.at(f.asset), f, kProducer);
+      StampFault(e, FaultEventId(run_id_, phase_id, k), wall, wall);
       values[k] = e.SerializeAsString();
       phase.faults[k].wall_us = EpochMicros(wall);
     }
     out["serialize_s"] = Round3(Seconds(SteadyClock::now() - ser_start));
     const double applied_before = FaultsApplied(metrics_port);
-    const auto hist_before = ServiceHistograms::Scrape(metrics_port);
+    const auto hist_before = ScrapeHistograms(metrics_port);
     CpuWindow cpu;
     cpu.Start(service_pid);
     std::atomic<size_t>& acked = flood_acked_;
     acked = 0;
     const auto started = SteadyClock::now();
     for (size_t k = 0; k < phase.script.size(); ++k) {
-      phase.faults[k].sent_ns = SteadyClock::now().time_since_epoch().count();
+      phase.faults[k].sent_ns = NowNs();
       Produce(faults_topic_, city_.at(phase.script[k].asset).id, values[k],
               [&acked, ack = AckInto(phase.acked_ns[k])](const common::DeliveryResult& r) {
                 ack(r);
@@ -873,7 +482,7 @@ class Bench {
       out["end_to_end_faults_per_s"] = e2e_s > 0 && phase.seen == n ? Round1(static_cast<double>(n) / e2e_s) : 0.0;
     }
     Report(phase, reader, out, -1);
-    out["service"] = ServiceHistograms::Scrape(metrics_port).Since(hist_before);
+    out["service"] = ScrapeHistograms(metrics_port).Since(hist_before);
     out["service_vmrss_mb_after"] = StatusMb(service_pid, "VmRSS");
     out["quiet_wait_s"] = WaitQuiet(metrics_port);
     return out;
@@ -882,13 +491,9 @@ class Bench {
   size_t delivery_failures() const { return delivery_failures_; }
 
  private:
-  std::string EventId(int phase_id, size_t k) const {
-    return run_id_ + "/" + std::to_string(phase_id) + "/" + std::to_string(k);
-  }
-
   Phase& NewPhase(int phase_id, IncidentReader& reader, double rate, double duration_s) {
     return NewPhase(phase_id, reader,
-                    writer_.Write(rate, duration_s, o_.seed * 1'000'003 + static_cast<uint64_t>(phase_id)));
+                    writer_.Write(rate, duration_s, PhaseSeed(o_.seed, static_cast<uint64_t>(phase_id))));
   }
   Phase& NewPhase(int phase_id, IncidentReader& reader, std::vector<PlannedFault> script) {
     auto phase = std::make_unique<Phase>();
@@ -901,19 +506,13 @@ class Bench {
     return ref;
   }
 
+  // Produces one fault, counting a failed delivery.
   void Produce(const std::string& topic, const std::string& key, const std::string& value,
                common::DeliveryCallback done) {
-    for (;;) {
-      const auto s = producer_->Produce(topic, key, value, [this, done](const common::DeliveryResult& r) {
-        if (!r.status.ok()) ++delivery_failures_;
-        done(r);
-      });
-      if (s.ok()) return;
-      if (s.code() != absl::StatusCode::kResourceExhausted && s.code() != absl::StatusCode::kUnavailable) {
-        throw std::runtime_error("produce: " + s.ToString());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    ProduceWaiting(*producer_, topic, key, value, [this, done](const common::DeliveryResult& r) {
+      if (!r.status.ok()) ++delivery_failures_;
+      done(r);
+    });
   }
 
   // Stamps and sends one fault of a paced phase now.
@@ -923,17 +522,17 @@ class Bench {
     const auto wall = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
     const auto since = f.raise_of >= 0 ? common::FromEpochMicros(phase.faults[static_cast<size_t>(f.raise_of)].wall_us)
                                        : common::TimePoint(wall);
-    Stamp(e, EventId(phase_id, k), wall, since);
+    StampFault(e, FaultEventId(run_id_, phase_id, k), wall, since);
     r.wall_us = EpochMicros(wall);
     const std::string value = e.SerializeAsString();
-    r.sent_ns = SteadyClock::now().time_since_epoch().count();
+    r.sent_ns = NowNs();
     Produce(faults_topic_, e.asset_id(), value, AckInto(phase.acked_ns[k]));
   }
 
   // Records when Kafka acknowledged a fault.
   static common::DeliveryCallback AckInto(std::atomic<int64_t>& slot) {
     return [&slot](const common::DeliveryResult& r) {
-      if (r.status.ok()) slot.store(SteadyClock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      if (r.status.ok()) slot.store(NowNs(), std::memory_order_relaxed);
     };
   }
 
@@ -944,7 +543,7 @@ class Bench {
   // Until every fault of the phase was named by an incident event, or none
   // came for 20 s.
   void WaitSeen(Phase& phase, IncidentReader& reader) {
-    int64_t progress_ns = SteadyClock::now().time_since_epoch().count();
+    int64_t progress_ns = NowNs();
     size_t last_seen = 0;
     for (;;) {
       {
@@ -952,10 +551,10 @@ class Bench {
         if (phase.seen == phase.faults.size()) return;
         if (phase.seen != last_seen) {
           last_seen = phase.seen;
-          progress_ns = SteadyClock::now().time_since_epoch().count();
+          progress_ns = NowNs();
         }
       }
-      if (SteadyClock::now().time_since_epoch().count() - progress_ns > int64_t{20'000'000'000}) return;
+      if (NowNs() - progress_ns > int64_t{20'000'000'000}) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
@@ -991,8 +590,8 @@ class Bench {
       parts.emplace_back(ms, ack_ms, to_apply_ms, k);
       ++first_change[iv1::IncidentChange_Name(r.change)];
     }
-    out["latency_ms"] = LatencyJson(storm);
-    out["kafka_ack_ms"] = LatencyJson(kafka_ack);
+    out["latency_ms"] = Summary(storm);
+    out["kafka_ack_ms"] = Summary(kafka_ack);
     if (!windows.empty()) {
       json timeline = json::array();
       for (const auto& [w, ms] : windows) {
@@ -1033,10 +632,10 @@ class Bench {
       }
       out["slowest"] = slowest;
     }
-    if (storm_s >= 0) out["latency_ms_with_recovery_tail"] = LatencyJson(all);
-    out["latency_ms_raised"] = LatencyJson(raised);
-    out["latency_ms_cleared"] = LatencyJson(cleared);
-    out["fault_to_service_apply_ms"] = LatencyJson(apply_lag);
+    if (storm_s >= 0) out["latency_ms_with_recovery_tail"] = Summary(all);
+    out["latency_ms_raised"] = Summary(raised);
+    out["latency_ms_cleared"] = Summary(cleared);
+    out["fault_to_service_apply_ms"] = Summary(apply_lag);
     out["first_incident_change"] = first_change;
     out["missing"] = {{"raised", missing_raised}, {"cleared", missing_cleared}};
     const size_t raised_n = out["raised"].get<size_t>();
@@ -1108,12 +707,12 @@ int Run(const Options& o) {
     json plan = {{"city", CityJson(city, o.scale)}, {"load", LoadJson(o)}};
     json rounds = json::array();
     for (int r = 1; r <= o.rounds; ++r) {
-      const auto storm = writer.Write(o.Rate(), o.duration_s, o.seed * 1'000'003 + static_cast<uint64_t>(2 * r - 1));
+      const auto storm = writer.Write(o.Rate(), o.duration_s, PhaseSeed(o.seed, static_cast<uint64_t>(2 * r - 1)));
       json round = {{"storm", DescribeScript(city, storm, o.duration_s)}};
       if (o.flood > 0) {
         const double virtual_s = static_cast<double>(o.flood) / o.Rate();
         round["flood"] = DescribeScript(
-            city, writer.Write(o.Rate(), virtual_s, o.seed * 1'000'003 + static_cast<uint64_t>(2 * r)), virtual_s);
+            city, writer.Write(o.Rate(), virtual_s, PhaseSeed(o.seed, static_cast<uint64_t>(2 * r))), virtual_s);
       }
       rounds.push_back(round);
     }
@@ -1251,18 +850,11 @@ int Run(const Options& o) {
     const long hwm_kb = StatusKb(service->pid(), "VmHWM").value_or(0);
     out["rss_mb"] = Round1(static_cast<double>(hwm_kb) / 1024.0);
     out["vmrss_mb"] = StatusMb(service->pid(), "VmRSS");
-    json service_metrics = json::object();
-    for (const std::string name : {"faults_in_total", "inputs_replayed_total", "messages_set_aside_total",
-                                   "apply_failures_total", "incidents_opened_total", "asset_events_in_total",
-                                   "outbox_published_total", "kafka_delivery_failures_total"}) {
-      if (auto samples = ScrapeSamples(ports.metrics, kMetric + name)) {
-        for (const auto& [labels, value] : *samples) service_metrics[kMetric + name + labels] = value;
-      }
-    }
-    if (auto v = ScrapeSamples(ports.metrics, kMetric + "noise_reduction_ratio")) {
-      for (const auto& [labels, value] : *v) service_metrics[kMetric + "noise_reduction_ratio" + labels] = value;
-    }
-    out["service_metrics"] = service_metrics;
+    out["service_metrics"] =
+        ScrapeCounters(ports.metrics, kMetric,
+                       {"faults_in_total", "inputs_replayed_total", "messages_set_aside_total", "apply_failures_total",
+                        "incidents_opened_total", "asset_events_in_total", "outbox_published_total",
+                        "kafka_delivery_failures_total", "noise_reduction_ratio"});
     out["bench_delivery_failures"] = bench.delivery_failures();
     out["incident_events_read"] = reader.events();
     out["incident_events_undecodable"] = reader.undecodable();

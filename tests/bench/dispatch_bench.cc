@@ -39,7 +39,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
 #include <functional>
 #include <iomanip>
@@ -48,7 +47,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -57,7 +55,6 @@
 #include <utility>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include "bench_support.h"
@@ -65,9 +62,9 @@
 #include "cityops/common/kafka.h"
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
-#include "cityops/dispatch/v1/crew_dispatch.grpc.pb.h"
 #include "cityops/dispatch/v1/dispatch.pb.h"
 #include "cityops/incidents/v1/incidents.pb.h"
+#include "crew_player.h"
 #include "crews.h"
 #include "domain/dispatch_rules.h"
 #include "domain/dispatcher.h"
@@ -107,8 +104,6 @@ constexpr double kDijonWorkOrdersPerDay = 720;
 constexpr double kBusiestHourShare = 0.10;
 constexpr double kCrisisHourFactor = 10;
 constexpr double kDijonIncidentsPerS = kDijonWorkOrdersPerDay * kBusiestHourShare * kCrisisHourFactor / 3600.0;
-
-const std::string kMetric = "cityops_crew_dispatch_";
 
 // ------------------------------------------------------------------ options
 
@@ -269,30 +264,7 @@ json MixJson() {
   return mix;
 }
 
-json CrewsJson(const std::vector<sim::CrewPlan>& plans) {
-  std::map<std::string, size_t> by_skill;
-  for (const auto& p : plans) {
-    for (const auto& s : p.skills) ++by_skill[s];
-  }
-  return {{"count", plans.size()}, {"by_skill", by_skill}};
-}
-
-// p50, p90, p99, max and mean of a set of durations, rounded by `round`.
-json Summary(const std::vector<double>& v, double (*round)(double)) {
-  if (v.empty()) return {{"count", 0}};
-  double sum = 0;
-  for (double x : v) sum += x;
-  return {{"count", v.size()},
-          {"p50", round(Percentile(v, 50))},
-          {"p90", round(Percentile(v, 90))},
-          {"p99", round(Percentile(v, 99))},
-          {"max", round(Percentile(v, 100))},
-          {"mean", round(sum / static_cast<double>(v.size()))}};
-}
-
 double Micros(SteadyClock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-double Millis(int64_t ns) { return static_cast<double>(ns) / 1e6; }
-int64_t NowNs() { return SteadyClock::now().time_since_epoch().count(); }
 
 // ------------------------------------------------------------------ part 1: the decision, pure domain
 
@@ -321,7 +293,10 @@ class Desk {
                                 .status = dispatch::CrewStatus::kAvailable,
                                 .position = {p.lat, p.lon},
                                 .position_at = {},
-                                .order_id = {}};
+                                .order_id = {},
+                                .shift = std::nullopt,
+                                .on_shift = std::nullopt,
+                                .off_duty_after_order = false};
       Require(dispatcher_.UpsertCrew(crew, d), "UpsertCrew");
     }
   }
@@ -615,190 +590,7 @@ void PrintDecision(const json& d) {
 
 // ------------------------------------------------------------------ part 2: through Kafka
 
-std::shared_ptr<grpc::Channel> Connect(int port) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel =
-      grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), args);
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    throw std::runtime_error("cannot connect to the service's gRPC port");
-  }
-  return channel;
-}
-
-template <typename Call>
-grpc::Status WithDeadline(Call&& call) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return call(&context);
-}
-
-// Every crew created (available, at its vehicle's place), four calls at a time.
-json CreateCrews(const std::shared_ptr<grpc::Channel>& channel, const std::vector<sim::CrewPlan>& plans) {
-  auto stub = dv1::CrewDispatch::NewStub(channel);
-  std::atomic<size_t> next{0};
-  std::mutex mutex;
-  std::string error;
-  std::vector<double> call_ms;
-  const auto started = SteadyClock::now();
-  std::vector<std::thread> threads;
-  threads.reserve(4);
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (size_t i; (i = next++) < plans.size();) {
-        const sim::CrewPlan& p = plans[i];
-        dv1::UpsertCrewRequest request;
-        dv1::Crew* crew = request.mutable_crew();
-        crew->set_id(p.id);
-        crew->set_name(p.name);
-        for (const auto& s : p.skills) crew->add_skills(s);
-        crew->set_vehicle_id(p.vehicle_id);
-        crew->mutable_home_base()->set_lat(p.lat);
-        crew->mutable_home_base()->set_lon(p.lon);
-        crew->set_status(dv1::CREW_STATUS_AVAILABLE);
-        dv1::Crew answer;
-        const auto t0 = SteadyClock::now();
-        const auto s = WithDeadline([&](grpc::ClientContext* c) { return stub->UpsertCrew(c, request, &answer); });
-        const double ms = Millis((SteadyClock::now() - t0).count());
-        std::lock_guard lock(mutex);
-        call_ms.push_back(ms);
-        if (!s.ok() && error.empty()) error = "UpsertCrew " + p.id + ": " + s.error_message();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  if (!error.empty()) throw std::runtime_error(error);
-  const double s = Seconds(SteadyClock::now() - started);
-  return {{"crews", plans.size()},
-          {"seconds", Round3(s)},
-          {"crews_per_s", Round1(static_cast<double>(plans.size()) / s)},
-          {"upsert_ms", Summary(call_ms, Round1)}};
-}
-
-// How many crews the service lists as available.
-size_t AvailableCrews(const std::shared_ptr<grpc::Channel>& channel) {
-  auto stub = dv1::CrewDispatch::NewStub(channel);
-  dv1::ListCrewsRequest request;
-  request.add_statuses(dv1::CREW_STATUS_AVAILABLE);
-  dv1::ListCrewsResponse answer;
-  const auto s = WithDeadline([&](grpc::ClientContext* c) { return stub->ListCrews(c, request, &answer); });
-  if (!s.ok()) throw std::runtime_error("ListCrews: " + s.error_message());
-  return static_cast<size_t>(answer.crews_size());
-}
-
-// The crews' app, played by the bench: every order assigned is accepted
-// (after 0.5..1.5 s), arrived at and completed (each after 0.3..0.7 x
-// --job-s), over gRPC, by a few threads.
-class CrewPlayer {
- public:
-  CrewPlayer(const std::shared_ptr<grpc::Channel>& channel, double job_s, uint64_t seed)
-      : stub_(dv1::CrewDispatch::NewStub(channel)), job_s_(job_s), rng_(seed) {
-    for (int t = 0; t < 2; ++t) threads_.emplace_back([this] { Run(); });
-  }
-  ~CrewPlayer() { Stop(); }
-  CrewPlayer(const CrewPlayer&) = delete;
-  CrewPlayer& operator=(const CrewPlayer&) = delete;
-
-  void Assigned(const std::string& crew, const std::string& order) {
-    std::lock_guard lock(mutex_);
-    Schedule(kAccept, crew, order, std::uniform_real_distribution<double>(0.5, 1.5)(rng_));
-  }
-  void Stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  json Report() {
-    std::lock_guard lock(mutex_);
-    json out = json::object();
-    for (int step = 0; step < 3; ++step) {
-      out[kStepNames[step]] = {{"ok", ok_[step]}, {"refused", refused_[step]}, {"ms", Summary(ms_[step], Round1)}};
-    }
-    out["left_in_progress"] = due_.size();
-    out["refusals"] = refusals_;
-    return out;
-  }
-
- private:
-  enum Step { kAccept = 0, kArrive = 1, kComplete = 2 };
-  static constexpr const char* kStepNames[] = {"accept", "arrive", "complete"};
-  struct Job {
-    SteadyClock::time_point due;
-    int step;
-    std::string crew, order;
-    bool operator>(const Job& other) const { return due > other.due; }
-  };
-
-  void Schedule(int step, const std::string& crew, const std::string& order, double after_s) {
-    due_.push(
-        {SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(after_s)),
-         step, crew, order});
-    cv_.notify_one();
-  }
-
-  void Run() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      if (due_.empty()) {
-        cv_.wait(lock);
-        continue;
-      }
-      if (SteadyClock::now() < due_.top().due) {
-        cv_.wait_until(lock, due_.top().due);
-        continue;
-      }
-      const Job job = due_.top();
-      due_.pop();
-      lock.unlock();
-      dv1::CrewWorkOrderRequest request;
-      request.set_crew_id(job.crew);
-      request.set_work_order_id(job.order);
-      dv1::WorkOrder answer;
-      const auto t0 = SteadyClock::now();
-      const auto s = WithDeadline([&](grpc::ClientContext* c) {
-        switch (job.step) {
-          case kAccept:
-            return stub_->AcceptWorkOrder(c, request, &answer);
-          case kArrive:
-            return stub_->ArriveAtWorkOrder(c, request, &answer);
-          default:
-            return stub_->CompleteWorkOrder(c, request, &answer);
-        }
-      });
-      const double ms = Millis((SteadyClock::now() - t0).count());
-      lock.lock();
-      ms_[job.step].push_back(ms);
-      if (!s.ok()) {
-        // Taken away (preempted) meanwhile: nothing more for this crew to do.
-        ++refused_[job.step];
-        if (refusals_.size() < 10) refusals_.push_back(std::string(kStepNames[job.step]) + ": " + s.error_message());
-      } else {
-        ++ok_[job.step];
-        if (job.step != kComplete) {
-          Schedule(job.step + 1, job.crew, job.order, job_s_ * std::uniform_real_distribution<double>(0.3, 0.7)(rng_));
-        }
-      }
-    }
-  }
-
-  std::unique_ptr<dv1::CrewDispatch::Stub> stub_;
-  double job_s_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::mt19937_64 rng_;
-  std::priority_queue<Job, std::vector<Job>, std::greater<>> due_;
-  size_t ok_[3] = {0, 0, 0};
-  size_t refused_[3] = {0, 0, 0};
-  std::vector<double> ms_[3];
-  std::vector<std::string> refusals_;
-  std::vector<std::thread> threads_;
-};
+// The crews are created and played as pipeline_bench does (crew_player.h).
 
 // What came back for one incident sent.
 struct Seen {
@@ -816,34 +608,11 @@ class AssignmentReader {
  public:
   AssignmentReader(const std::string& bootstrap, const std::string& topic, int partitions, const std::string& run_id,
                    size_t incidents, CrewPlayer& player)
-      : incident_prefix_("INC-" + run_id + "-"), seen_(incidents), player_(player) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{{"bootstrap.servers", bootstrap},
-                                                                               {"client.id", "dispatch-bench-reader"},
-                                                                               {"group.id", "dispatch-bench-" + run_id},
-                                                                               {"enable.auto.commit", "false"},
-                                                                               {"enable.partition.eof", "false"},
-                                                                               {"fetch.wait.max.ms", "100"}}) {
-      if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error("Kafka " + k + ": " + err);
-    }
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-    if (consumer_ == nullptr) throw std::runtime_error("assignment reader: " + err);
-    std::vector<RdKafka::TopicPartition*> parts;
-    parts.reserve(static_cast<size_t>(partitions));
-    for (int p = 0; p < partitions; ++p) {
-      parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
-    }
-    const auto e = consumer_->assign(parts);
-    RdKafka::TopicPartition::destroy(parts);
-    if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("assignment reader assign: " + RdKafka::err2str(e));
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~AssignmentReader() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    consumer_->close();
-  }
+      : incident_prefix_("INC-" + run_id + "-"),
+        seen_(incidents),
+        player_(player),
+        reader_(bootstrap, topic, partitions, "dispatch-bench-" + run_id, "dispatch-bench-reader",
+                [this](const RdKafka::Message& m, int64_t now) { OnMessage(m, now); }) {}
 
   std::string IncidentId(size_t k) const { return incident_prefix_ + std::to_string(k); }
   std::string WarmupId() const { return incident_prefix_ + "warmup"; }
@@ -857,24 +626,19 @@ class AssignmentReader {
   size_t foreign() const { return foreign_; }
 
  private:
-  void Loop() {
-    dv1::AssignmentEvent event;
-    while (!stop_) {
-      std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
-      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      const int64_t now = NowNs();
-      const bool ok = event.ParseFromArray(m->payload(), static_cast<int>(m->len()));
-      std::lock_guard lock(mutex_);
-      if (!ok) {
-        ++undecodable_;
-        continue;
-      }
-      ++changes_[dv1::AssignmentChange_Name(event.change())];
-      if (event.change() == dv1::ASSIGNMENT_CHANGE_ASSIGNED) {
-        player_.Assigned(event.crew_id(), event.work_order().id());
-      }
-      Handle(event, now);
+  // On the reader's thread.
+  void OnMessage(const RdKafka::Message& m, int64_t now) {
+    const bool ok = event_.ParseFromArray(m.payload(), static_cast<int>(m.len()));
+    std::lock_guard lock(mutex_);
+    if (!ok) {
+      ++undecodable_;
+      return;
     }
+    ++changes_[dv1::AssignmentChange_Name(event_.change())];
+    if (event_.change() == dv1::ASSIGNMENT_CHANGE_ASSIGNED) {
+      player_.Assigned(event_.crew_id(), event_.work_order().id());
+    }
+    Handle(event_, now);
   }
 
   void Handle(const dv1::AssignmentEvent& event, int64_t now) {
@@ -904,9 +668,7 @@ class AssignmentReader {
       case dv1::ASSIGNMENT_CHANGE_ASSIGNED:
         if (s.assigned_ns != 0) break;  // a later assignment (after a preemption)
         s.assigned_ns = now;
-        s.decided_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                           common::FromProtoTime(event.meta().occurred_at()).time_since_epoch())
-                           .count();
+        s.decided_us = EpochMicros(common::FromProtoTime(event.meta().occurred_at()));
         s.crew = event.crew_id();
         ++assigned_;
         break;
@@ -916,9 +678,7 @@ class AssignmentReader {
   }
 
   std::string incident_prefix_;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
+  dv1::AssignmentEvent event_;  // the reader thread's, reused
   std::mutex mutex_;
   std::vector<Seen> seen_;
   CrewPlayer& player_;
@@ -927,6 +687,8 @@ class AssignmentReader {
   std::map<std::string, size_t> changes_;
   size_t undecodable_ = 0;
   size_t foreign_ = 0;
+  // Last: its thread stops before what it writes to goes.
+  TopicReader reader_;
 };
 
 // One incident event as incident-correlation writes it when it opens an
@@ -954,21 +716,12 @@ std::string OpenedEvent(const std::string& id, const std::string& event_id, cons
   return e.SerializeAsString();
 }
 
-// The service's histograms around the paced phase.
-struct ServiceHistograms {
-  Histogram incident_to_assigned, outbox, delivery;
-
-  static ServiceHistograms Scrape(int port) {
-    return {Histogram::Scrape(port, kMetric + "incident_to_assigned_seconds"),
-            Histogram::Scrape(port, kMetric + "outbox_publish_latency_seconds"),
-            Histogram::Scrape(port, kMetric + "kafka_delivery_latency_seconds")};
-  }
-  json Since(const ServiceHistograms& before) const {
-    return {{"incident_to_assigned_seconds", incident_to_assigned.Minus(before.incident_to_assigned).ToJson()},
-            {"outbox_publish_latency_seconds", outbox.Minus(before.outbox).ToJson()},
-            {"kafka_delivery_latency_seconds", delivery.Minus(before.delivery).ToJson()}};
-  }
-};
+// The service's histograms reported around the paced phase.
+HistogramSet ScrapeHistograms(int port) {
+  return HistogramSet::Scrape(
+      port, kDispatchMetric,
+      {"incident_to_assigned_seconds", "outbox_publish_latency_seconds", "kafka_delivery_latency_seconds"});
+}
 
 json LoadJson(const Options& o) {
   return {{"rate_incidents_per_s", o.Rate()},
@@ -994,12 +747,11 @@ json KafkaPhase(const Options& o, OrderMix& mix, Sandbox& sandbox, common::Kafka
   const std::string topic = sandbox.Topic(topics::kIncidents);
   std::vector<int64_t> sent_ns(n, 0), wall_us(n, 0);
   // Written by the producer's thread (shared: a late report finds them alive).
-  auto acked_ns = std::make_shared<std::vector<std::atomic<int64_t>>>(n);
-  auto failures = std::make_shared<std::atomic<size_t>>(0);
+  const auto acks = std::make_shared<AckLog>(n);
   std::vector<Planned> planned;
   planned.reserve(n);
   for (size_t k = 0; k < n; ++k) planned.push_back(mix.Draw());
-  const auto hist_before = ServiceHistograms::Scrape(metrics_port);
+  const auto hist_before = ScrapeHistograms(metrics_port);
   CpuWindow cpu;
   cpu.Start(service_pid);
   std::vector<double> send_lag_ms;
@@ -1013,13 +765,7 @@ json KafkaPhase(const Options& o, OrderMix& mix, Sandbox& sandbox, common::Kafka
     const std::string value = OpenedEvent(id, id + "/opened", planned[k], wall);
     wall_us[k] = wall.time_since_epoch().count();
     sent_ns[k] = NowNs();
-    const auto s = producer.Produce(topic, id, value, [acked_ns, failures, k](const common::DeliveryResult& r) {
-      if (r.status.ok()) {
-        (*acked_ns)[k].store(NowNs(), std::memory_order_relaxed);
-      } else {
-        ++*failures;
-      }
-    });
+    const auto s = producer.Produce(topic, id, value, RecordAck(acks, k));
     if (!s.ok()) throw std::runtime_error("produce: " + s.ToString());
     send_lag_ms.push_back(Millis(static_cast<int64_t>((SteadyClock::now() - due).count())));
   }
@@ -1044,12 +790,12 @@ json KafkaPhase(const Options& o, OrderMix& mix, Sandbox& sandbox, common::Kafka
   }
   json out;
   out["cpu"] = cpu.Finish(Seconds(SteadyClock::now() - started));
-  out["service"] = ServiceHistograms::Scrape(metrics_port).Since(hist_before);
+  out["service"] = ScrapeHistograms(metrics_port).Since(hist_before);
   out["incidents_sent"] = n;
   out["sent_s"] = Round3(sent_s);
   out["offered_per_s"] = Round3(static_cast<double>(n) / sent_s);
   out["send_lag_ms"] = {{"p99", Round3(Percentile(send_lag_ms, 99))}, {"max", Round3(Percentile(send_lag_ms, 100))}};
-  out["bench_delivery_failures"] = failures->load() + static_cast<size_t>(std::max(unconfirmed, 0));
+  out["bench_delivery_failures"] = acks->failures.load() + static_cast<size_t>(std::max(unconfirmed, 0));
 
   std::lock_guard lock(reader.mutex());
   std::vector<double> all, at_once, from_queue, to_decision, after_decision, kafka_ack;
@@ -1061,7 +807,7 @@ json KafkaPhase(const Options& o, OrderMix& mix, Sandbox& sandbox, common::Kafka
     const Seen& s = reader.seen()[k];
     if (s.created) ++created;
     if (s.queued) ++queued;
-    const int64_t acked = (*acked_ns)[k].load(std::memory_order_relaxed);
+    const int64_t acked = acks->acked_ns[k].load(std::memory_order_relaxed);
     if (acked > 0) kafka_ack.push_back(Millis(acked - sent_ns[k]));
     if (s.assigned_ns == 0) {
       ++never;
@@ -1077,14 +823,14 @@ json KafkaPhase(const Options& o, OrderMix& mix, Sandbox& sandbox, common::Kafka
     by_priority[dispatch::PriorityName(planned[k].entry().priority)].push_back(ms);
     slowest.emplace_back(ms, decide_ms, acked > 0 ? Millis(acked - sent_ns[k]) : -1.0, k);
   }
-  out["latency_ms"] = Summary(all, Round1);
-  out["latency_ms_assigned_at_once"] = Summary(at_once, Round1);
-  out["latency_ms_assigned_from_queue"] = Summary(from_queue, Round1);
-  out["kafka_ack_ms"] = Summary(kafka_ack, Round1);
-  out["to_service_decision_ms"] = Summary(to_decision, Round1);
-  out["after_service_decision_ms"] = Summary(after_decision, Round1);
+  out["latency_ms"] = Summary(all);
+  out["latency_ms_assigned_at_once"] = Summary(at_once);
+  out["latency_ms_assigned_from_queue"] = Summary(from_queue);
+  out["kafka_ack_ms"] = Summary(kafka_ack);
+  out["to_service_decision_ms"] = Summary(to_decision);
+  out["after_service_decision_ms"] = Summary(after_decision);
   json prio = json::object();
-  for (const auto& [p, v] : by_priority) prio[p] = Summary(v, Round1);
+  for (const auto& [p, v] : by_priority) prio[p] = Summary(v);
   out["latency_ms_by_priority"] = prio;
   json timeline = json::array();
   for (const auto& [w, v] : windows) {
@@ -1116,18 +862,6 @@ json KafkaPhase(const Options& o, OrderMix& mix, Sandbox& sandbox, common::Kafka
   out["assignment_events_undecodable"] = reader.undecodable();
   out["assignment_events_not_of_this_run"] = reader.foreign();
   out["service_vmrss_mb_after"] = StatusMb(service_pid, "VmRSS");
-  return out;
-}
-
-json ServiceCounters(int metrics_port) {
-  json out = json::object();
-  for (const std::string name :
-       {"assignment_changes_total", "messages_set_aside_total", "apply_failures_total", "inputs_replayed_total",
-        "target_breaches_total", "outbox_published_total", "kafka_delivery_failures_total", "queue_length", "crews"}) {
-    if (auto samples = ScrapeSamples(metrics_port, kMetric + name)) {
-      for (const auto& [labels, value] : *samples) out[kMetric + name + labels] = value;
-    }
-  }
   return out;
 }
 
@@ -1199,7 +933,7 @@ int KafkaPart(const Options& o, const sim::City& city, const std::vector<sim::Cr
     std::cout << "\nservice ready in " << std::fixed << std::setprecision(1) << ready_ms
               << " ms on an empty schema (pid " << first.pid() << ", schema " << run.schema << ", topics " << run.prefix
               << "*)\n";
-    k["crews_created"] = CreateCrews(Connect(ports.grpc), plans);
+    k["crews_created"] = CreateCrews(ConnectDispatch(ports.grpc), plans);
     std::cout << "created " << plans.size() << " crews over gRPC in " << k["crews_created"]["seconds"].get<double>()
               << " s\n";
 
@@ -1220,7 +954,7 @@ int KafkaPart(const Options& o, const sim::City& city, const std::vector<sim::Cr
       std::cout << "restarted with the crews: ready in " << again_ms << " ms\n";
     }
     const std::string log_now = o.restart ? run.service_log + ".restart" : run.service_log;
-    const auto channel = Connect(ports.grpc);
+    const auto channel = ConnectDispatch(ports.grpc);
     const size_t available = AvailableCrews(channel);
     k["crews_available_at_start"] = available;
     if (available != plans.size()) {
@@ -1234,7 +968,7 @@ int KafkaPart(const Options& o, const sim::City& city, const std::vector<sim::Cr
     if (!producer.ok()) throw std::runtime_error("Kafka producer: " + producer.status().ToString());
     OrderMix mix(city, o.seed + 3);
     const size_t n = static_cast<size_t>(std::llround(o.Rate() * o.duration_s));
-    CrewPlayer player(channel, o.job_s, o.seed + 4);
+    CrewPlayer player(channel, o.job_s, o.seed + 4, 2);
     AssignmentReader reader(env.bootstrap, sandbox.Topic(topics::kDispatchAssignments),
                             sandbox.Partitions(topics::kDispatchAssignments), run.run_id, n, player);
 
@@ -1264,7 +998,7 @@ int KafkaPart(const Options& o, const sim::City& city, const std::vector<sim::Cr
     json phase = KafkaPhase(o, mix, sandbox, **producer, reader, service->pid(), ports.metrics);
     player.Stop();
     phase["crews_played"] = player.Report();
-    phase["service_counters"] = ServiceCounters(ports.metrics);
+    phase["service_counters"] = DispatchCounters(ports.metrics);
     for (auto it = phase.begin(); it != phase.end(); ++it) k[it.key()] = it.value();
     k["rss_mb"] = StatusMb(service->pid(), "VmHWM");
     k["vmrss_mb"] = StatusMb(service->pid(), "VmRSS");
@@ -1276,10 +1010,7 @@ int KafkaPart(const Options& o, const sim::City& city, const std::vector<sim::Cr
       std::cerr << "dispatch_bench: the service's log tail:\n" << LogTail(log_now, 30);
       exit_code = 1;
     }
-    double set_aside = 0;
-    for (const auto& [name, value] : phase["service_counters"].items()) {
-      if (name.rfind(kMetric + "messages_set_aside_total", 0) == 0) set_aside += value.get<double>();
-    }
+    const double set_aside = SumCounters(phase["service_counters"], kDispatchMetric + "messages_set_aside_total");
     if (k["orders"]["never_assigned"].get<size_t>() > 0 || k["bench_delivery_failures"].get<size_t>() > 0 ||
         set_aside > 0) {
       exit_code = 1;
