@@ -35,7 +35,8 @@ absl::Status CheckId(std::string_view id, std::string_view field, size_t max_len
   };
   if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(std::string(field), " is required"));
   if (id.size() > max_length || !std::all_of(id.begin(), id.end(), allowed)) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": 1 to ", max_length, " characters of [A-Za-z0-9._:-]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": 1 to ", max_length, " characters of [A-Za-z0-9._:-]"));
   }
   return absl::OkStatus();
 }

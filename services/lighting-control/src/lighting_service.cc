@@ -86,7 +86,8 @@ grpc::Status LightingService::AssignProfile(grpc::ServerContext*, const v1::Assi
     return ToGrpcStatus(
         absl::InvalidArgumentError("scope: a profile goes to a group (cabinet, street, district, city)"));
   }
-  const std::string actor = request->actor(), profile_id = request->profile_id();
+  const std::string& actor = request->actor();
+  const std::string& profile_id = request->profile_id();
   auto s = desk_.Execute([&](LightingDesk::Context& c) -> absl::Status {
     CITYOPS_RETURN_IF_ERROR(c.planner.AssignProfile(*group, profile_id));
     const Scope scope = *group;
@@ -117,7 +118,7 @@ grpc::Status LightingService::CreateException(grpc::ServerContext*, const v1::Cr
                                               v1::CalendarException* response) {
   if (auto s = CheckActor(request->actor()); !s.ok()) return ToGrpcStatus(s);
   v1::CalendarException in = request->exception();
-  const std::string actor = request->actor();
+  const std::string& actor = request->actor();
   if (in.id().empty()) {
     in.set_id(absl::StrCat("EXC-", std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
@@ -145,7 +146,8 @@ grpc::Status LightingService::DeleteException(grpc::ServerContext*, const v1::De
                                               v1::CalendarException* response) {
   if (auto s = CheckActor(request->actor()); !s.ok()) return ToGrpcStatus(s);
   if (auto s = CheckId(request->id(), "id"); !s.ok()) return ToGrpcStatus(s);
-  const std::string id = request->id(), actor = request->actor();
+  const std::string& id = request->id();
+  const std::string& actor = request->actor();
   auto s = desk_.Execute([&](LightingDesk::Context& c) -> absl::Status {
     for (const auto& e : c.planner.exceptions()) {
       if (e.id == id) *response = ToProto(e);
@@ -179,7 +181,7 @@ grpc::Status LightingService::CreateOverride(grpc::ServerContext*, const v1::Cre
   }
   auto asked = FromProto(request->override());
   if (!asked.ok()) return ToGrpcStatus(asked.status());
-  const std::string actor = request->actor();
+  const std::string& actor = request->actor();
   Override created;
   auto s = desk_.Execute([&](LightingDesk::Context& c) -> absl::Status {
     Override o = *asked;
@@ -204,7 +206,8 @@ grpc::Status LightingService::CancelOverride(grpc::ServerContext*, const v1::Can
                                              v1::Override* response) {
   if (auto s = CheckActor(request->actor()); !s.ok()) return ToGrpcStatus(s);
   if (auto s = CheckId(request->id(), "id"); !s.ok()) return ToGrpcStatus(s);
-  const std::string id = request->id(), actor = request->actor();
+  const std::string& id = request->id();
+  const std::string& actor = request->actor();
   auto s = desk_.Execute([&](LightingDesk::Context& c) -> absl::Status {
     CITYOPS_RETURN_IF_ERROR(c.planner.CancelOverride(id));
     const TimePoint at = c.now;

@@ -176,9 +176,7 @@ absl::StatusOr<Rules> Rules::FromJson(std::string_view text) {
   return rules;
 }
 
-absl::StatusOr<Rules> Rules::LoadFile(const std::string& path) {
-  return common::LoadJsonFile(path, &Rules::FromJson);
-}
+absl::StatusOr<Rules> Rules::LoadFile(const std::string& path) { return common::LoadJsonFile(path, &Rules::FromJson); }
 
 Assessment Rules::Assess(tv1::AssetKind kind, tv1::FaultType type) const {
   const PriorityRule* any = nullptr;

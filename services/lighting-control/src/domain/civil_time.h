@@ -20,6 +20,7 @@ struct CivilDate {
   int month = 1;  // 1..12
   int day = 1;    // 1..31
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): a false positive on a defaulted <=>
   auto operator<=>(const CivilDate&) const = default;
 };
 
