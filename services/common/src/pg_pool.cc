@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "cityops/common/pg.h"
 
+#include <cstdio>
+
 namespace cityops::common {
 namespace {
 
@@ -172,6 +174,36 @@ std::string PgTextArray(const std::vector<std::string>& values) {
   }
   out.push_back('}');
   return out;
+}
+
+namespace {
+template <typename T, typename Format>
+std::string ArrayLiteral(const std::vector<T>& values, Format format) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += format(values[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+}  // namespace
+
+std::string PgNumberArray(const std::vector<int64_t>& values) {
+  return ArrayLiteral(values, [](int64_t v) { return std::to_string(v); });
+}
+std::string PgNumberArray(const std::vector<int>& values) {
+  return ArrayLiteral(values, [](int v) { return std::to_string(v); });
+}
+std::string PgNumberArray(const std::vector<double>& values) {
+  return ArrayLiteral(values, [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);
+    return std::string(buffer);
+  });
+}
+std::string PgBoolArray(const std::vector<bool>& values) {
+  return ArrayLiteral(values, [](bool v) { return std::string(v ? "t" : "f"); });
 }
 
 std::string PgByteaArray(const std::vector<std::string>& values) {

@@ -40,11 +40,6 @@ absl::StatusOr<Message> Decode(const pqxx::field& field) {
   return message;
 }
 
-template <typename T>
-std::string NumberArray(const std::vector<T>& values) {
-  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
-}
-
 }  // namespace
 
 absl::StatusOr<OrderQuery> MakeOrderQuery(const v1::ListWorkOrdersRequest& request) {
@@ -159,7 +154,7 @@ void DispatchStore::SaveCrews(pqxx::work& tx, const std::vector<Crew>& crews) {
     statuses.push_back(ToProto(c.status));
     bodies.push_back(ToProto(c).SerializeAsString());
   }
-  tx.exec_params(kSaveCrews, common::PgTextArray(ids), NumberArray(statuses), common::PgByteaArray(bodies));
+  tx.exec_params(kSaveCrews, common::PgTextArray(ids), common::PgNumberArray(statuses), common::PgByteaArray(bodies));
 }
 
 void DispatchStore::SaveOrders(pqxx::work& tx, const std::vector<WorkOrder>& orders) {
@@ -177,9 +172,9 @@ void DispatchStore::SaveOrders(pqxx::work& tx, const std::vector<WorkOrder>& ord
     versions.push_back(o.version);
     bodies.push_back(ToProto(o).SerializeAsString());
   }
-  tx.exec_params(kSaveOrders, common::PgTextArray(ids), common::PgTextArray(incidents), NumberArray(statuses),
-                 NumberArray(priorities), common::PgTextArray(crews), common::PgTextArray(created),
-                 NumberArray(versions), common::PgByteaArray(bodies));
+  tx.exec_params(kSaveOrders, common::PgTextArray(ids), common::PgTextArray(incidents), common::PgNumberArray(statuses),
+                 common::PgNumberArray(priorities), common::PgTextArray(crews), common::PgTextArray(created),
+                 common::PgNumberArray(versions), common::PgByteaArray(bodies));
 }
 
 }  // namespace cityops::dispatch

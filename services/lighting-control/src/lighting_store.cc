@@ -1,8 +1,6 @@
 #include "lighting_store.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "cityops/common/pg.h"
 #include "cityops/common/proto_time.h"
 #include "codec.h"
@@ -11,7 +9,9 @@ namespace cityops::lighting::store {
 namespace {
 
 using common::FromEpochMicros;
+using common::PgBoolArray;
 using common::PgByteaArray;
+using common::PgNumberArray;
 using common::PgTextArray;
 using common::ToPgTimestamp;
 
@@ -31,18 +31,6 @@ std::string Micros(const char* column) {
   std::string out = kMicros;
   out.replace(out.find("{}"), 2, column);
   return out;
-}
-
-template <typename T>
-std::string Array(const std::vector<T>& values) {
-  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
-}
-
-// Doubles at full precision (StrCat would keep six digits).
-std::string Array(const std::vector<double>& values) {
-  return absl::StrCat(
-      "{", absl::StrJoin(values, ",", [](std::string* out, double v) { out->append(absl::StrFormat("%.17g", v)); }),
-      "}");
 }
 
 template <typename Message>
@@ -70,7 +58,8 @@ std::vector<LightPoint> LoadPoints(pqxx::work& tx) {
 
 void UpsertPoints(pqxx::work& tx, const std::vector<PointRow>& rows) {
   if (rows.empty()) return;
-  std::vector<std::string> ids, cabinets, streets, retired;
+  std::vector<std::string> ids, cabinets, streets;
+  std::vector<bool> retired;
   std::vector<int> districts;
   std::vector<double> rated, baseline;
   std::vector<int64_t> versions;
@@ -81,11 +70,11 @@ void UpsertPoints(pqxx::work& tx, const std::vector<PointRow>& rows) {
     streets.push_back(r.point.street);
     rated.push_back(r.point.rated_w);
     baseline.push_back(r.point.baseline_w);
-    retired.push_back(r.retired ? "t" : "f");
+    retired.push_back(r.retired);
     versions.push_back(r.version);
   }
-  tx.exec_params(kUpsertPoints, PgTextArray(ids), PgTextArray(cabinets), Array(districts), PgTextArray(streets),
-                 Array(rated), Array(baseline), Array(retired), Array(versions));
+  tx.exec_params(kUpsertPoints, PgTextArray(ids), PgTextArray(cabinets), PgNumberArray(districts), PgTextArray(streets),
+                 PgNumberArray(rated), PgNumberArray(baseline), PgBoolArray(retired), PgNumberArray(versions));
 }
 
 absl::StatusOr<Schedule> LoadSchedule(pqxx::work& tx, TimePoint now) {
@@ -131,8 +120,7 @@ void SaveProfile(pqxx::work& tx, const DimmingProfile& profile, bool is_default)
       "INSERT INTO profiles (id, body, is_default) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bool[]) "
       "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, is_default = profiles.is_default OR EXCLUDED.is_default, "
       "updated_at = now()",
-      PgTextArray({profile.id}), PgByteaArray({ToProto(profile).SerializeAsString()}),
-      Array(std::vector<std::string>{is_default ? "t" : "f"}));
+      PgTextArray({profile.id}), PgByteaArray({ToProto(profile).SerializeAsString()}), PgBoolArray({is_default}));
 }
 
 void SaveAssignment(pqxx::work& tx, const Scope& group, const std::string& profile_id) {
@@ -156,7 +144,7 @@ void SaveOverride(pqxx::work& tx, const Override& o, int64_t number) {
   tx.exec_params(
       "INSERT INTO overrides (id, number, body, expiry) "
       "SELECT * FROM unnest($1::text[], $2::int8[], $3::bytea[], $4::timestamptz[])",
-      PgTextArray({o.id}), Array(std::vector<int64_t>{number}), PgByteaArray({ToProto(o).SerializeAsString()}),
+      PgTextArray({o.id}), PgNumberArray(std::vector<int64_t>{number}), PgByteaArray({ToProto(o).SerializeAsString()}),
       PgTextArray({ToPgTimestamp(o.expiry.value_or(o.start))}));
 }
 
@@ -202,7 +190,7 @@ void SaveCommanded(pqxx::work& tx, const std::vector<std::string>& point_ids, co
       "SELECT p, l, $3::timestamptz, false, NULL FROM unnest($1::text[], $2::int2[]) AS u(p, l) "
       "ON CONFLICT (point_id) DO UPDATE SET level = EXCLUDED.level, commanded_at = EXCLUDED.commanded_at, "
       "confirmed = false",
-      PgTextArray(point_ids), Array(levels), ToPgTimestamp(at));
+      PgTextArray(point_ids), PgNumberArray(levels), ToPgTimestamp(at));
 }
 
 void SetConfirmed(pqxx::work& tx, const std::vector<std::string>& point_ids) {
@@ -243,7 +231,7 @@ void SaveMeters(pqxx::work& tx, const std::vector<MeterRow>& meters) {
       "INSERT INTO point_meters (point_id, last_at, last_w) "
       "SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[]) "
       "ON CONFLICT (point_id) DO UPDATE SET last_at = EXCLUDED.last_at, last_w = EXCLUDED.last_w",
-      PgTextArray(ids), PgTextArray(ats), Array(watts));
+      PgTextArray(ids), PgTextArray(ats), PgNumberArray(watts));
 }
 
 std::vector<DistrictDayEnergy> LoadEnergy(pqxx::work& tx) {
@@ -282,7 +270,8 @@ void SaveEnergy(pqxx::work& tx, const std::vector<DistrictDayEnergy>& days) {
       "SELECT * FROM unnest($1::int[], $2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[]) "
       "ON CONFLICT (district, day) DO UPDATE SET measured_wh = EXCLUDED.measured_wh, "
       "estimated_wh = EXCLUDED.estimated_wh, measured_s = EXCLUDED.measured_s, estimated_s = EXCLUDED.estimated_s",
-      Array(districts), PgTextArray(dates), Array(mwh), Array(ewh), Array(ms), Array(es));
+      PgNumberArray(districts), PgTextArray(dates), PgNumberArray(mwh), PgNumberArray(ewh), PgNumberArray(ms),
+      PgNumberArray(es));
 }
 
 void Audit(pqxx::work& tx, const std::string& actor, const std::string& action, const std::string& target_id,

@@ -58,6 +58,12 @@ class PgPool {
 // `unnest($1, $2, ...)` for many rows in one statement).
 std::string PgTextArray(const std::vector<std::string>& values);
 std::string PgByteaArray(const std::vector<std::string>& values);
+// `$1::int8[]`, `$1::float8[]`...: whole numbers as they are, doubles at full
+// precision (17 significant digits), booleans as t/f.
+std::string PgNumberArray(const std::vector<int64_t>& values);
+std::string PgNumberArray(const std::vector<int>& values);
+std::string PgNumberArray(const std::vector<double>& values);
+std::string PgBoolArray(const std::vector<bool>& values);
 
 // Maps an exception thrown by libpqxx to a Status: broken connection or
 // commit outcome unknown: UNAVAILABLE; unique violation: ALREADY_EXISTS; other
