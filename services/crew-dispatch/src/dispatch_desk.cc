@@ -6,6 +6,7 @@
 #include "cityops/common/inbox.h"
 #include "cityops/common/outbox.h"
 #include "cityops/common/proto_time.h"
+#include "cityops/common/status.h"
 #include "cityops/common/topic_names.h"
 #include "cityops/incidents/v1/incidents.pb.h"
 #include "codec.h"
@@ -155,13 +156,7 @@ absl::StatusOr<size_t> DispatchDesk::ApplyPositions(const std::vector<PositionFi
     (void)dispatcher_.SetPosition(crew->id, fix.position, fix.at, decisions);
   }
   if (decisions.empty()) return size_t{0};
-  std::vector<v1::AssignmentEvent> events;
-  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, decisions, now, events); });
-  if (!status.ok()) {
-    ReloadAfterFailure();
-    return status;
-  }
-  AfterCommit(decisions, events);
+  CITYOPS_RETURN_IF_ERROR(Commit(decisions, now));
   return decisions.Crews().size();
 }
 
@@ -293,6 +288,17 @@ absl::Status DispatchDesk::Persist(pqxx::work& tx, const Decisions& decisions, c
   return absl::OkStatus();
 }
 
+absl::Status DispatchDesk::Commit(const Decisions& decisions, common::TimePoint now) {
+  std::vector<v1::AssignmentEvent> events;
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, decisions, now, events); });
+  if (!status.ok()) {
+    ReloadAfterFailure();
+    return status;
+  }
+  AfterCommit(decisions, events);
+  return absl::OkStatus();
+}
+
 void DispatchDesk::AfterCommit(const Decisions& decisions, const std::vector<v1::AssignmentEvent>& events) {
   for (const auto& d : decisions.records()) {
     changes_.Add({{"change", v1::AssignmentChange_Name(ToChange(d.kind))}}).Increment();
@@ -327,15 +333,7 @@ absl::Status DispatchDesk::Tick() {
   const auto now = clock_.Now();
   Decisions decisions;
   dispatcher_.Tick(now, decisions);
-  if (!decisions.empty()) {
-    std::vector<v1::AssignmentEvent> events;
-    auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, decisions, now, events); });
-    if (!status.ok()) {
-      ReloadAfterFailure();
-      return status;
-    }
-    AfterCommit(decisions, events);
-  }
+  if (!decisions.empty()) CITYOPS_RETURN_IF_ERROR(Commit(decisions, now));
   dispatcher_.ForgetFinished();
   return absl::OkStatus();
 }
@@ -350,13 +348,7 @@ absl::Status DispatchDesk::Execute(const Command& command) {
   const auto now = clock_.Now();
   Decisions decisions;
   if (auto s = command(dispatcher_, decisions, now); !s.ok()) return s;
-  std::vector<v1::AssignmentEvent> events;
-  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, decisions, now, events); });
-  if (!status.ok()) {
-    ReloadAfterFailure();
-    return status;
-  }
-  AfterCommit(decisions, events);
+  CITYOPS_RETURN_IF_ERROR(Commit(decisions, now));
   if (!decisions.Crews().empty()) RenewVehicles();
   return absl::OkStatus();
 }

@@ -71,6 +71,8 @@ class DispatchDesk final : public common::BatchHandler {
   absl::Status Persist(pqxx::work& tx, const Decisions& decisions, common::TimePoint now,
                        std::vector<v1::AssignmentEvent>& events);
   void AfterCommit(const Decisions& decisions, const std::vector<v1::AssignmentEvent>& events);
+  // Persist in one transaction, then AfterCommit; on failure the state is reloaded.
+  absl::Status Commit(const Decisions& decisions, common::TimePoint now);
   absl::Status LoadLocked();
   // Queue length by priority and crews by status.
   void UpdateGauges();
