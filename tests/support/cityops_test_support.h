@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "cityops/common/kafka.h"
@@ -72,5 +73,16 @@ common::TopicSpec SimpleTopic(std::string name, int partitions = 1);
 std::vector<common::ConsumedMessage> ConsumeAll(const std::string& topic,
                                                 std::chrono::milliseconds idle = std::chrono::seconds(2),
                                                 std::chrono::milliseconds max_wait = std::chrono::seconds(30));
+
+// Polls `done` every 100 ms until it holds or `timeout` passed; its last answer.
+template <typename Predicate>
+bool Eventually(Predicate done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
 
 }  // namespace cityops::testing

@@ -31,16 +31,6 @@ using namespace std::chrono_literals;
 namespace lv1 = ::cityops::lighting::v1;
 namespace tv1 = ::cityops::telemetry::v1;
 
-template <typename Predicate>
-bool Eventually(Predicate done, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
-
 // District 1: cab-a (3 points), cab-b (2 points); district 2: cab-c (2 points).
 const std::map<std::string, std::vector<std::string>> kCabinets = {
     {"cab-a", {"lp-a1", "lp-a2", "lp-a3"}}, {"cab-b", {"lp-b1", "lp-b2"}}, {"cab-c", {"lp-c1", "lp-c2"}}};

@@ -34,16 +34,6 @@ std::vector<std::string> ArgsFor(const TestSchema& schema, const TestTopics& top
           "--tick-interval=200ms"};
 }
 
-template <typename Predicate>
-bool Eventually(Predicate done, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
-
 TEST_CASE("A resident's request goes to the nearest crew with the skill, and its completion resolves the incident") {
   TestTopics topics;
   TestSchema correlation_schema("ic");
