@@ -6,7 +6,7 @@
 #
 # Installs what is missing, builds the suite, starts the local stack (Kafka and
 # PostgreSQL), creates the topics, starts telemetry-ingest,
-# incident-correlation, crew-dispatch and lighting-control, then runs city-sim
+# incident-correlation, resident-calls, crew-dispatch and lighting-control, then runs city-sim
 # (Dijon, scenario cabinet-power-loss, its crews on duty, its light points
 # obeying lighting control) with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or if a
 # process dies) it stops city-sim, the services and the stack, in that order. Flags after `--` go to city-sim, for example
@@ -17,9 +17,11 @@
 # CITYOPS_INGEST_GRPC_PORT (50051), CITYOPS_INGEST_METRICS_PORT (9101),
 # CITYOPS_CORRELATION_GRPC_PORT (50052), CITYOPS_CORRELATION_METRICS_PORT (9102),
 # CITYOPS_DISPATCH_GRPC_PORT (50053), CITYOPS_DISPATCH_METRICS_PORT (9103),
-# CITYOPS_LIGHTING_GRPC_PORT (50054), CITYOPS_LIGHTING_METRICS_PORT (9104), and the
-# local stack's own (CITYOPS_STATE_DIR, CITYOPS_KAFKA_PORT, CITYOPS_PG_PORT...,
-# see deploy/local/README.md).
+# CITYOPS_LIGHTING_GRPC_PORT (50054), CITYOPS_LIGHTING_METRICS_PORT (9104),
+# CITYOPS_RESIDENT_CALLS_GRPC_PORT (50055), CITYOPS_RESIDENT_CALLS_METRICS_PORT (9105),
+# CITYOPS_RESIDENT_CALLS_HTTP_PORT (8311, Open311), CITYOPS_OPEN311_API_KEYS (empty:
+# Open311 POST refused), and the local stack's own (CITYOPS_STATE_DIR,
+# CITYOPS_KAFKA_PORT, CITYOPS_PG_PORT..., see deploy/local/README.md).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +46,7 @@ while (($# > 0)); do
       break
       ;;
     -h | --help)
-      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) die "unknown argument '$1' (city-sim flags go after --; see --help)" ;;
@@ -63,6 +65,9 @@ DISPATCH_GRPC_PORT="${CITYOPS_DISPATCH_GRPC_PORT:-50053}"
 DISPATCH_METRICS_PORT="${CITYOPS_DISPATCH_METRICS_PORT:-9103}"
 LIGHTING_GRPC_PORT="${CITYOPS_LIGHTING_GRPC_PORT:-50054}"
 LIGHTING_METRICS_PORT="${CITYOPS_LIGHTING_METRICS_PORT:-9104}"
+RESIDENT_CALLS_GRPC_PORT="${CITYOPS_RESIDENT_CALLS_GRPC_PORT:-50055}"
+RESIDENT_CALLS_METRICS_PORT="${CITYOPS_RESIDENT_CALLS_METRICS_PORT:-9105}"
+RESIDENT_CALLS_HTTP_PORT="${CITYOPS_RESIDENT_CALLS_HTTP_PORT:-8311}"
 STATE_DIR="${CITYOPS_STATE_DIR:-${REPO_ROOT}/.state/local}"
 LOG_DIR="${STATE_DIR}/logs"
 STACK="deploy/local/stack.sh"
@@ -71,6 +76,7 @@ INGEST_BIN="${BUILD_DIR}/services/telemetry-ingest/telemetry-ingest"
 CORRELATION_BIN="${BUILD_DIR}/services/incident-correlation/incident-correlation"
 DISPATCH_BIN="${BUILD_DIR}/services/crew-dispatch/crew-dispatch"
 LIGHTING_BIN="${BUILD_DIR}/services/lighting-control/lighting-control"
+RESIDENT_CALLS_BIN="${BUILD_DIR}/services/resident-calls/resident-calls"
 SIM_BIN="${BUILD_DIR}/services/city-sim/city-sim"
 ADMIN_BIN="${BUILD_DIR}/services/common/cityops-admin"
 
@@ -82,6 +88,7 @@ INGEST_PID=""
 CORRELATION_PID=""
 DISPATCH_PID=""
 LIGHTING_PID=""
+RESIDENT_CALLS_PID=""
 SIM_PID=""
 STACK_STARTED=0
 STOPPING=0
@@ -111,6 +118,7 @@ cleanup() {
   stop_process city-sim "${SIM_PID}" 20
   stop_process lighting-control "${LIGHTING_PID}" 30
   stop_process crew-dispatch "${DISPATCH_PID}" 30
+  stop_process resident-calls "${RESIDENT_CALLS_PID}" 30
   stop_process incident-correlation "${CORRELATION_PID}" 30
   stop_process telemetry-ingest "${INGEST_PID}" 30
   if ((STACK_STARTED == 1)); then
@@ -149,8 +157,13 @@ if ((SKIP_BUILD == 0)); then
   # shellcheck disable=SC2086 # a list of targets
   ninja -C "${BUILD_DIR}" -j "${JOBS}" ${CITYOPS_BUILD_TARGETS:-}
 fi
-for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${DISPATCH_BIN}" "${LIGHTING_BIN}" "${SIM_BIN}" "${ADMIN_BIN}"; do
-  [[ -x "${bin}" ]] || die "${bin} is not built (run without --skip-build)"
+for bin in "${INGEST_BIN}" "${CORRELATION_BIN}" "${RESIDENT_CALLS_BIN}" "${DISPATCH_BIN}" "${LIGHTING_BIN}" \
+  "${SIM_BIN}" "${ADMIN_BIN}"; do
+  [[ -x "${bin}" ]] && continue
+  if ((SKIP_BUILD == 1)); then
+    die "${bin} is not built (run without --skip-build)"
+  fi
+  die "${bin} is missing after the build: is its folder under services/ and in services/CMakeLists.txt?"
 done
 
 # Before starting anything: the services' ports must be free.
@@ -162,6 +175,9 @@ check_free "${DISPATCH_GRPC_PORT}" "crew-dispatch gRPC" CITYOPS_DISPATCH_GRPC_PO
 check_free "${DISPATCH_METRICS_PORT}" "crew-dispatch metrics" CITYOPS_DISPATCH_METRICS_PORT
 check_free "${LIGHTING_GRPC_PORT}" "lighting-control gRPC" CITYOPS_LIGHTING_GRPC_PORT
 check_free "${LIGHTING_METRICS_PORT}" "lighting-control metrics" CITYOPS_LIGHTING_METRICS_PORT
+check_free "${RESIDENT_CALLS_GRPC_PORT}" "resident-calls gRPC" CITYOPS_RESIDENT_CALLS_GRPC_PORT
+check_free "${RESIDENT_CALLS_METRICS_PORT}" "resident-calls metrics" CITYOPS_RESIDENT_CALLS_METRICS_PORT
+check_free "${RESIDENT_CALLS_HTTP_PORT}" "resident-calls Open311 HTTP" CITYOPS_RESIDENT_CALLS_HTTP_PORT
 
 log "3/6 local stack"
 if "${STACK}" status >/dev/null 2>&1; then
@@ -211,13 +227,18 @@ start_service() {
 }
 
 log "5/6 services (logs: ${LOG_DIR})"
-for dsn in CITYOPS_INCIDENT_CORRELATION_PG_DSN CITYOPS_CREW_DISPATCH_PG_DSN CITYOPS_LIGHTING_CONTROL_PG_DSN; do
+for dsn in CITYOPS_INCIDENT_CORRELATION_PG_DSN CITYOPS_RESIDENT_CALLS_PG_DSN CITYOPS_CREW_DISPATCH_PG_DSN \
+  CITYOPS_LIGHTING_CONTROL_PG_DSN; do
   [[ -n "${!dsn:-}" ]] || die "the stack gave no ${dsn}"
 done
 start_service INGEST_PID telemetry-ingest "${INGEST_BIN}" "${CITYOPS_TELEMETRY_INGEST_PG_DSN}" \
   "${GRPC_PORT}" "${METRICS_PORT}"
 start_service CORRELATION_PID incident-correlation "${CORRELATION_BIN}" "${CITYOPS_INCIDENT_CORRELATION_PG_DSN}" \
   "${CORRELATION_GRPC_PORT}" "${CORRELATION_METRICS_PORT}"
+# Open311 for residents' apps on its own port (the gateway takes it over when it exists);
+# CITYOPS_OPEN311_API_KEYS, if set, reaches it through the environment.
+start_service RESIDENT_CALLS_PID resident-calls "${RESIDENT_CALLS_BIN}" "${CITYOPS_RESIDENT_CALLS_PG_DSN}" \
+  "${RESIDENT_CALLS_GRPC_PORT}" "${RESIDENT_CALLS_METRICS_PORT}" --http-address "127.0.0.1:${RESIDENT_CALLS_HTTP_PORT}"
 start_service DISPATCH_PID crew-dispatch "${DISPATCH_BIN}" "${CITYOPS_CREW_DISPATCH_PG_DSN}" \
   "${DISPATCH_GRPC_PORT}" "${DISPATCH_METRICS_PORT}"
 start_service LIGHTING_PID lighting-control "${LIGHTING_BIN}" "${CITYOPS_LIGHTING_CONTROL_PG_DSN}" \
@@ -231,6 +252,11 @@ setsid "${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${
   > >(tee -i -a "${LOG_DIR}/city-sim.log") 2>&1 &
 SIM_PID=$!
 
+if [[ -n "${CITYOPS_OPEN311_API_KEYS:-}" ]]; then
+  OPEN311_POST="open to the keys of CITYOPS_OPEN311_API_KEYS"
+else
+  OPEN311_POST="refused: CITYOPS_OPEN311_API_KEYS is empty"
+fi
 cat <<EOF
 
   CityOps is running on this machine
@@ -239,6 +265,8 @@ cat <<EOF
   incident-correlation    gRPC 127.0.0.1:${CORRELATION_GRPC_PORT}, metrics http://127.0.0.1:${CORRELATION_METRICS_PORT}/metrics
   crew-dispatch           gRPC 127.0.0.1:${DISPATCH_GRPC_PORT}, metrics http://127.0.0.1:${DISPATCH_METRICS_PORT}/metrics
   lighting-control        gRPC 127.0.0.1:${LIGHTING_GRPC_PORT}, metrics http://127.0.0.1:${LIGHTING_METRICS_PORT}/metrics
+  resident-calls          gRPC 127.0.0.1:${RESIDENT_CALLS_GRPC_PORT}, metrics http://127.0.0.1:${RESIDENT_CALLS_METRICS_PORT}/metrics
+  Open311 (resident apps) http://127.0.0.1:${RESIDENT_CALLS_HTTP_PORT}/open311/v2/services.json (POST ${OPEN311_POST})
   Kafka                   ${CITYOPS_KAFKA_BOOTSTRAP}
   PostgreSQL              database cityops, one schema per service (stack: ${STACK} env)
   logs                    ${LOG_DIR}
@@ -258,12 +286,12 @@ EOF
 
 # Until Ctrl-C, or until one of them stops by itself.
 while kill -0 "${SIM_PID}" 2>/dev/null && kill -0 "${INGEST_PID}" 2>/dev/null &&
-  kill -0 "${CORRELATION_PID}" 2>/dev/null && kill -0 "${DISPATCH_PID}" 2>/dev/null &&
-  kill -0 "${LIGHTING_PID}" 2>/dev/null; do
+  kill -0 "${CORRELATION_PID}" 2>/dev/null && kill -0 "${RESIDENT_CALLS_PID}" 2>/dev/null &&
+  kill -0 "${DISPATCH_PID}" 2>/dev/null && kill -0 "${LIGHTING_PID}" 2>/dev/null; do
   sleep 1
 done
 for service in telemetry-ingest:"${INGEST_PID}" incident-correlation:"${CORRELATION_PID}" \
-  crew-dispatch:"${DISPATCH_PID}" lighting-control:"${LIGHTING_PID}"; do
+  resident-calls:"${RESIDENT_CALLS_PID}" crew-dispatch:"${DISPATCH_PID}" lighting-control:"${LIGHTING_PID}"; do
   if ! kill -0 "${service#*:}" 2>/dev/null; then
     tail -n 20 "${LOG_DIR}/${service%%:*}.log" >&2 || true
     die "${service%%:*} stopped (log above)"

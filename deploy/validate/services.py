@@ -7,19 +7,25 @@ file is well formed, not that a new service was added to each place it must be.
 
 The services are the folders of services/ that build something (a CMakeLists.txt) and
 whose database role is listed in deploy/local/services.txt (so city-sim and common are
-not). For each, the role is the name with '_' for '-'.
+not), and also any service with such a role that is already deployed before its folder
+exists (a folder deploy/k8s/base/<name>/ with a deployment.yaml, or a service of
+docker-compose.yml): deployed ahead of its code, it must be deployed everywhere all the
+same. For each, the role is the name with '_' for '-'.
 
 compose: a service of that name runs the binary, publishes its gRPC and metrics ports,
 has a gRPC health check on its gRPC port and waits for db-init and kafka-topics; its DSN
 and schema name its role, and its PGPASSWORD is the one db-init gives that role; db-init
-creates the role (CITYOPS_SERVICES, <ROLE>_PASSWORD). No two services share a port.
+creates the role (CITYOPS_SERVICES, <ROLE>_PASSWORD). A CITYOPS_HTTP_ADDRESS (a service
+with an HTTP API) binds 0.0.0.0:<port> too. No two services share a port.
 
 rendered: a Deployment (the binary, gRPC probes on the gRPC port, resources, the
 ConfigMap of its name, PGPASSWORD from the Secret cityops-pg-<name>), a Service, a
 ServiceAccount and a PodDisruptionBudget of that name; the ConfigMap's addresses, DSN and
-schema agree with the Deployment; the Job cityops-db-init creates the role from the same
-Secret; with NetworkPolicies rendered, the gRPC and metrics ingress policies open the
-service's ports.
+schema agree with the Deployment (an HTTP API: a container port named http and
+CITYOPS_HTTP_ADDRESS, both or neither); the Service exposes exactly the container's
+ports; the Job cityops-db-init creates the role from the same Secret; with
+NetworkPolicies rendered, the gRPC and metrics ingress policies open the service's ports,
+and some ingress policy selecting its pods opens its HTTP port.
 
 Exit 0 when consistent, 1 with one line per problem otherwise.
 """
@@ -34,18 +40,34 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 SERVICES_DIR = os.path.join(REPO, "services")
 ROLES_FILE = os.path.join(REPO, "deploy", "local", "services.txt")
+K8S_BASE = os.path.join(REPO, "deploy", "k8s", "base")
+COMPOSE_FILE = os.path.join(REPO, "docker-compose.yml")
+
+
+def has_folder(name):
+    return os.path.isfile(os.path.join(SERVICES_DIR, name, "CMakeLists.txt"))
 
 
 def services():
     with open(ROLES_FILE, encoding="utf-8") as f:
         roles = {line.strip() for line in f if line.strip() and not line.startswith("#")}
-    found = []
-    for name in sorted(os.listdir(SERVICES_DIR)):
-        if os.path.isfile(os.path.join(SERVICES_DIR, name, "CMakeLists.txt")) and name.replace("-", "_") in roles:
-            found.append(name)
+    names = {n for n in os.listdir(SERVICES_DIR) if has_folder(n)}
+    if not names:
+        raise SystemExit(f"services.py: no service folder in {SERVICES_DIR}")
+    # Deployed ahead of its code (the folder is being written): checked all the same.
+    if os.path.isdir(K8S_BASE):
+        names |= {n for n in os.listdir(K8S_BASE) if os.path.isfile(os.path.join(K8S_BASE, n, "deployment.yaml"))}
+    if os.path.isfile(COMPOSE_FILE):
+        with open(COMPOSE_FILE, encoding="utf-8") as f:
+            names |= set((yaml.safe_load(f) or {}).get("services", {}) or {})
+    found = sorted(n for n in names if n.replace("-", "_") in roles)
     if not found:
         raise SystemExit(f"services.py: no service folder of {SERVICES_DIR} has a role in {ROLES_FILE}")
     return found
+
+
+def origin(name):
+    return f"services/{name} exists" if has_folder(name) else f"{name} is deployed elsewhere; services/{name} not yet"
 
 
 def port_of(address):
@@ -83,7 +105,7 @@ def check_compose(path):
             problems.append(f"services.db-init: no {pw_var}")
         svc = compose.get(name)
         if svc is None:
-            problems.append(f"no service '{name}' (services/{name} exists)")
+            problems.append(f"no service '{name}' ({origin(name)})")
             continue
         where = f"services.{name}"
         env = env_map(svc.get("environment"))
@@ -101,6 +123,16 @@ def check_compose(path):
             used_ports[port] = name
             if not any(str(p).endswith(f":{port}:{port}") for p in svc.get("ports", [])):
                 problems.append(f"{where}.ports does not publish {port}")
+        # An HTTP API: bound like the others; publishing it is the service's own choice
+        # (it may be reached through the gateway only).
+        if "CITYOPS_HTTP_ADDRESS" in env:
+            http = port_of(env["CITYOPS_HTTP_ADDRESS"])
+            if http is None:
+                problems.append(f"{where}: CITYOPS_HTTP_ADDRESS must bind 0.0.0.0:<port>")
+            elif http in used_ports:
+                problems.append(f"{where}: port {http} is also {used_ports[http]}'s")
+            else:
+                used_ports[http] = name
         test = (svc.get("healthcheck") or {}).get("test") or []
         if grpc is not None and (len(test) < 3 or test[1] != "grpc-health-check" or not test[2].endswith(f":{grpc}")):
             problems.append(f"{where}.healthcheck is not grpc-health-check on port {grpc}")
@@ -149,12 +181,25 @@ def check_rendered(path):
     grpc_open = policy_ports("cityops-grpc-ingress") if policies else None
     metrics_open = policy_ports("cityops-metrics-ingress") if policies else None
 
+    def ingress_ports_for(labels):
+        # Ports opened by the ingress rules of every policy whose podSelector (matchLabels
+        # only; a selector with matchExpressions is not counted) selects these labels.
+        opened = set()
+        for pol in policies.values():
+            sel = pol["spec"].get("podSelector") or {}
+            if sel.get("matchExpressions"):
+                continue
+            if all(labels.get(k) == v for k, v in (sel.get("matchLabels") or {}).items()):
+                for rule in pol["spec"].get("ingress", []):
+                    opened |= {p.get("port") for p in rule.get("ports", [])}
+        return opened
+
     for name in services():
         role = name.replace("-", "_")
         secret = f"cityops-pg-{name}"
         for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
             if name not in by_kind.get(kind, {}):
-                problems.append(f"no {kind} {name} (services/{name} exists)")
+                problems.append(f"no {kind} {name} ({origin(name)})")
         dep = by_kind.get("Deployment", {}).get(name)
         if dep is None:
             continue
@@ -168,7 +213,7 @@ def check_rendered(path):
         if (c.get("command") or [None])[0] != name:
             problems.append(f"{where}: command does not run {name}")
         ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
-        grpc, metrics = ports.get("grpc"), ports.get("metrics")
+        grpc, metrics, http = ports.get("grpc"), ports.get("metrics"), ports.get("http")
         if grpc is None or metrics is None:
             problems.append(f"{where}: needs container ports named grpc and metrics")
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -187,6 +232,10 @@ def check_rendered(path):
                 problems.append(f"ConfigMap {name}: CITYOPS_GRPC_ADDRESS is not 0.0.0.0:{grpc}")
             if port_of(data.get("CITYOPS_METRICS_ADDRESS")) != metrics:
                 problems.append(f"ConfigMap {name}: CITYOPS_METRICS_ADDRESS is not 0.0.0.0:{metrics}")
+            if http is not None and port_of(data.get("CITYOPS_HTTP_ADDRESS")) != http:
+                problems.append(f"ConfigMap {name}: CITYOPS_HTTP_ADDRESS is not 0.0.0.0:{http}")
+            if http is None and "CITYOPS_HTTP_ADDRESS" in data:
+                problems.append(f"ConfigMap {name}: CITYOPS_HTTP_ADDRESS set but {where} has no container port named http")
             if data.get("CITYOPS_PG_SCHEMA") != role:
                 problems.append(f"ConfigMap {name}: CITYOPS_PG_SCHEMA is not {role}")
             if not data.get("CITYOPS_PG_DSN", "").startswith(f"postgresql://{role}@"):
@@ -196,8 +245,9 @@ def check_rendered(path):
             problems.append(f"{where}: PGPASSWORD is not from the Secret {secret}")
         svc = by_kind.get("Service", {}).get(name)
         if svc is not None:
-            if {p.get("port") for p in svc["spec"].get("ports", [])} != {grpc, metrics}:
-                problems.append(f"Service {name}: ports are not {grpc} and {metrics}")
+            want = {p for p in (grpc, metrics, http) if p is not None}
+            if {p.get("port") for p in svc["spec"].get("ports", [])} != want:
+                problems.append(f"Service {name}: ports are not {sorted(want)} (the container's)")
             if svc["spec"].get("selector", {}).get("app.kubernetes.io/name") != name:
                 problems.append(f"Service {name}: does not select app.kubernetes.io/name={name}")
         if job is not None:
@@ -210,6 +260,8 @@ def check_rendered(path):
             problems.append(f"NetworkPolicy cityops-grpc-ingress does not open {name}'s port {grpc}")
         if metrics_open is not None and metrics not in metrics_open:
             problems.append(f"NetworkPolicy cityops-metrics-ingress does not open {name}'s port {metrics}")
+        if policies and http is not None and http not in ingress_ports_for(pod.get("metadata", {}).get("labels", {})):
+            problems.append(f"no NetworkPolicy selecting {name}'s pods opens its HTTP port {http}")
     for p in problems:
         print(f"{path}: {p}")
     if not problems:
