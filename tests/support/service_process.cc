@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -57,6 +58,7 @@ ServiceProcess::ServiceProcess(std::string binary, std::vector<std::string> args
       if (!j.is_discarded()) {
         grpc_port_ = j.value("grpc_port", 0);
         metrics_port_ = j.value("metrics_port", 0);
+        http_port_ = j.value("http_port", 0);
         return;
       }
     }
@@ -110,16 +112,22 @@ void ServiceProcess::Kill() {
   Wait(std::chrono::seconds(10));
 }
 
-std::string HttpGet(int port, const std::string& path) {
+HttpReply HttpExchange(int port, const std::string& method, const std::string& path, const std::string& body,
+                       const std::string& content_type) {
+  HttpReply reply;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
+  if (fd < 0) return reply;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string response;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+    if (!body.empty() || method == "POST") {
+      request += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    request += "\r\n" + body;
     if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
       char buf[8192];
       for (;;) {
@@ -130,9 +138,17 @@ std::string HttpGet(int port, const std::string& path) {
     }
   }
   ::close(fd);
-  const auto body = response.find("\r\n\r\n");
-  return body == std::string::npos ? std::string() : response.substr(body + 4);
+  const auto end_of_headers = response.find("\r\n\r\n");
+  if (end_of_headers == std::string::npos) return reply;
+  reply.headers = response.substr(0, end_of_headers);
+  reply.body = response.substr(end_of_headers + 4);
+  // "HTTP/1.1 200 OK"
+  const auto space = reply.headers.find(' ');
+  if (space != std::string::npos) reply.status = std::atoi(reply.headers.c_str() + space + 1);
+  return reply;
 }
+
+std::string HttpGet(int port, const std::string& path) { return HttpExchange(port, "GET", path).body; }
 
 double ScrapeMetric(int port, const std::string& series) {
   const std::string text = HttpGet(port, "/metrics");

@@ -21,6 +21,8 @@ class ServiceProcess {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // 0 unless the service serves HTTP (its ready file says "http_port").
+  int http_port() const { return http_port_; }
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
 
@@ -36,11 +38,20 @@ class ServiceProcess {
   pid_t pid_ = -1;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int http_port_ = 0;
 };
 
 // The log of a process, for failure messages.
 std::string ReadFile(const std::string& path);
 
+struct HttpReply {
+  int status = 0;  // 0: no answer
+  std::string headers;
+  std::string body;
+};
+// One HTTP/1.0 exchange with 127.0.0.1:<port>.
+HttpReply HttpExchange(int port, const std::string& method, const std::string& path, const std::string& body = {},
+                       const std::string& content_type = "application/x-www-form-urlencoded");
 // GET http://127.0.0.1:<port><path> (plain HTTP/1.0); the body, or empty on failure.
 std::string HttpGet(int port, const std::string& path);
 // The value of one series (name with its labels, exactly as exposed, such as

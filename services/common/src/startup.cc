@@ -73,9 +73,13 @@ int ShutdownWatcher::Wait() {
   return signal_;
 }
 
-void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port) {
+void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port, int http_port) {
   if (path.empty()) return;
-  std::ofstream(path + ".tmp") << "{\"grpc_port\":" << grpc_port << ",\"metrics_port\":" << metrics_port << "}\n";
+  std::ofstream out(path + ".tmp");
+  out << "{\"grpc_port\":" << grpc_port << ",\"metrics_port\":" << metrics_port;
+  if (http_port != 0) out << ",\"http_port\":" << http_port;
+  out << "}\n";
+  out.close();
   std::rename((path + ".tmp").c_str(), path.c_str());
 }
 

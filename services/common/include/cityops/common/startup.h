@@ -73,7 +73,8 @@ class ShutdownWatcher {
 };
 
 // Writes {"grpc_port":..,"metrics_port":..} to `path` (atomically) once the
-// service is ready; nothing when path is empty.
-void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port);
+// service is ready, with "http_port" when the service serves HTTP (non-zero);
+// nothing when path is empty.
+void WriteReadyFile(const std::string& path, int grpc_port, int metrics_port, int http_port = 0);
 
 }  // namespace cityops::common
