@@ -12,9 +12,11 @@ namespace v1 = telemetry::v1;
 
 namespace {
 
-// Locations are kept to 6 decimals (about 10 cm), away from the cell edges by
-// more than that, so that rounding never moves a point to another district.
-constexpr double kEdgeMargin = 1e-5;
+// Locations are kept to 6 decimals (about 10 cm); an asset's district is the
+// one whose polygon holds its rounded location. A location that misses its
+// district (a root that rounding put across an edge, a child drawn outside
+// its parent's district) is drawn again, up to this many times.
+constexpr int kPlaceTries = 32;
 // Children stand within this many degrees (about 200 m) of their parent.
 constexpr double kChildSpreadDeg = 0.002;
 
@@ -30,14 +32,11 @@ struct Point {
   double lat, lon;
 };
 
-Point Clamp(const CityGrid::Cell& cell, Point p) {
-  return {std::clamp(p.lat, cell.min_lat + kEdgeMargin, cell.max_lat - kEdgeMargin),
-          std::clamp(p.lon, cell.min_lon + kEdgeMargin, cell.max_lon - kEdgeMargin)};
-}
+Point Rounded(double lat, double lon) { return {Round6(lat), Round6(lon)}; }
 
 class Generator {
  public:
-  explicit Generator(const CityParams& params) : params_(params), rng_(params.seed) {}
+  explicit Generator(const CityParams& params) : params_(params), map_(params.Districts()), rng_(params.seed) {}
 
   City Run() {
     const CityCounts counts = CityCounts::Dijon(params_.scale);
@@ -103,27 +102,40 @@ class Generator {
     CityAsset asset;
     asset.id = std::move(id);
     asset.kind = kind;
-    asset.lat = Round6(p.lat);
-    asset.lon = Round6(p.lon);
-    asset.district = params_.grid.DistrictAt(asset.lat, asset.lon);
+    asset.lat = p.lat;
+    asset.lon = p.lon;
+    asset.district = map_.Locate(asset.lat, asset.lon);
     asset.reporting_interval_s = interval_s;
     return asset;
   }
 
-  // Anywhere in the city.
+  // Anywhere in a random district (each district as likely: the small central
+  // ones are the denser).
   CityAsset Root(std::string id, v1::AssetKind kind, int interval_s) {
-    const CityGrid& g = params_.grid;
-    const int district = static_cast<int>(rng_.UniformInt(1, g.districts()));
-    const CityGrid::Cell cell = g.CellOf(district);
-    const Point p{rng_.UniformReal(cell.min_lat, cell.max_lat), rng_.UniformReal(cell.min_lon, cell.max_lon)};
-    return Place(std::move(id), kind, interval_s, Clamp(cell, p));
+    const int district = static_cast<int>(rng_.UniformInt(1, static_cast<int64_t>(map_.size())));
+    for (int i = 0; i < kPlaceTries; ++i) {
+      const common::LatLon p = map_.RandomPointIn(district, [this] { return rng_.Unit(); });
+      const Point rounded = Rounded(p.lat, p.lon);
+      if (map_.Locate(rounded.lat, rounded.lon) == district) return Place(std::move(id), kind, interval_s, rounded);
+    }
+    const common::LatLon p = map_.PointIn(district, 0.5, 0.5);
+    return Place(std::move(id), kind, interval_s, Rounded(p.lat, p.lon));
   }
 
-  // Near its parent, in the parent's district.
+  // Near its parent, in the parent's district (on the parent itself if no
+  // draw lands there).
   CityAsset Child(std::string id, v1::AssetKind kind, int interval_s, const CityAsset& parent) {
-    const Point p{parent.lat + rng_.UniformReal(-kChildSpreadDeg, kChildSpreadDeg),
-                  parent.lon + rng_.UniformReal(-kChildSpreadDeg, kChildSpreadDeg)};
-    CityAsset child = Place(std::move(id), kind, interval_s, Clamp(params_.grid.CellOf(parent.district), p));
+    Point p{parent.lat, parent.lon};
+    for (int i = 0; i < kPlaceTries; ++i) {
+      const double lat = parent.lat + rng_.UniformReal(-kChildSpreadDeg, kChildSpreadDeg);
+      const double lon = parent.lon + rng_.UniformReal(-kChildSpreadDeg, kChildSpreadDeg);
+      const Point rounded = Rounded(lat, lon);
+      if (map_.Locate(rounded.lat, rounded.lon) == parent.district) {
+        p = rounded;
+        break;
+      }
+    }
+    CityAsset child = Place(std::move(id), kind, interval_s, p);
     child.parent_id = parent.id;
     return child;
   }
@@ -134,27 +146,11 @@ class Generator {
   }
 
   const CityParams& params_;
+  const common::DistrictMap& map_;
   SimRng rng_;
 };
 
 }  // namespace
-
-int CityGrid::DistrictAt(double lat, double lon) const {
-  const double cell_h = (max_lat - min_lat) / rows;
-  const double cell_w = (max_lon - min_lon) / columns;
-  const int row = std::clamp(static_cast<int>(std::floor((lat - min_lat) / cell_h)), 0, rows - 1);
-  const int col = std::clamp(static_cast<int>(std::floor((lon - min_lon) / cell_w)), 0, columns - 1);
-  return row * columns + col + 1;
-}
-
-CityGrid::Cell CityGrid::CellOf(int district) const {
-  const int index = std::clamp(district, 1, districts()) - 1;
-  const int row = index / columns;
-  const int col = index % columns;
-  const double cell_h = (max_lat - min_lat) / rows;
-  const double cell_w = (max_lon - min_lon) / columns;
-  return {min_lat + row * cell_h, min_lat + (row + 1) * cell_h, min_lon + col * cell_w, min_lon + (col + 1) * cell_w};
-}
 
 CityCounts CityCounts::Dijon(double scale) {
   const CityCounts base;

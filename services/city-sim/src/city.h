@@ -10,26 +10,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cityops/common/districts.h"
 #include "cityops/telemetry/v1/assets.pb.h"
 
 namespace cityops::sim {
-
-// Where the districts are. For now a grid of equal cells over the centre of
-// Dijon, numbered row by row from the south-west corner (district 1) to the
-// north-east one; the real district polygons come later.
-struct CityGrid {
-  double min_lat = 47.29, max_lat = 47.36, min_lon = 4.99, max_lon = 5.09;
-  int columns = 6, rows = 4;
-
-  int districts() const { return columns * rows; }
-  // The district (1..districts()) of a point; points outside are put in the nearest cell.
-  int DistrictAt(double lat, double lon) const;
-  struct Cell {
-    double min_lat, max_lat, min_lon, max_lon;
-  };
-  // The cell of a district (1..districts()).
-  Cell CellOf(int district) const;
-};
 
 // How many of each kind. Defaults: Dijon.
 struct CityCounts {
@@ -77,7 +61,13 @@ struct CityAsset {
 struct CityParams {
   uint64_t seed = 1;
   double scale = 1.0;  // 1 = Dijon
-  CityGrid grid;
+  // The districts to place the assets in (not owned); nullptr: the shipped
+  // Dijon map (common::DistrictMap::Dijon()).
+  const common::DistrictMap* districts = nullptr;
+
+  const common::DistrictMap& Districts() const {
+    return districts != nullptr ? *districts : common::DistrictMap::Dijon();
+  }
 };
 
 class City {

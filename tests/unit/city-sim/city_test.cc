@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -162,33 +163,97 @@ TEST_CASE("City: parents come before their children", "[city]") {
   }
 }
 
-TEST_CASE("City: locations inside the bounds / districts 1..24 from their cell / ids unique", "[city]") {
+TEST_CASE("City: locations inside the city / each asset in the district whose polygon holds it / ids unique",
+          "[city]") {
+  const common::DistrictMap& map = common::DistrictMap::Dijon();
   for (const double scale : {1.0, 2.0}) {
     const City city = Make(11, scale);
-    const CityGrid& grid = city.params().grid;
     std::set<std::string> ids;
-    std::set<int> districts;
+    std::map<int, size_t> per_district;
     for (const auto& asset : city.assets()) {
-      INFO(asset.id << " " << asset.lat << "," << asset.lon);
-      CHECK(asset.lat >= grid.min_lat);
-      CHECK(asset.lat <= grid.max_lat);
-      CHECK(asset.lon >= grid.min_lon);
-      CHECK(asset.lon <= grid.max_lon);
-      // Inside telemetry-ingest's city bounds too.
+      INFO(asset.id << " " << asset.lat << "," << asset.lon << " district " << asset.district);
+      // Inside the simulator's extent and telemetry-ingest's city bounds.
+      CHECK(asset.lat >= 47.29);
+      CHECK(asset.lat <= 47.36);
+      CHECK(asset.lon >= 4.99);
+      CHECK(asset.lon <= 5.09);
       CHECK(asset.lat >= 47.20);
       CHECK(asset.lat <= 47.45);
       CHECK(asset.lon >= 4.85);
       CHECK(asset.lon <= 5.25);
+      // Kept to 6 decimals.
+      CHECK(std::round(asset.lat * 1e6) / 1e6 == asset.lat);
+      CHECK(std::round(asset.lon * 1e6) / 1e6 == asset.lon);
       CHECK(asset.district >= 1);
       CHECK(asset.district <= 24);
-      CHECK(asset.district == grid.DistrictAt(asset.lat, asset.lon));
+      // The district is the one whose polygon holds the asset, and no other does.
+      CHECK(asset.district == map.Locate(asset.lat, asset.lon));
+      CHECK(map.Contains(asset.district, asset.lat, asset.lon));
+      for (int other = 1; other <= 24; ++other) {
+        if (other != asset.district && map.Contains(other, asset.lat, asset.lon)) FAIL_CHECK("also in " << other);
+      }
       CHECK(asset.reporting_interval_s > 0);
       CHECK(ids.insert(asset.id).second);
-      districts.insert(asset.district);
+      ++per_district[asset.district];
       CHECK(asset.id.size() <= 64);
     }
-    CHECK(districts.size() == 24);
+    // Every district has assets; roots pick a district uniformly, so even the
+    // smallest has its share.
+    CHECK(per_district.size() == 24);
+    for (const auto& [district, n] : per_district) {
+      INFO("district " << district);
+      CHECK(n > city.size() / 24 / 3);
+    }
   }
+}
+
+TEST_CASE("City: children stand near their parent, in the parent's district", "[city]") {
+  const common::DistrictMap& map = common::DistrictMap::Dijon();
+  const City city = Make(4, 1);
+  size_t children = 0;
+  size_t on_parent = 0;
+  for (const auto& asset : city.assets()) {
+    if (asset.parent_id.empty()) continue;
+    ++children;
+    const CityAsset& parent = city.at(static_cast<size_t>(city.IndexOf(asset.parent_id)));
+    INFO(asset.id << " of " << parent.id);
+    CHECK(asset.district == parent.district);
+    CHECK(map.Locate(asset.lat, asset.lon) == parent.district);
+    // Within 0.002 degrees (about 200 m) each way.
+    CHECK(std::abs(asset.lat - parent.lat) <= 0.002 + 1e-9);
+    CHECK(std::abs(asset.lon - parent.lon) <= 0.002 + 1e-9);
+    if (asset.lat == parent.lat && asset.lon == parent.lon) ++on_parent;
+  }
+  CHECK(children == 34000 + 269);
+  // Spread around the parent, not piled on it.
+  CHECK(on_parent < children / 1000);
+}
+
+TEST_CASE("City: a map of one's own places the assets in its districts", "[city]") {
+  // Two districts side by side, the western one ten times smaller.
+  auto map = common::DistrictMap::FromGeoJson(R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"id": 1, "name": "West"}, "geometry": {"type": "Polygon",
+     "coordinates": [[[5.00, 47.30], [5.01, 47.30], [5.01, 47.34], [5.00, 47.34], [5.00, 47.30]]]}},
+    {"type": "Feature", "properties": {"id": 2, "name": "East"}, "geometry": {"type": "Polygon",
+     "coordinates": [[[5.01, 47.30], [5.11, 47.30], [5.11, 47.34], [5.01, 47.34], [5.01, 47.30]]]}}]})");
+  REQUIRE(map.ok());
+  CityParams params;
+  params.seed = 3;
+  params.scale = 0.1;
+  params.districts = &*map;
+  const City city = GenerateCity(params);
+  std::map<int, size_t> roots;
+  for (const auto& asset : city.assets()) {
+    INFO(asset.id << " " << asset.lat << "," << asset.lon);
+    REQUIRE((asset.district == 1 || asset.district == 2));
+    CHECK(map->Locate(asset.lat, asset.lon) == asset.district);
+    if (asset.parent_id.empty()) ++roots[asset.district];
+  }
+  // Each district as likely for a root, whatever its size.
+  CHECK(roots[1] > roots[2] / 2);
+  CHECK(roots[2] > roots[1] / 2);
+  // And the same params, the same city.
+  CHECK(SameAssets(city, GenerateCity(params)));
 }
 
 TEST_CASE("City: ids are readable", "[city]") {
@@ -200,22 +265,6 @@ TEST_CASE("City: ids are readable", "[city]") {
   }
   CHECK(city.IndexOf("lp-034001") < 0);
   CHECK(city.IndexOf("cam-270") < 0);
-}
-
-TEST_CASE("CityGrid: districts numbered row by row from the south-west", "[city]") {
-  const CityGrid grid;
-  CHECK(grid.districts() == 24);
-  CHECK(grid.DistrictAt(47.2901, 4.9901) == 1);
-  CHECK(grid.DistrictAt(47.2901, 5.0899) == 6);
-  CHECK(grid.DistrictAt(47.3599, 4.9901) == 19);
-  CHECK(grid.DistrictAt(47.3599, 5.0899) == 24);
-  // Outside: the nearest cell.
-  CHECK(grid.DistrictAt(40.0, 0.0) == 1);
-  CHECK(grid.DistrictAt(50.0, 9.0) == 24);
-  for (int d = 1; d <= 24; ++d) {
-    const auto cell = grid.CellOf(d);
-    CHECK(grid.DistrictAt((cell.min_lat + cell.max_lat) / 2, (cell.min_lon + cell.max_lon) / 2) == d);
-  }
 }
 
 TEST_CASE("City: ToProto carries every field", "[city]") {
