@@ -74,7 +74,7 @@ TEST_CASE("Forms and query strings decode into ordered fields, repeats in their 
   CHECK(*FindField(*query, "x") == "A");
 }
 
-TEST_CASE("URL encoding keeps unreserved characters only; decoding gives the text back", "[http]") {
+TEST_CASE("URL encoding keeps unreserved characters only - decoding gives the text back", "[http]") {
   const std::string text = "a b&c=d/é~._-";
   CHECK(UrlEncode(text) == "a%20b%26c%3Dd%2F%C3%A9~._-");
   CHECK(*UrlDecode(UrlEncode(text), true) == text);
@@ -214,7 +214,7 @@ TEST_CASE("A malformed request is answered 400", "[http][server]") {
   CHECK(client.Read().result_int() == 400);
 }
 
-TEST_CASE("A handler that throws gives 500 with a JSON body; the server goes on", "[http][server]") {
+TEST_CASE("A handler that throws gives 500 with a JSON body - the server goes on", "[http][server]") {
   auto server = HttpServer::Start("127.0.0.1:0", Echo);
   REQUIRE(server.ok());
   Client client((*server)->port());
@@ -270,7 +270,7 @@ TEST_CASE("HEAD gets the headers of GET without the body", "[http][server]") {
   CHECK(client.Send(http::verb::get, "/y").body() == "GET /y ?  |  | ");
 }
 
-TEST_CASE("Stop closes the connections and the port; a bad address is refused", "[http][server]") {
+TEST_CASE("Stop closes the connections and the port - a bad address is refused", "[http][server]") {
   auto server = HttpServer::Start("127.0.0.1:0", Echo);
   REQUIRE(server.ok());
   const int port = (*server)->port();

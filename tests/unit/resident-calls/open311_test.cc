@@ -225,7 +225,7 @@ const char kPostBody[] =
 
 // ---------------------------------------------------------------------------
 
-TEST_CASE("W3C dates: zones, fractions, a date alone; written in UTC with Z", "[open311]") {
+TEST_CASE("W3C dates: zones, fractions, a date alone - written in UTC with Z", "[open311]") {
   const TimePoint t = TimePoint(std::chrono::sys_days(std::chrono::year(1994) / 11 / 5) + hours(13) + minutes(15) +
                                 std::chrono::seconds(30));
   CHECK(*ParseW3cDateTime("1994-11-05T13:15:30Z", "d") == t);
@@ -278,7 +278,7 @@ TEST_CASE("The categories are read once per TTL", "[open311]") {
   CHECK(f.backend.category_calls == 2);
 }
 
-TEST_CASE("GET services/<code>.json is the definition; an unknown code is 404", "[open311]") {
+TEST_CASE("GET services/<code>.json is the definition - an unknown code is 404", "[open311]") {
   Fixture f;
   const HttpResponse response = f.api().Handle(Get("/open311/v2/services/roads.json"));
   REQUIRE(response.status == 200);
@@ -321,7 +321,7 @@ TEST_CASE("POST requests.json maps the form onto CreateRequest exactly", "[open3
   CHECK(response.body.find("example.org") == std::string::npos);
 }
 
-TEST_CASE("POST without personal data sends no Resident; a retry with a seen key is 200", "[open311]") {
+TEST_CASE("POST without personal data sends no Resident - a retry with a seen key is 200", "[open311]") {
   Fixture f;
   f.backend.replay = true;
   const HttpResponse response = f.api().Handle(
@@ -509,7 +509,7 @@ std::vector<std::string> Ids(const HttpResponse& response) {
   return ids;
 }
 
-TEST_CASE("GET requests.json: status open is open, acknowledged and in progress; closed is closed", "[open311]") {
+TEST_CASE("GET requests.json: status open is open, acknowledged and in progress - closed is closed", "[open311]") {
   Fixture f;
   f.backend.Add("REQ-1", "roads", v1::REQUEST_STATUS_OPEN, kNow - hours(1));
   f.backend.Add("REQ-2", "roads", v1::REQUEST_STATUS_ACKNOWLEDGED, kNow - hours(2));
@@ -745,7 +745,7 @@ class RecordingService final : public v1::ResidentCalls::Service {
   }
 };
 
-TEST_CASE("The gRPC backend sends the integration role and a deadline; errors keep their code", "[open311][grpc]") {
+TEST_CASE("The gRPC backend sends the integration role and a deadline - errors keep their code", "[open311][grpc]") {
   RecordingService service;
   grpc::ServerBuilder builder;
   int port = 0;

@@ -1,0 +1,77 @@
+#include "settings.h"
+
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "cityops/common/status.h"
+
+namespace cityops::calls {
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view text) {
+  std::map<std::string, std::string> keys;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view entry = Trim(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (entry.empty()) continue;
+    const auto colon = entry.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == entry.size()) {
+      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: each entry must be client:key");
+    }
+    std::string client(entry.substr(0, colon));
+    std::string key(entry.substr(colon + 1));
+    if (key.size() < 16) {
+      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: a key must have at least 16 characters");
+    }
+    if (!keys.emplace(std::move(key), std::move(client)).second) {
+      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: a key is given twice");
+    }
+  }
+  return keys;
+}
+
+absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config) {
+  CallsSettings s;
+  s.grpc_address = config.GetString("grpc-address", s.grpc_address);
+  s.metrics_address = config.GetString("metrics-address", s.metrics_address);
+  s.http_address = config.GetString("http-address", s.http_address);
+  CITYOPS_ASSIGN_OR_RETURN(s.pg_dsn, config.GetRequired("pg-dsn"));
+  s.pg_schema = config.GetString("pg-schema", s.pg_schema);
+  CITYOPS_ASSIGN_OR_RETURN(s.pg_pool_size, config.GetInt("pg-pool-size", s.pg_pool_size));
+  s.kafka.bootstrap = config.GetString("kafka-bootstrap", s.kafka.bootstrap);
+  s.kafka.client_id = "resident-calls";
+  s.topic_prefix = config.GetString("topic-prefix", "");
+  s.consumer_group = config.GetString("consumer-group", s.topic_prefix + s.consumer_group);
+  s.config_file = config.GetString("config-file", "");
+  s.districts_file = config.GetString("districts-file", "");
+  if (config.Has("retention")) {
+    std::chrono::milliseconds retention{};
+    CITYOPS_ASSIGN_OR_RETURN(retention, config.GetDuration("retention", std::chrono::hours(1)));
+    if (retention <= std::chrono::milliseconds(0)) return absl::InvalidArgumentError("retention must be positive");
+    s.retention = retention;
+  }
+  CITYOPS_ASSIGN_OR_RETURN(s.purge_interval, config.GetDuration("purge-interval", s.purge_interval));
+  if (s.purge_interval < std::chrono::milliseconds(100)) {
+    return absl::InvalidArgumentError("purge-interval must be at least 100ms");
+  }
+  // The API keys are secrets: read from the environment only, never a flag
+  // (flags show in process lists).
+  const char* keys = std::getenv("CITYOPS_OPEN311_API_KEYS");
+  CITYOPS_ASSIGN_OR_RETURN(s.open311_keys, ParseApiKeys(keys == nullptr ? "" : keys));
+  s.jurisdiction_id = config.GetString("jurisdiction-id", s.jurisdiction_id);
+  s.log_level = config.GetString("log-level", s.log_level);
+  if (s.pg_pool_size < 2 || s.pg_pool_size > 64) return absl::InvalidArgumentError("pg-pool-size must be within 2..64");
+  return s;
+}
+
+}  // namespace cityops::calls
