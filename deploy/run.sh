@@ -300,4 +300,9 @@ done
 SIM_RC=0
 wait "${SIM_PID}" || SIM_RC=$?
 SIM_PID=""
-die "city-sim exited (code ${SIM_RC})"
+if [[ "${SIM_RC}" -ne 0 ]]; then
+  die "city-sim exited (code ${SIM_RC})"
+fi
+# A run with --duration ends here: the simulator finished, everything stops.
+log "city-sim finished; stopping everything"
+exit 0

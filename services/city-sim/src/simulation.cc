@@ -52,6 +52,14 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
 
   const auto register_started = std::chrono::steady_clock::now();
   auto summary = client_.RegisterCity(city_, 5000, stop);
+  if (summary.status().code() == absl::StatusCode::kAlreadyExists) {
+    // The registry holds a city generated otherwise (another seed or scale,
+    // or an earlier version of the simulator): say how to start afresh.
+    return absl::AlreadyExistsError(absl::StrCat(
+        summary.status().message(),
+        ". The registry holds a city generated differently (another --seed or --scale, or an earlier version of "
+        "the simulator); start from an empty state with: deploy/local/stack.sh reset"));
+  }
   if (!summary.ok()) return summary.status();
   const auto register_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - register_started)
