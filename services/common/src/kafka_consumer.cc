@@ -19,15 +19,15 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 
   ~KafkaConsumerImpl() override { Close(); }
 
-  absl::Status Init(const KafkaSettings& settings, const std::string& group_id,
-                    const std::vector<std::string>& topics) {
+  absl::Status Init(const KafkaSettings& settings, const std::string& group_id, const std::vector<std::string>& topics,
+                    ConsumeFrom from) {
     if (group_id.empty()) return absl::InvalidArgumentError("Kafka consumer needs a group id");
     if (topics.empty()) return absl::InvalidArgumentError("Kafka consumer needs at least one topic");
     auto conf = kafka_internal::MakeConf(settings,
                                          {{"group.id", group_id},
                                           {"enable.auto.commit", "false"},
                                           {"enable.auto.offset.store", "false"},
-                                          {"auto.offset.reset", "earliest"},
+                                          {"auto.offset.reset", from == ConsumeFrom::kLatest ? "latest" : "earliest"},
                                           {"isolation.level", "read_committed"},
                                           {"enable.partition.eof", "false"},
                                           // A member that died without leaving is noticed in 10 s (not
@@ -157,9 +157,10 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaSettings& settings,
                                                                      const std::string& group_id,
-                                                                     const std::vector<std::string>& topics) {
+                                                                     const std::vector<std::string>& topics,
+                                                                     ConsumeFrom from) {
   auto consumer = std::make_unique<KafkaConsumerImpl>(settings);
-  if (auto status = consumer->Init(settings, group_id, topics); !status.ok()) return status;
+  if (auto status = consumer->Init(settings, group_id, topics, from); !status.ok()) return status;
   return std::unique_ptr<KafkaConsumer>(std::move(consumer));
 }
 

@@ -2,11 +2,17 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 
 #include "cityops/common/pg.h"
 #include "cityops/common/shutdown.h"
 
 namespace cityops::common {
+
+int UsageError(std::string_view service, const absl::Status& status) {
+  std::cerr << service << ": " << status.message() << "\n";
+  return 2;
+}
 
 int StartupFailure(std::string_view what, const absl::Status& status) {
   spdlog::critical("{}: {}", what, status.ToString());

@@ -82,13 +82,23 @@ struct ConsumedMessage {
   int64_t timestamp_ms = 0;
 };
 
+// Where a consumer group that has no committed offset yet starts reading a
+// partition (librdkafka's auto.offset.reset); once it has committed, it goes
+// on from there.
+enum class ConsumeFrom {
+  kEarliest,  // the oldest message kept: nothing is missed
+  kLatest,    // only what comes after the group joined: a live feed
+};
+
 // A consumer in a group whose offsets are committed only when the caller says
 // the work is done (after its database transaction committed).
 class KafkaConsumer {
  public:
+  // KafkaSettings::extra, applied last, may still set auto.offset.reset itself.
   static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaSettings& settings,
                                                                const std::string& group_id,
-                                                               const std::vector<std::string>& topics);
+                                                               const std::vector<std::string>& topics,
+                                                               ConsumeFrom from = ConsumeFrom::kEarliest);
   virtual ~KafkaConsumer() = default;
   // Up to max_messages, returning early at the timeout (possibly with none),
   // or as soon as something arrived and nothing more is fetched already (so a

@@ -13,12 +13,30 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cityops/common/config.h"
 #include "cityops/common/kafka.h"
 #include "cityops/common/pg.h"
 
-// What every service's main does while starting: retry a dependency for a
-// while, say why it gives up, take the one-writer lock, tell scripts where it listens.
+// What every service's main does while starting: read its settings, retry a
+// dependency for a while, say why it gives up, take the one-writer lock, tell
+// scripts where it listens.
 namespace cityops::common {
+
+// The service's settings from the environment and the flags (Config::Load),
+// read by `load` (the service's LoadSettings): a malformed flag or setting is
+// the error.
+template <typename Settings>
+absl::StatusOr<Settings> ReadSettings(int argc, const char* const* argv,
+                                      absl::StatusOr<Settings> (*load)(const Config& config)) {
+  auto config = Config::Load(argc, argv);
+  if (!config.ok()) return config.status();
+  return load(*config);
+}
+
+// A setting or a file given to the service is wrong: prints "<service>:
+// <message>" on stderr (plain text, for whoever started it; logging may not
+// be set up yet) and returns 2, main's exit code for it.
+int UsageError(std::string_view service, const absl::Status& status);
 
 // Logs "<what>: <status>" as critical and returns 1 (main's exit code).
 int StartupFailure(std::string_view what, const absl::Status& status);
