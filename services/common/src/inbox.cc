@@ -1,5 +1,7 @@
 #include "cityops/common/inbox.h"
 
+#include <spdlog/spdlog.h>
+
 #include "cityops/common/proto_time.h"
 
 namespace cityops::common {
@@ -25,6 +27,16 @@ void Inbox::SetAside(pqxx::work& tx, const ConsumedMessage& message, const std::
   tx.exec_params(kSetAside, message.topic, message.partition, message.offset,
                  pqxx::binarystring(message.key.data(), message.key.size()),
                  pqxx::binarystring(message.value.data(), message.value.size()), reason);
+}
+
+void RejectedMessages::SetAside(pqxx::work& tx) const {
+  for (const auto& [message, reason] : items_) Inbox::SetAside(tx, *message, reason);
+}
+
+void RejectedMessages::Log() const {
+  for (const auto& [message, reason] : items_) {
+    spdlog::warn("set aside {}[{}]@{}: {}", message->topic, message->partition, message->offset, reason);
+  }
 }
 
 absl::StatusOr<int64_t> Inbox::PruneApplied(PgPool& pool, TimePoint older_than) {

@@ -166,27 +166,10 @@ void DispatchDesk::ReloadAfterFailure() {
 }
 
 absl::StatusOr<size_t> DispatchDesk::Apply(const std::vector<common::ConsumedMessage>& messages) {
-  struct Input {
-    std::string event_id;
-    iv1::IncidentEvent event;
-  };
-  std::vector<Input> inputs;
-  std::vector<std::string> ids;
-  std::vector<std::pair<const common::ConsumedMessage*, std::string>> rejected;
-  for (const auto& m : messages) {
-    Input in;
-    if (m.topic != incidents_topic_) {
-      rejected.emplace_back(&m, "unexpected topic");
-    } else if (!in.event.ParseFromString(m.value)) {
-      rejected.emplace_back(&m, "undecodable incident event");
-    } else if (in.event.meta().event_id().empty() || in.event.incident().id().empty()) {
-      rejected.emplace_back(&m, "no event or incident id");
-    } else {
-      in.event_id = in.event.meta().event_id();
-      ids.push_back(in.event_id);
-      inputs.push_back(std::move(in));
-    }
-  }
+  common::RejectedMessages rejected;
+  const auto inputs = common::DecodeEvents<iv1::IncidentEvent>(
+      messages, incidents_topic_, "incident event",
+      [](const iv1::IncidentEvent& e) { return e.incident().id().empty() ? "no incident id" : ""; }, rejected);
 
   std::lock_guard lock(mutex_);
   const auto now = clock_.Now();
@@ -198,18 +181,14 @@ absl::StatusOr<size_t> DispatchDesk::Apply(const std::vector<common::ConsumedMes
     applied = 0;
     replayed = 0;
     decisions = Decisions();
-    for (const auto& [message, reason] : rejected) common::Inbox::SetAside(tx, *message, reason);
-    std::set<std::string> fresh = common::Inbox::MarkApplied(tx, ids);
-    for (const auto& in : inputs) {
-      if (fresh.erase(in.event_id) == 0) {
-        ++replayed;
-        continue;
-      }
-      ++applied;
-      decisions.SetCause(in.event_id, FromProtoTime(in.event.meta().occurred_at()));
-      const iv1::Incident& incident = in.event.incident();
+    rejected.SetAside(tx);
+    const auto fresh = common::FreshEvents(tx, inputs, replayed);
+    applied = fresh.size();
+    for (const auto* in : fresh) {
+      decisions.SetCause(in->event_id, FromProtoTime(in->event.meta().occurred_at()));
+      const iv1::Incident& incident = in->event.incident();
       const bool opens =
-          in.event.change() == iv1::INCIDENT_CHANGE_OPENED || in.event.change() == iv1::INCIDENT_CHANGE_REOPENED;
+          in->event.change() == iv1::INCIDENT_CHANGE_OPENED || in->event.change() == iv1::INCIDENT_CHANGE_REOPENED;
       if (!IncidentOpen(incident)) {
         dispatcher_.OnIncidentClosed(incident.id(), now, decisions);
         continue;
@@ -227,10 +206,8 @@ absl::StatusOr<size_t> DispatchDesk::Apply(const std::vector<common::ConsumedMes
     ReloadAfterFailure();
     return status;
   }
-  for (const auto& [message, reason] : rejected) {
-    spdlog::warn("set aside {}[{}]@{}: {}", message->topic, message->partition, message->offset, reason);
-    set_aside_.Add({{"reason", reason}}).Increment();
-  }
+  rejected.Log();
+  for (const auto& [message, reason] : rejected.items()) set_aside_.Add({{"reason", reason}}).Increment();
   replayed_.Increment(static_cast<double>(replayed));
   AfterCommit(decisions, events);
   return applied;

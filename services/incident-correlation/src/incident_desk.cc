@@ -167,12 +167,12 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
   std::vector<std::string> event_ids;
   std::vector<AssetInfo> assets;
   std::vector<bool> retired;
-  std::vector<std::pair<const common::ConsumedMessage*, std::string>> rejected;
+  common::RejectedMessages rejected;
   for (const auto& m : messages) {
     if (m.topic == topics_.assets) {
       tv1::AssetEvent e;
       if (!e.ParseFromString(m.value) || e.asset().id().empty()) {
-        rejected.emplace_back(&m, "undecodable asset event");
+        rejected.Add(m, "undecodable asset event");
         continue;
       }
       const auto& a = e.asset();
@@ -183,11 +183,11 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
       Decoded d;
       d.kind = Decoded::Kind::kFault;
       if (!d.fault.ParseFromString(m.value)) {
-        rejected.emplace_back(&m, "undecodable fault event");
+        rejected.Add(m, "undecodable fault event");
         continue;
       }
       if (auto problem = FaultProblem(d.fault); !problem.empty()) {
-        rejected.emplace_back(&m, problem);
+        rejected.Add(m, problem);
         continue;
       }
       d.event_id = d.fault.meta().event_id();
@@ -197,11 +197,11 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
       Decoded d;
       d.kind = Decoded::Kind::kRequest;
       if (!d.request.ParseFromString(m.value)) {
-        rejected.emplace_back(&m, "undecodable request event");
+        rejected.Add(m, "undecodable request event");
         continue;
       }
       if (auto problem = RequestProblem(d.request); !problem.empty()) {
-        rejected.emplace_back(&m, problem);
+        rejected.Add(m, problem);
         continue;
       }
       d.event_id = d.request.meta().event_id();
@@ -210,7 +210,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
     } else if (m.topic == topics_.assignments) {
       dispatch::v1::AssignmentEvent e;
       if (!e.ParseFromString(m.value) || e.meta().event_id().empty()) {
-        rejected.emplace_back(&m, "undecodable assignment event");
+        rejected.Add(m, "undecodable assignment event");
         continue;
       }
       Decoded d;
@@ -235,7 +235,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
       event_ids.push_back(d.event_id);
       inputs.push_back(std::move(d));
     } else {
-      rejected.emplace_back(&m, "unexpected topic");
+      rejected.Add(m, "unexpected topic");
     }
   }
 
@@ -247,7 +247,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
     outcomes.clear();
     replayed = 0;
-    for (const auto& [message, reason] : rejected) common::Inbox::SetAside(tx, *message, reason);
+    rejected.SetAside(tx);
     IncidentStore::SaveTopology(tx, assets, retired);
     for (size_t i = 0; i < assets.size(); ++i) {
       if (retired[i]) {
@@ -283,8 +283,8 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
     }
     return status;
   }
-  for (const auto& [message, reason] : rejected) {
-    spdlog::warn("set aside {}[{}]@{}: {}", message->topic, message->partition, message->offset, reason);
+  rejected.Log();
+  for (const auto& [message, reason] : rejected.items()) {
     set_aside_.Add({{"topic", message->topic}, {"reason", reason}}).Increment();
   }
   asset_events_in_.Increment(static_cast<double>(assets.size()));

@@ -194,22 +194,22 @@ std::shared_ptr<const std::unordered_set<std::string>> LightingDesk::PointIds() 
 
 absl::StatusOr<size_t> LightingDesk::Apply(const std::vector<common::ConsumedMessage>& messages) {
   std::vector<store::PointRow> rows;
-  std::vector<std::pair<const common::ConsumedMessage*, std::string>> rejected;
+  common::RejectedMessages rejected;
   for (const auto& m : messages) {
     tv1::AssetEvent event;
     if (m.topic != assets_topic_) {
-      rejected.emplace_back(&m, "unexpected topic");
+      rejected.Add(m, "unexpected topic");
       continue;
     }
     if (m.value.empty()) continue;  // a compacted key's tombstone
     if (!event.ParseFromString(m.value)) {
-      rejected.emplace_back(&m, "undecodable asset event");
+      rejected.Add(m, "undecodable asset event");
       continue;
     }
     const tv1::Asset& asset = event.asset();
     if (asset.kind() != tv1::ASSET_KIND_LIGHT_POINT) continue;
     if (asset.parent_id().empty()) {
-      rejected.emplace_back(&m, "light point without a cabinet");
+      rejected.Add(m, "light point without a cabinet");
       continue;
     }
     store::PointRow row;
@@ -227,15 +227,13 @@ absl::StatusOr<size_t> LightingDesk::Apply(const std::vector<common::ConsumedMes
   }
   if (rows.empty() && rejected.empty()) return size_t{0};
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
-    for (const auto& [message, reason] : rejected) common::Inbox::SetAside(tx, *message, reason);
+    rejected.SetAside(tx);
     store::UpsertPoints(tx, rows);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  for (const auto& [message, reason] : rejected) {
-    spdlog::warn("set aside {}[{}]@{}: {}", message->topic, message->partition, message->offset, reason);
-    set_aside_.Add({{"reason", reason}}).Increment();
-  }
+  rejected.Log();
+  for (const auto& [message, reason] : rejected.items()) set_aside_.Add({{"reason", reason}}).Increment();
   if (!rows.empty()) {
     std::lock_guard lock(mutex_);
     assets_changed_ = std::chrono::steady_clock::now();

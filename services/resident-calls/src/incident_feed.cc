@@ -1,7 +1,5 @@
 #include "incident_feed.h"
 
-#include <set>
-
 #include <spdlog/spdlog.h>
 
 #include "cityops/common/inbox.h"
@@ -35,51 +33,28 @@ IncidentFeed::IncidentFeed(common::PgPool& pool, RequestBook& book, std::string 
                                     "Request changes that followed their incident (link, progress, closing)")) {}
 
 absl::StatusOr<size_t> IncidentFeed::Apply(const std::vector<common::ConsumedMessage>& messages) {
-  struct Input {
-    std::string event_id;
-    incidents::v1::IncidentEvent event;
-  };
-  std::vector<Input> inputs;
-  std::vector<std::string> ids;
-  std::vector<std::pair<const common::ConsumedMessage*, std::string>> rejected;
-  for (const auto& m : messages) {
-    Input in;
-    if (m.topic != topic_) {
-      rejected.emplace_back(&m, "unexpected topic");
-    } else if (!in.event.ParseFromString(m.value)) {
-      rejected.emplace_back(&m, "undecodable incident event");
-    } else if (in.event.meta().event_id().empty() || in.event.incident().id().empty()) {
-      rejected.emplace_back(&m, "no event or incident id");
-    } else {
-      in.event_id = in.event.meta().event_id();
-      ids.push_back(in.event_id);
-      inputs.push_back(std::move(in));
-    }
-  }
+  common::RejectedMessages rejected;
+  const auto events = common::DecodeEvents<incidents::v1::IncidentEvent>(
+      messages, topic_, "incident event",
+      [](const incidents::v1::IncidentEvent& e) { return e.incident().id().empty() ? "no incident id" : ""; },
+      rejected);
   size_t applied = 0;
   size_t replayed = 0;
   size_t changed = 0;
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
-    applied = replayed = changed = 0;
-    for (const auto& [message, reason] : rejected) common::Inbox::SetAside(tx, *message, reason);
-    std::set<std::string> fresh = common::Inbox::MarkApplied(tx, ids);
+    rejected.SetAside(tx);
+    const auto fresh = common::FreshEvents(tx, events, replayed);
     std::vector<IncidentNews> news;
-    for (const auto& in : inputs) {
-      if (fresh.erase(in.event_id) == 0) {
-        ++replayed;
-        continue;
-      }
-      ++applied;
-      auto more = NewsOf(in.event);
+    for (const auto* in : fresh) {
+      auto more = NewsOf(in->event);
       news.insert(news.end(), more.begin(), more.end());
     }
+    applied = fresh.size();
     changed = book_.ApplyIncidentNews(tx, news);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  for (const auto& [message, reason] : rejected) {
-    spdlog::warn("set aside {}[{}]@{}: {}", message->topic, message->partition, message->offset, reason);
-  }
+  rejected.Log();
   dead_letters_.Increment(static_cast<double>(rejected.size()));
   applied_.Increment(static_cast<double>(applied));
   replayed_.Increment(static_cast<double>(replayed));
