@@ -7,13 +7,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "asset_registry.h"
-#include "cityops/common/config.h"
 #include "cityops/common/grpc_server.h"
 #include "cityops/common/kafka.h"
 #include "cityops/common/log.h"
@@ -51,20 +49,10 @@ int main(int argc, char** argv) {
   // per thread (up to 8 per core) holds memory that a few arenas share well.
   mallopt(M_ARENA_MAX, 2);
   common::ShutdownSignal::Install();
-  auto config = common::Config::Load(argc, argv);
-  if (!config.ok()) {
-    std::cerr << "telemetry-ingest: " << config.status().message() << "\n";
-    return 2;
-  }
-  auto settings_or = telemetry::LoadSettings(*config);
-  if (!settings_or.ok()) {
-    std::cerr << "telemetry-ingest: " << settings_or.status().message() << "\n";
-    return 2;
-  }
+  auto settings_or = common::ReadSettings(argc, argv, telemetry::LoadSettings);
+  if (!settings_or.ok()) return common::UsageError(telemetry::kServiceName, settings_or.status());
   const telemetry::IngestSettings& settings = *settings_or;
-  common::InitLogging("telemetry-ingest", settings.log_level);
-  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
-  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+  common::InitLogging(settings.service.name, settings.service.log_level);
 
   auto ranges = settings.normal_ranges_file.empty()
                     ? telemetry::NormalRanges::FromJson(telemetry::DefaultNormalRangesJson())
@@ -74,21 +62,22 @@ int main(int argc, char** argv) {
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
 
-  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
-                                   telemetry::EmbeddedMigrations(), *startup_budget);
+  auto pool = common::OpenDatabase(settings.service.pg_dsn, settings.service.pg_schema, settings.service.pg_pool_size,
+                                   telemetry::EmbeddedMigrations(), settings.service.startup_timeout);
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
 
-  auto producer = common::OpenProducer(settings.kafka, metrics, "telemetry_ingest", *startup_budget);
+  auto producer =
+      common::OpenProducer(settings.service.kafka, metrics, "telemetry_ingest", settings.service.startup_timeout);
   if (!producer.ok()) return Fail("Kafka", producer.status());
-  const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
+  const std::string readings_topic = topics::Full(settings.service.topic_prefix, topics::kTelemetryReadings);
   // The consumer prefetches little: records are small and many, and what it
   // holds ahead of the database is memory (librdkafka holds up to 64 MB per partition by default).
-  common::KafkaSettings consumer_settings = settings.kafka;
+  common::KafkaSettings consumer_settings = settings.service.kafka;
   consumer_settings.extra.emplace("queued.max.messages.kbytes", "1024");
   consumer_settings.extra.emplace("queued.min.messages", "10000");
   consumer_settings.extra.emplace("fetch.max.bytes", "4194304");
   consumer_settings.extra.emplace("max.partition.fetch.bytes", "262144");
-  auto consumer = common::KafkaConsumer::Create(consumer_settings, settings.consumer_group, {readings_topic});
+  auto consumer = common::KafkaConsumer::Create(consumer_settings, settings.service.consumer_group, {readings_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
 
   telemetry::AssetRegistry registry(**pool, clock, settings.bounds, settings.limits, *metrics);
@@ -103,13 +92,13 @@ int main(int argc, char** argv) {
   telemetry::SilenceMonitor silence(**pool, registry, tracker, publisher, clock, settings.silence_scan_interval,
                                     *metrics);
   telemetry::HistoryRetention retention(**pool, clock, settings.history_retention_days);
-  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "telemetry_ingest");
+  common::OutboxRelay relay(**pool, **producer, {settings.service.topic_prefix}, metrics, "telemetry_ingest");
   telemetry::IngestService service(registry, intake, **pool, static_cast<size_t>(settings.max_inflight_batches),
                                    settings.limits);
 
-  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  auto metrics_server = common::MetricsServer::Start(settings.service.metrics_address, metrics);
   if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
-  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
   // History partitions exist before the first reading is taken.
@@ -124,7 +113,7 @@ int main(int argc, char** argv) {
   spdlog::info("telemetry-ingest ready in {} ms: grpc_port={} metrics_port={} assets={}", ready_ms, (*server)->port(),
                (*metrics_server)->port(), registry.size());
   // For scripts and tests that start it on free ports: where it listens, once ready.
-  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
+  common::WriteReadyFile(settings.service.ready_file, (*server)->port(), (*metrics_server)->port());
 
   const int signal = common::ShutdownSignal::WaitForShutdownSignal();
   spdlog::info("signal {}: shutting down", signal);

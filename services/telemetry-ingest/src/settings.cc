@@ -7,15 +7,13 @@ namespace cityops::telemetry {
 
 absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config) {
   IngestSettings s;
-  s.grpc_address = config.GetString("grpc-address", s.grpc_address);
-  s.metrics_address = config.GetString("metrics-address", s.metrics_address);
-  CITYOPS_ASSIGN_OR_RETURN(s.pg_dsn, config.GetRequired("pg-dsn"));
-  s.pg_schema = config.GetString("pg-schema", s.pg_schema);
-  CITYOPS_ASSIGN_OR_RETURN(s.pg_pool_size, config.GetInt("pg-pool-size", s.pg_pool_size));
-  s.kafka.bootstrap = config.GetString("kafka-bootstrap", s.kafka.bootstrap);
-  s.kafka.client_id = "telemetry-ingest";
-  s.topic_prefix = config.GetString("topic-prefix", "");
-  s.consumer_group = config.GetString("consumer-group", s.topic_prefix + s.consumer_group);
+  const common::ServiceDefaults defaults{.name = std::string(kServiceName),
+                                         .grpc_address = "127.0.0.1:50051",
+                                         .metrics_address = "127.0.0.1:9101",
+                                         .pg_schema = "telemetry_ingest",
+                                         .pg_pool_size = 6,
+                                         .consumer_group = "telemetry-ingest"};
+  CITYOPS_ASSIGN_OR_RETURN(s.service, common::LoadServiceSettings(config, defaults));
   s.normal_ranges_file = config.GetString("normal-ranges-file", "");
   CITYOPS_ASSIGN_OR_RETURN(s.bounds.min_lat, config.GetDouble("city-min-lat", s.bounds.min_lat));
   CITYOPS_ASSIGN_OR_RETURN(s.bounds.max_lat, config.GetDouble("city-max-lat", s.bounds.max_lat));
@@ -30,11 +28,7 @@ absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config) {
   CITYOPS_ASSIGN_OR_RETURN(s.silence_scan_interval,
                            config.GetDuration("silence-scan-interval", s.silence_scan_interval));
   CITYOPS_ASSIGN_OR_RETURN(s.history_retention_days, config.GetInt("history-retention-days", s.history_retention_days));
-  s.log_level = config.GetString("log-level", s.log_level);
 
-  if (s.pg_pool_size < 2 || s.pg_pool_size > 64) {
-    return absl::InvalidArgumentError("pg-pool-size must be within 2..64");
-  }
   if (s.max_inflight_batches < 1 || s.apply_batch < 1) {
     return absl::InvalidArgumentError("max-inflight-batches and apply-batch must be positive");
   }

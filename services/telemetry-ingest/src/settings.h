@@ -2,24 +2,21 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "cityops/common/config.h"
-#include "cityops/common/kafka.h"
+#include "cityops/common/service_settings.h"
 #include "domain/validation.h"
 
 namespace cityops::telemetry {
 
+inline constexpr std::string_view kServiceName = "telemetry-ingest";
+
 // Everything telemetry-ingest reads from its environment and flags (see README).
 struct IngestSettings {
-  std::string grpc_address = "127.0.0.1:50051";
-  std::string metrics_address = "127.0.0.1:9101";
-  std::string pg_dsn;
-  std::string pg_schema = "telemetry_ingest";
-  int pg_pool_size = 6;
-  common::KafkaSettings kafka;
-  std::string topic_prefix;
-  std::string consumer_group = "telemetry-ingest";
+  // The settings every service has (addresses, PostgreSQL, Kafka, logs, start-up).
+  common::ServiceSettings service;
   // Empty: the normal ranges built into the binary (config/normal_ranges.json).
   std::string normal_ranges_file;
   CityBounds bounds;
@@ -29,7 +26,6 @@ struct IngestSettings {
   int apply_batch = 5000;
   std::chrono::milliseconds silence_scan_interval{5000};
   int history_retention_days = 30;
-  std::string log_level = "info";
 };
 
 absl::StatusOr<IngestSettings> LoadSettings(const common::Config& config);
