@@ -8,12 +8,10 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
-#include "cityops/common/config.h"
 #include "cityops/common/consumer_loop.h"
 #include "cityops/common/grpc_server.h"
 #include "cityops/common/kafka.h"
@@ -47,50 +45,38 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   mallopt(M_ARENA_MAX, 2);
   common::ShutdownSignal::Install();
-  auto config = common::Config::Load(argc, argv);
-  if (!config.ok()) {
-    std::cerr << "incident-correlation: " << config.status().message() << "\n";
-    return 2;
-  }
-  auto settings_or = incidents::LoadSettings(*config);
-  if (!settings_or.ok()) {
-    std::cerr << "incident-correlation: " << settings_or.status().message() << "\n";
-    return 2;
-  }
+  auto settings_or = common::ReadSettings(argc, argv, incidents::LoadSettings);
+  if (!settings_or.ok()) return common::UsageError(incidents::kServiceName, settings_or.status());
   const incidents::CorrelationSettings& settings = *settings_or;
-  common::InitLogging("incident-correlation", settings.log_level);
-  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
-  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+  common::InitLogging(settings.service.name, settings.service.log_level);
   auto rules = settings.rules_file.empty() ? incidents::Rules::FromJson(incidents::DefaultRulesJson())
                                            : incidents::Rules::LoadFile(settings.rules_file);
-  if (!rules.ok()) {
-    std::cerr << "incident-correlation: " << rules.status().message() << "\n";
-    return 2;
-  }
+  if (!rules.ok()) return common::UsageError(incidents::kServiceName, rules.status());
 
   common::ShutdownWatcher shutdown;
 
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
-  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
-                                   incidents::EmbeddedMigrations(), *startup_budget);
+  auto pool = common::OpenDatabase(settings.service.pg_dsn, settings.service.pg_schema, settings.service.pg_pool_size,
+                                   incidents::EmbeddedMigrations(), settings.service.startup_timeout);
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
   auto lock_connection = (*pool)->ConnectDedicated();
   if (!lock_connection.ok()) return Fail("PostgreSQL", lock_connection.status());
-  auto locked = common::TakeWriterLock(**lock_connection, "cityops.incident_correlation.writer:" + settings.pg_schema,
-                                       shutdown.stopping());
+  auto locked = common::TakeWriterLock(
+      **lock_connection, "cityops.incident_correlation.writer:" + settings.service.pg_schema, shutdown.stopping());
   if (!locked.ok()) return Fail("writer's lock", locked.status());
   if (!*locked) return 0;
 
-  auto producer = common::OpenProducer(settings.kafka, metrics, "incident_correlation", *startup_budget);
+  auto producer =
+      common::OpenProducer(settings.service.kafka, metrics, "incident_correlation", settings.service.startup_timeout);
   if (!producer.ok()) return Fail("Kafka", producer.status());
   const incidents::IncidentDesk::Topics topics{
-      topics::Full(settings.topic_prefix, topics::kTelemetryFaults),
-      topics::Full(settings.topic_prefix, topics::kCallsRequests),
-      topics::Full(settings.topic_prefix, topics::kTelemetryAssets),
-      topics::Full(settings.topic_prefix, topics::kDispatchAssignments),
+      topics::Full(settings.service.topic_prefix, topics::kTelemetryFaults),
+      topics::Full(settings.service.topic_prefix, topics::kCallsRequests),
+      topics::Full(settings.service.topic_prefix, topics::kTelemetryAssets),
+      topics::Full(settings.service.topic_prefix, topics::kDispatchAssignments),
   };
-  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group,
+  auto consumer = common::KafkaConsumer::Create(settings.service.kafka, settings.service.consumer_group,
                                                 {topics.faults, topics.requests, topics.assets, topics.assignments});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
 
@@ -103,12 +89,12 @@ int main(int argc, char** argv) {
                               {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
                                settings.tick_interval, std::chrono::hours(1)},
                               *metrics, "incident_correlation");
-  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "incident_correlation");
+  common::OutboxRelay relay(**pool, **producer, {settings.service.topic_prefix}, metrics, "incident_correlation");
   incidents::IncidentService service(desk, store, hub);
 
-  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  auto metrics_server = common::MetricsServer::Start(settings.service.metrics_address, metrics);
   if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
-  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
   relay.Start();
@@ -118,7 +104,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("incident-correlation ready in {} ms: grpc_port={} metrics_port={} topology={}", ready_ms,
                (*server)->port(), (*metrics_server)->port(), desk.topology_size());
-  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
+  common::WriteReadyFile(settings.service.ready_file, (*server)->port(), (*metrics_server)->port());
 
   const int signal = shutdown.Wait();
   spdlog::info("signal {}: shutting down", signal);

@@ -7,23 +7,19 @@ namespace cityops::incidents {
 
 absl::StatusOr<CorrelationSettings> LoadSettings(const common::Config& config) {
   CorrelationSettings s;
-  s.grpc_address = config.GetString("grpc-address", s.grpc_address);
-  s.metrics_address = config.GetString("metrics-address", s.metrics_address);
-  CITYOPS_ASSIGN_OR_RETURN(s.pg_dsn, config.GetRequired("pg-dsn"));
-  s.pg_schema = config.GetString("pg-schema", s.pg_schema);
-  CITYOPS_ASSIGN_OR_RETURN(s.pg_pool_size, config.GetInt("pg-pool-size", s.pg_pool_size));
-  s.kafka.bootstrap = config.GetString("kafka-bootstrap", s.kafka.bootstrap);
-  s.kafka.client_id = "incident-correlation";
-  s.topic_prefix = config.GetString("topic-prefix", "");
-  s.consumer_group = config.GetString("consumer-group", s.topic_prefix + s.consumer_group);
+  const common::ServiceDefaults defaults{.name = std::string(kServiceName),
+                                         .grpc_address = "127.0.0.1:50052",
+                                         .metrics_address = "127.0.0.1:9102",
+                                         .pg_schema = "incident_correlation",
+                                         .pg_pool_size = 4,
+                                         .consumer_group = "incident-correlation"};
+  CITYOPS_ASSIGN_OR_RETURN(s.service, common::LoadServiceSettings(config, defaults));
   s.rules_file = config.GetString("rules-file", "");
   CITYOPS_ASSIGN_OR_RETURN(s.apply_batch, config.GetInt("apply-batch", s.apply_batch));
   CITYOPS_ASSIGN_OR_RETURN(s.tick_interval, config.GetDuration("tick-interval", s.tick_interval));
   CITYOPS_ASSIGN_OR_RETURN(s.applied_events_retention_days,
                            config.GetInt("applied-events-retention-days", s.applied_events_retention_days));
-  s.log_level = config.GetString("log-level", s.log_level);
 
-  if (s.pg_pool_size < 2 || s.pg_pool_size > 64) return absl::InvalidArgumentError("pg-pool-size must be within 2..64");
   if (s.apply_batch < 1) return absl::InvalidArgumentError("apply-batch must be positive");
   if (s.tick_interval < std::chrono::milliseconds(10)) {
     return absl::InvalidArgumentError("tick-interval must be at least 10ms");
