@@ -6,12 +6,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <iostream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
-#include "cityops/common/config.h"
 #include "cityops/common/consumer_loop.h"
 #include "cityops/common/grpc_server.h"
 #include "cityops/common/kafka.h"
@@ -46,50 +44,38 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   mallopt(M_ARENA_MAX, 2);
   common::ShutdownSignal::Install();
-  auto config = common::Config::Load(argc, argv);
-  if (!config.ok()) {
-    std::cerr << "crew-dispatch: " << config.status().message() << "\n";
-    return 2;
-  }
-  auto settings_or = dispatch::LoadSettings(*config);
-  if (!settings_or.ok()) {
-    std::cerr << "crew-dispatch: " << settings_or.status().message() << "\n";
-    return 2;
-  }
+  auto settings_or = common::ReadSettings(argc, argv, dispatch::LoadSettings);
+  if (!settings_or.ok()) return common::UsageError(dispatch::kServiceName, settings_or.status());
   const dispatch::DispatchSettings& settings = *settings_or;
-  common::InitLogging("crew-dispatch", settings.log_level);
-  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
-  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+  common::InitLogging(settings.service.name, settings.service.log_level);
   auto rules = settings.rules_file.empty() ? dispatch::DispatchRules::FromJson(dispatch::DefaultDispatchRulesJson())
                                            : dispatch::DispatchRules::LoadFile(settings.rules_file);
-  if (!rules.ok()) {
-    std::cerr << "crew-dispatch: " << rules.status().message() << "\n";
-    return 2;
-  }
+  if (!rules.ok()) return common::UsageError(dispatch::kServiceName, rules.status());
 
   common::ShutdownWatcher shutdown;
 
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
-  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
-                                   dispatch::EmbeddedMigrations(), *startup_budget);
+  auto pool = common::OpenDatabase(settings.service.pg_dsn, settings.service.pg_schema, settings.service.pg_pool_size,
+                                   dispatch::EmbeddedMigrations(), settings.service.startup_timeout);
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
   auto lock_connection = (*pool)->ConnectDedicated();
   if (!lock_connection.ok()) return Fail("PostgreSQL", lock_connection.status());
-  auto locked = common::TakeWriterLock(**lock_connection, "cityops.crew_dispatch.writer:" + settings.pg_schema,
+  auto locked = common::TakeWriterLock(**lock_connection, "cityops.crew_dispatch.writer:" + settings.service.pg_schema,
                                        shutdown.stopping());
   if (!locked.ok()) return Fail("writer's lock", locked.status());
   if (!*locked) return 0;
 
-  auto producer = common::OpenProducer(settings.kafka, metrics, "crew_dispatch", *startup_budget);
+  auto producer =
+      common::OpenProducer(settings.service.kafka, metrics, "crew_dispatch", settings.service.startup_timeout);
   if (!producer.ok()) return Fail("Kafka", producer.status());
-  const std::string incidents_topic = topics::Full(settings.topic_prefix, topics::kIncidents);
-  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {incidents_topic});
+  const std::string incidents_topic = topics::Full(settings.service.topic_prefix, topics::kIncidents);
+  auto consumer =
+      common::KafkaConsumer::Create(settings.service.kafka, settings.service.consumer_group, {incidents_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
-  const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
-  common::KafkaSettings positions_kafka = settings.kafka;
-  positions_kafka.extra["auto.offset.reset"] = settings.positions_from;
-  auto positions_consumer = common::KafkaConsumer::Create(positions_kafka, settings.positions_group, {readings_topic});
+  const std::string readings_topic = topics::Full(settings.service.topic_prefix, topics::kTelemetryReadings);
+  auto positions_consumer = common::KafkaConsumer::Create(settings.service.kafka, settings.positions_group,
+                                                          {readings_topic}, settings.positions_from);
   if (!positions_consumer.ok()) return Fail("Kafka consumer", positions_consumer.status());
 
   dispatch::GreatCircleEta eta(rules->road_factor, rules->speed_kmh);
@@ -108,12 +94,12 @@ int main(int argc, char** argv) {
                                       {static_cast<size_t>(settings.apply_batch) * 5, std::chrono::milliseconds(100),
                                        std::chrono::hours(1), std::chrono::hours(24)},
                                       *metrics, "crew_dispatch_positions");
-  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "crew_dispatch");
+  common::OutboxRelay relay(**pool, **producer, {settings.service.topic_prefix}, metrics, "crew_dispatch");
   dispatch::DispatchService service(desk, store, feed, settings, clock);
 
-  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  auto metrics_server = common::MetricsServer::Start(settings.service.metrics_address, metrics);
   if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
-  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
   relay.Start();
@@ -124,7 +110,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("crew-dispatch ready in {} ms: grpc_port={} metrics_port={}", ready_ms, (*server)->port(),
                (*metrics_server)->port());
-  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
+  common::WriteReadyFile(settings.service.ready_file, (*server)->port(), (*metrics_server)->port());
 
   const int signal = shutdown.Wait();
   spdlog::info("signal {}: shutting down", signal);

@@ -2,27 +2,25 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "cityops/common/config.h"
-#include "cityops/common/kafka.h"
+#include "cityops/common/service_settings.h"
 
 namespace cityops::dispatch {
 
+inline constexpr std::string_view kServiceName = "crew-dispatch";
+
 // Everything crew-dispatch reads from its environment and flags (see README).
 struct DispatchSettings {
-  std::string grpc_address = "127.0.0.1:50053";
-  std::string metrics_address = "127.0.0.1:9103";
-  std::string pg_dsn;
-  std::string pg_schema = "crew_dispatch";
-  int pg_pool_size = 4;
-  common::KafkaSettings kafka;
-  std::string topic_prefix;
-  std::string consumer_group = "crew-dispatch";
+  // The settings every service has (addresses, PostgreSQL, Kafka, logs, start-up).
+  // Incident events are read in its consumer group.
+  common::ServiceSettings service;
   // The vehicles' positions come from the readings topic, in a group of their
   // own; a new group starts from the latest readings (or "earliest").
   std::string positions_group = "crew-dispatch-positions";
-  std::string positions_from = "latest";
+  common::ConsumeFrom positions_from = common::ConsumeFrom::kLatest;
   // Empty: the thresholds built into the binary (config/dispatch.json).
   std::string rules_file;
   // Positions outside are refused.
@@ -30,7 +28,6 @@ struct DispatchSettings {
   int apply_batch = 1000;
   std::chrono::milliseconds tick_interval{1000};
   int applied_events_retention_days = 8;
-  std::string log_level = "info";
 };
 
 absl::StatusOr<DispatchSettings> LoadSettings(const common::Config& config);
