@@ -6,12 +6,10 @@
 #include <malloc.h>
 
 #include <chrono>
-#include <iostream>
 
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
-#include "cityops/common/config.h"
 #include "cityops/common/consumer_loop.h"
 #include "cityops/common/grpc_server.h"
 #include "cityops/common/kafka.h"
@@ -45,51 +43,39 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   mallopt(M_ARENA_MAX, 2);
   common::ShutdownSignal::Install();
-  auto config = common::Config::Load(argc, argv);
-  if (!config.ok()) {
-    std::cerr << "lighting-control: " << config.status().message() << "\n";
-    return 2;
-  }
-  auto settings_or = lighting::LoadSettings(*config);
-  if (!settings_or.ok()) {
-    std::cerr << "lighting-control: " << settings_or.status().message() << "\n";
-    return 2;
-  }
+  auto settings_or = common::ReadSettings(argc, argv, lighting::LoadSettings);
+  if (!settings_or.ok()) return common::UsageError(lighting::kServiceName, settings_or.status());
   const lighting::LightingSettings& settings = *settings_or;
-  common::InitLogging("lighting-control", settings.log_level);
-  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
-  if (!startup_budget.ok()) return Fail("settings", startup_budget.status());
+  common::InitLogging(settings.service.name, settings.service.log_level);
   auto defaults = settings.config_file.empty()
                       ? lighting::LightingConfig::FromJson(lighting::DefaultLightingConfigJson())
                       : lighting::LightingConfig::LoadFile(settings.config_file);
-  if (!defaults.ok()) {
-    std::cerr << "lighting-control: " << defaults.status().message() << "\n";
-    return 2;
-  }
+  if (!defaults.ok()) return common::UsageError(lighting::kServiceName, defaults.status());
 
   common::ShutdownWatcher shutdown;
 
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
-  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
-                                   lighting::EmbeddedMigrations(), *startup_budget);
+  auto pool = common::OpenDatabase(settings.service.pg_dsn, settings.service.pg_schema, settings.service.pg_pool_size,
+                                   lighting::EmbeddedMigrations(), settings.service.startup_timeout);
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
   auto lock_connection = (*pool)->ConnectDedicated();
   if (!lock_connection.ok()) return Fail("PostgreSQL", lock_connection.status());
-  auto locked = common::TakeWriterLock(**lock_connection, "cityops.lighting_control.writer:" + settings.pg_schema,
-                                       shutdown.stopping());
+  auto locked = common::TakeWriterLock(
+      **lock_connection, "cityops.lighting_control.writer:" + settings.service.pg_schema, shutdown.stopping());
   if (!locked.ok()) return Fail("writer's lock", locked.status());
   if (!*locked) return 0;
 
-  auto producer = common::OpenProducer(settings.kafka, metrics, "lighting_control", *startup_budget);
+  auto producer =
+      common::OpenProducer(settings.service.kafka, metrics, "lighting_control", settings.service.startup_timeout);
   if (!producer.ok()) return Fail("Kafka", producer.status());
-  const std::string assets_topic = topics::Full(settings.topic_prefix, topics::kTelemetryAssets);
-  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {assets_topic});
+  const std::string assets_topic = topics::Full(settings.service.topic_prefix, topics::kTelemetryAssets);
+  auto consumer =
+      common::KafkaConsumer::Create(settings.service.kafka, settings.service.consumer_group, {assets_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
-  const std::string readings_topic = topics::Full(settings.topic_prefix, topics::kTelemetryReadings);
-  common::KafkaSettings readings_kafka = settings.kafka;
-  readings_kafka.extra["auto.offset.reset"] = settings.readings_from;
-  auto readings_consumer = common::KafkaConsumer::Create(readings_kafka, settings.readings_group, {readings_topic});
+  const std::string readings_topic = topics::Full(settings.service.topic_prefix, topics::kTelemetryReadings);
+  auto readings_consumer = common::KafkaConsumer::Create(settings.service.kafka, settings.readings_group,
+                                                         {readings_topic}, settings.readings_from);
   if (!readings_consumer.ok()) return Fail("Kafka consumer", readings_consumer.status());
 
   std::unique_ptr<lighting::FaultReporter> faults;
@@ -111,12 +97,12 @@ int main(int argc, char** argv) {
                                      {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
                                       std::chrono::hours(1), std::chrono::hours(24)},
                                      *metrics, "lighting_control_readings");
-  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "lighting_control");
+  common::OutboxRelay relay(**pool, **producer, {settings.service.topic_prefix}, metrics, "lighting_control");
   lighting::LightingService service(desk, **pool, feed);
 
-  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  auto metrics_server = common::MetricsServer::Start(settings.service.metrics_address, metrics);
   if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
-  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
   relay.Start();
@@ -127,7 +113,7 @@ int main(int argc, char** argv) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("lighting-control ready in {} ms: grpc_port={} metrics_port={}", ready_ms, (*server)->port(),
                (*metrics_server)->port());
-  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port());
+  common::WriteReadyFile(settings.service.ready_file, (*server)->port(), (*metrics_server)->port());
 
   const int signal = shutdown.Wait();
   spdlog::info("signal {}: shutting down", signal);

@@ -2,28 +2,25 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "cityops/common/config.h"
-#include "cityops/common/kafka.h"
+#include "cityops/common/service_settings.h"
 
 namespace cityops::lighting {
 
+inline constexpr std::string_view kServiceName = "lighting-control";
+
 // Everything lighting-control reads from its environment and flags (see README).
 struct LightingSettings {
-  std::string grpc_address = "127.0.0.1:50054";
-  std::string metrics_address = "127.0.0.1:9104";
-  std::string pg_dsn;
-  std::string pg_schema = "lighting_control";
-  int pg_pool_size = 4;
-  common::KafkaSettings kafka;
-  std::string topic_prefix;
-  // The asset registry topic, read from its start (compacted).
-  std::string consumer_group = "lighting-control";
+  // The settings every service has (addresses, PostgreSQL, Kafka, logs, start-up).
+  // The asset registry topic is read from its start (compacted) in its consumer group.
+  common::ServiceSettings service;
   // The readings topic (the light points' level and power), in a group of its
   // own; a new group starts from the latest readings (or "earliest").
   std::string readings_group = "lighting-control-readings";
-  std::string readings_from = "latest";
+  common::ConsumeFrom readings_from = common::ConsumeFrom::kLatest;
   // Telemetry ingest, where "command not applied" faults are reported. Empty:
   // they are only counted and logged.
   std::string ingest_address = "127.0.0.1:50051";
@@ -34,7 +31,6 @@ struct LightingSettings {
   // registrations rebuilds the city once).
   std::chrono::milliseconds rebuild_quiet{2000};
   int apply_batch = 5000;
-  std::string log_level = "info";
 };
 
 absl::StatusOr<LightingSettings> LoadSettings(const common::Config& config);
