@@ -7,13 +7,11 @@
 #include <malloc.h>
 
 #include <chrono>
-#include <iostream>
 
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
 #include "calls_service.h"
-#include "cityops/common/config.h"
 #include "cityops/common/consumer_loop.h"
 #include "cityops/common/districts.h"
 #include "cityops/common/grpc_server.h"
@@ -43,35 +41,26 @@ using namespace cityops;  // NOLINT(google-build-using-namespace): composition r
 
 int Fail(std::string_view what, const absl::Status& status) { return common::StartupFailure(what, status); }
 
-int Usage(const absl::Status& status) {
-  std::cerr << "resident-calls: " << status.message() << "\n";
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   mallopt(M_ARENA_MAX, 2);
   common::ShutdownSignal::Install();
-  auto config = common::Config::Load(argc, argv);
-  if (!config.ok()) return Usage(config.status());
-  auto settings_or = calls::LoadSettings(*config);
-  if (!settings_or.ok()) return Usage(settings_or.status());
+  auto settings_or = common::ReadSettings(argc, argv, calls::LoadSettings);
+  if (!settings_or.ok()) return common::UsageError(calls::kServiceName, settings_or.status());
   const calls::CallsSettings& settings = *settings_or;
-  common::InitLogging("resident-calls", settings.log_level);
-  const auto startup_budget = config->GetDuration("startup-timeout", std::chrono::seconds(30));
-  if (!startup_budget.ok()) return Usage(startup_budget.status());
+  common::InitLogging(settings.service.name, settings.service.log_level);
   auto calls_config = settings.config_file.empty() ? calls::CallsConfig::FromJson(calls::DefaultCallsConfigJson())
                                                    : calls::CallsConfig::LoadFile(settings.config_file);
-  if (!calls_config.ok()) return Usage(calls_config.status());
+  if (!calls_config.ok()) return common::UsageError(calls::kServiceName, calls_config.status());
   if (settings.retention) {
     calls_config->retention = std::chrono::duration_cast<std::chrono::seconds>(*settings.retention);
   }
   std::optional<common::DistrictMap> own_districts;
   if (!settings.districts_file.empty()) {
     auto loaded = common::DistrictMap::FromFile(settings.districts_file);
-    if (!loaded.ok()) return Usage(loaded.status());
+    if (!loaded.ok()) return common::UsageError(calls::kServiceName, loaded.status());
     own_districts = std::move(*loaded);
   }
   const common::DistrictMap& districts = own_districts ? *own_districts : common::DistrictMap::Dijon();
@@ -79,13 +68,15 @@ int main(int argc, char** argv) {
   common::ShutdownWatcher shutdown;
   auto metrics = std::make_shared<prometheus::Registry>();
   common::SystemClock clock;
-  auto pool = common::OpenDatabase(settings.pg_dsn, settings.pg_schema, settings.pg_pool_size,
-                                   calls::EmbeddedMigrations(), *startup_budget);
+  auto pool = common::OpenDatabase(settings.service.pg_dsn, settings.service.pg_schema, settings.service.pg_pool_size,
+                                   calls::EmbeddedMigrations(), settings.service.startup_timeout);
   if (!pool.ok()) return Fail("PostgreSQL", pool.status());
-  auto producer = common::OpenProducer(settings.kafka, metrics, "resident_calls", *startup_budget);
+  auto producer =
+      common::OpenProducer(settings.service.kafka, metrics, "resident_calls", settings.service.startup_timeout);
   if (!producer.ok()) return Fail("Kafka", producer.status());
-  const std::string incidents_topic = topics::Full(settings.topic_prefix, topics::kIncidents);
-  auto consumer = common::KafkaConsumer::Create(settings.kafka, settings.consumer_group, {incidents_topic});
+  const std::string incidents_topic = topics::Full(settings.service.topic_prefix, topics::kIncidents);
+  auto consumer =
+      common::KafkaConsumer::Create(settings.service.kafka, settings.service.consumer_group, {incidents_topic});
   if (!consumer.ok()) return Fail("Kafka consumer", consumer.status());
 
   calls::RequestBook book(
@@ -95,12 +86,12 @@ int main(int argc, char** argv) {
   common::ConsumerLoop loop(**consumer, feed,
                             {1000, std::chrono::milliseconds(100), std::chrono::seconds(30), settings.purge_interval},
                             *metrics, "resident_calls");
-  common::OutboxRelay relay(**pool, **producer, {settings.topic_prefix}, metrics, "resident_calls");
+  common::OutboxRelay relay(**pool, **producer, {settings.service.topic_prefix}, metrics, "resident_calls");
   calls::CallsService service(book);
 
-  auto metrics_server = common::MetricsServer::Start(settings.metrics_address, metrics);
+  auto metrics_server = common::MetricsServer::Start(settings.service.metrics_address, metrics);
   if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
-  auto server = common::GrpcServer::Start({settings.grpc_address}, {&service});
+  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
   // Open311 goes through the gRPC contract, as it will from the gateway.
@@ -132,7 +123,7 @@ int main(int argc, char** argv) {
   const int http_port = http ? http->port() : 0;
   spdlog::info("resident-calls ready in {} ms: grpc_port={} metrics_port={} http_port={} ({} Open311 client(s))",
                ready_ms, (*server)->port(), (*metrics_server)->port(), http_port, settings.open311_keys.size());
-  common::WriteReadyFile(config->GetString("ready-file", ""), (*server)->port(), (*metrics_server)->port(), http_port);
+  common::WriteReadyFile(settings.service.ready_file, (*server)->port(), (*metrics_server)->port(), http_port);
 
   const int signal = shutdown.Wait();
   spdlog::info("signal {}: shutting down", signal);

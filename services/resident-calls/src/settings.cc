@@ -42,16 +42,14 @@ absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view
 
 absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config) {
   CallsSettings s;
-  s.grpc_address = config.GetString("grpc-address", s.grpc_address);
-  s.metrics_address = config.GetString("metrics-address", s.metrics_address);
+  const common::ServiceDefaults defaults{.name = std::string(kServiceName),
+                                         .grpc_address = "127.0.0.1:50055",
+                                         .metrics_address = "127.0.0.1:9105",
+                                         .pg_schema = "resident_calls",
+                                         .pg_pool_size = 6,
+                                         .consumer_group = "resident-calls"};
+  CITYOPS_ASSIGN_OR_RETURN(s.service, common::LoadServiceSettings(config, defaults));
   s.http_address = config.GetString("http-address", s.http_address);
-  CITYOPS_ASSIGN_OR_RETURN(s.pg_dsn, config.GetRequired("pg-dsn"));
-  s.pg_schema = config.GetString("pg-schema", s.pg_schema);
-  CITYOPS_ASSIGN_OR_RETURN(s.pg_pool_size, config.GetInt("pg-pool-size", s.pg_pool_size));
-  s.kafka.bootstrap = config.GetString("kafka-bootstrap", s.kafka.bootstrap);
-  s.kafka.client_id = "resident-calls";
-  s.topic_prefix = config.GetString("topic-prefix", "");
-  s.consumer_group = config.GetString("consumer-group", s.topic_prefix + s.consumer_group);
   s.config_file = config.GetString("config-file", "");
   s.districts_file = config.GetString("districts-file", "");
   if (config.Has("retention")) {
@@ -69,8 +67,6 @@ absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config) {
   const char* keys = std::getenv("CITYOPS_OPEN311_API_KEYS");
   CITYOPS_ASSIGN_OR_RETURN(s.open311_keys, ParseApiKeys(keys == nullptr ? "" : keys));
   s.jurisdiction_id = config.GetString("jurisdiction-id", s.jurisdiction_id);
-  s.log_level = config.GetString("log-level", s.log_level);
-  if (s.pg_pool_size < 2 || s.pg_pool_size > 64) return absl::InvalidArgumentError("pg-pool-size must be within 2..64");
   return s;
 }
 

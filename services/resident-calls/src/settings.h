@@ -4,27 +4,24 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "cityops/common/config.h"
-#include "cityops/common/kafka.h"
+#include "cityops/common/service_settings.h"
 
 namespace cityops::calls {
 
+inline constexpr std::string_view kServiceName = "resident-calls";
+
 // Everything resident-calls reads from its environment and flags (see README).
 struct CallsSettings {
-  std::string grpc_address = "127.0.0.1:50055";
-  std::string metrics_address = "127.0.0.1:9105";
+  // The settings every service has (addresses, PostgreSQL, Kafka, logs, start-up).
+  // The incidents topic is read in its consumer group.
+  common::ServiceSettings service;
   // Open311 GeoReport v2 under /open311/v2/ (until the gateway serves it).
   // Empty: no HTTP side.
   std::string http_address = "127.0.0.1:8311";
-  std::string pg_dsn;
-  std::string pg_schema = "resident_calls";
-  int pg_pool_size = 6;
-  common::KafkaSettings kafka;
-  std::string topic_prefix;
-  // The incidents topic, in this group.
-  std::string consumer_group = "resident-calls";
   // Empty: the defaults built into the binary (config/calls.json).
   std::string config_file;
   // Empty: the districts built into the binary.
@@ -37,7 +34,6 @@ struct CallsSettings {
   // ("client:key,client2:key2"), key -> client. Secrets: environment only.
   std::map<std::string, std::string> open311_keys;
   std::string jurisdiction_id = "dijon";
-  std::string log_level = "info";
 };
 
 absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config);
