@@ -248,6 +248,7 @@ log "6/6 city-sim (log: ${LOG_DIR}/city-sim.log)"
 # tee -i: Ctrl-C must not end the pipe before city-sim has said goodbye.
 setsid "${SIM_BIN}" --scenario cabinet-power-loss --ingest-address "127.0.0.1:${GRPC_PORT}" \
   --dispatch-address "127.0.0.1:${DISPATCH_GRPC_PORT}" --lighting-address "127.0.0.1:${LIGHTING_GRPC_PORT}" \
+  --calls-address "127.0.0.1:${RESIDENT_CALLS_GRPC_PORT}" \
   --kafka-bootstrap "${CITYOPS_KAFKA_BOOTSTRAP}" "${SIM_ARGS[@]}" \
   > >(tee -i -a "${LOG_DIR}/city-sim.log") 2>&1 &
 SIM_PID=$!
@@ -280,6 +281,10 @@ cat <<EOF
   incident resolves itself. Lighting control plans Dijon's 34,000 light points
   by the sun and its profiles and commands them per cabinet; the simulated
   controllers obey and report their level (the progress lines count them).
+  Residents call resident-calls (600 calls a day, --calls-per-day): CALL CREATED
+  lines; 2 or 3 of them report the dark street 20 to 75 s after the cabinet's
+  loss, are linked to its incident (CALL LINKED ... (known incident)) and are
+  closed with a note for the resident when it resolves (CALL CLOSED).
   Press Ctrl-C to stop everything.
 
 EOF

@@ -16,6 +16,8 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "call_agent.h"
+#include "call_line.h"
 #include "city.h"
 #include "cityops/common/clock.h"
 #include "cityops/common/config.h"
@@ -152,6 +154,25 @@ int main(int argc, char** argv) {
     lighting->Start();
   }
 
+  // The residents, calling resident calls (started with the stream).
+  std::unique_ptr<sim::CallAgent> calls;
+  if (!options->calls_address.empty() && !options->register_only) {
+    sim::CallLineParams line;
+    line.seed = options->city.seed;
+    line.calls_per_day = options->calls_per_day;
+    line.speed = options->speed;
+    line.districts = &options->city.Districts();
+    sim::CallAgentSettings call_settings;
+    call_settings.run_id = RandomSuffix();
+    calls = std::make_unique<sim::CallAgent>(
+        grpc::CreateChannel(options->calls_address, grpc::InsecureChannelCredentials()), sim::CallLine(line),
+        sim::ScenarioCalls(city, *scenario, options->city.seed), call_settings,
+        [&console](const std::string& text) { console.Print("CALL " + text); });
+    console.Print("residents call resident calls at " + options->calls_address + ": " +
+                  absl::StrCat(options->calls_per_day) + " calls a day" +
+                  (options->speed > 1 ? absl::StrCat(" (x", options->speed, ")") : "") + ", followed until closed");
+  }
+
   sim::IngestClient client(grpc::CreateChannel(options->ingest_address, grpc::InsecureChannelCredentials()));
   sim::ReadingStreamer streamer(client.stub());  // started once the city is registered
   common::SystemClock clock;
@@ -162,6 +183,7 @@ int main(int argc, char** argv) {
   run_settings.register_only = options->register_only;
   if (crews != nullptr) run_settings.tracks = &tracks;
   if (lighting != nullptr) run_settings.field = &field;
+  if (calls != nullptr) run_settings.calls = calls.get();
   sim::Simulation simulation(city, *scenario, client, streamer, watcher.get(), clock, run_settings, print);
 
   std::atomic<bool> stop{false};
@@ -198,14 +220,19 @@ int main(int argc, char** argv) {
   streamer.Stop(std::chrono::seconds(10));
   if (crews != nullptr) crews->Stop();
   if (lighting != nullptr) lighting->Stop();
+  if (calls != nullptr) calls->Stop();
   if (watcher != nullptr) {
     // A moment for the last fault events (the scenario's clearing) to arrive.
     std::this_thread::sleep_for(std::chrono::seconds(2));
     watcher->Stop();
   }
   const sim::StreamStats s = streamer.stats();
+  const sim::CallStats c = calls != nullptr ? calls->stats() : sim::CallStats{};
   console.Print("city-sim stopped: readings sent " + std::to_string(s.readings_sent) + ", acked " +
                 std::to_string(s.readings_acked) + ", rejected " + std::to_string(s.readings_rejected) + ", failed " +
-                std::to_string(s.readings_failed) + ", dropped " + std::to_string(s.readings_dropped));
+                std::to_string(s.readings_failed) + ", dropped " + std::to_string(s.readings_dropped) +
+                (calls != nullptr ? absl::StrCat("; calls sent ", c.sent, ", rejected ", c.rejected, ", failed ",
+                                                 c.failed, ", linked ", c.linked, ", closed ", c.closed)
+                                  : ""));
   return exit_code;
 }

@@ -11,6 +11,8 @@ const char* const kUsage =
     "                [--ingest-address 127.0.0.1:50051] [--kafka-bootstrap 127.0.0.1:19092]\n"
     "                [--dispatch-address HOST:PORT (crews; none when empty)]\n"
     "                [--lighting-address HOST:PORT (light points obey its commands; none when empty)]\n"
+    "                [--calls-address 127.0.0.1:50055 (residents call resident-calls; none when empty)]\n"
+    "                [--calls-per-day 600 (sped up by --speed; 0: only the scenario's calls)]\n"
     "                [--topic-prefix P] [--watch-faults true|false] [--register-only true]\n"
     "                [--duration 0] [--log-every 10s] [--batch-max 5000] [--log-level info]\n"
     "Each flag can also be given as CITYOPS_<NAME> (CITYOPS_KAFKA_BOOTSTRAP...).\n";
@@ -26,6 +28,8 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   o.kafka_bootstrap = config.GetString("kafka-bootstrap", o.kafka_bootstrap);
   o.dispatch_address = config.GetString("dispatch-address", "");
   o.lighting_address = config.GetString("lighting-address", "");
+  o.calls_address = config.GetString("calls-address", o.calls_address);
+  CITYOPS_ASSIGN_OR_RETURN(o.calls_per_day, config.GetDouble("calls-per-day", o.calls_per_day));
   o.topic_prefix = config.GetString("topic-prefix", "");
   CITYOPS_ASSIGN_OR_RETURN(o.watch_faults, config.GetBool("watch-faults", o.watch_faults));
   o.scenario.name = config.GetString("scenario", o.scenario.name);
@@ -44,6 +48,9 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
     return absl::InvalidArgumentError("scale must be within (0, 20] (1 = Dijon, 10 = a metropolis)");
   }
   if (!(o.speed >= 1 && o.speed <= 10000)) return absl::InvalidArgumentError("speed must be within 1..10000");
+  if (!(o.calls_per_day >= 0 && o.calls_per_day <= 100000)) {
+    return absl::InvalidArgumentError("calls-per-day must be within 0..100000");
+  }
   if (batch_max < 1 || batch_max > 10000) return absl::InvalidArgumentError("batch-max must be within 1..10000");
   o.batch_max = static_cast<int>(batch_max);
   if (o.duration.count() < 0) return absl::InvalidArgumentError("duration must not be negative");

@@ -24,6 +24,12 @@ struct SimOptions {
   // Lighting control: the light points obey its commands. Empty: they follow
   // a built-in schedule.
   std::string lighting_address;
+  // Resident calls: the residents call it (CreateRequest) and the simulator
+  // follows their requests. Empty: no calls.
+  std::string calls_address = "127.0.0.1:50055";
+  // Resident calls per simulated day (sped up by `speed`); 0: only the
+  // scenario's calls.
+  double calls_per_day = 600;
   std::string kafka_bootstrap = "127.0.0.1:19092";
   std::string topic_prefix;
   // Watch the faults topic and print each fault event.

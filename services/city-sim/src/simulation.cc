@@ -84,6 +84,7 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   }
 
   const auto start = std::chrono::steady_clock::now();
+  if (settings_.calls != nullptr) settings_.calls->Start(start);
   auto next_log = start + settings_.log_every;
   size_t next_step = 0;
   uint64_t batch_id = 0;
@@ -203,6 +204,11 @@ void Simulation::LogProgress(std::chrono::steady_clock::duration since_start) {
   if (settings_.field != nullptr) {
     absl::StrAppend(&line, "; lighting commands applied ", settings_.field->commands_applied(), ", light points at ",
                     settings_.field->points_changed(), " new level(s)");
+  }
+  if (settings_.calls != nullptr) {
+    const CallStats c = settings_.calls->stats();
+    absl::StrAppend(&line, "; calls sent ", c.sent, ", rejected ", c.rejected, ", failed ", c.failed, ", linked ",
+                    c.linked, ", closed ", c.closed);
   }
   if (!s.last_error.empty() && s.last_error != last_error_) absl::StrAppend(&line, "; last error: ", s.last_error);
   last_error_ = s.last_error;

@@ -7,8 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-
 #include <string>
+
+#include "call_agent.h"
 #include "field_levels.h"
 #include "vehicle_tracks.h"
 
@@ -33,6 +34,10 @@ struct SimulationSettings {
   const VehicleTracks* tracks = nullptr;
   // The light points' commanded levels, when lighting control is watched.
   FieldLevels* field = nullptr;
+  // The residents' calls, when they call: started with the stream (the
+  // scenario's calls are timed as its steps), their totals in the progress
+  // lines.
+  CallAgent* calls = nullptr;
 };
 
 class Simulation {

@@ -24,6 +24,19 @@ TEST_CASE("Options: defaults", "[options]") {
   CHECK(o->watch_faults);
   CHECK_FALSE(o->register_only);
   CHECK(o->duration.count() == 0);
+  CHECK(o->calls_address == "127.0.0.1:50055");
+  CHECK(o->calls_per_day == 600);
+}
+
+TEST_CASE("Options: resident calls, or none with an empty address", "[options]") {
+  auto o = Load({{"calls-address", "10.0.0.5:6000"}, {"calls-per-day", "6000"}});
+  REQUIRE(o.ok());
+  CHECK(o->calls_address == "10.0.0.5:6000");
+  CHECK(o->calls_per_day == 6000);
+  auto off = Load({{"calls-address", ""}, {"calls-per-day", "0"}});
+  REQUIRE(off.ok());
+  CHECK(off->calls_address.empty());
+  CHECK(off->calls_per_day == 0);
 }
 
 TEST_CASE("Options: given values", "[options]") {
@@ -50,9 +63,20 @@ TEST_CASE("Options: given values", "[options]") {
 
 TEST_CASE("Options: out-of-range values are rejected with the setting's name", "[options]") {
   const std::pair<const char*, const char*> bad[] = {
-      {"scale", "0"},      {"scale", "21"},    {"scale", "lots"},       {"speed", "0.5"},
-      {"speed", "100000"}, {"seed", "-1"},     {"batch-max", "0"},      {"batch-max", "10001"},
-      {"duration", "-5s"}, {"log-every", "0"}, {"fault-after", "soon"},
+      {"scale", "0"},
+      {"scale", "21"},
+      {"scale", "lots"},
+      {"speed", "0.5"},
+      {"speed", "100000"},
+      {"seed", "-1"},
+      {"batch-max", "0"},
+      {"batch-max", "10001"},
+      {"duration", "-5s"},
+      {"log-every", "0"},
+      {"fault-after", "soon"},
+      {"calls-per-day", "-1"},
+      {"calls-per-day", "100001"},
+      {"calls-per-day", "many"},
   };
   for (const auto& [name, value] : bad) {
     INFO(name << "=" << value);
