@@ -220,22 +220,37 @@ int64_t PurgePersonalData(pqxx::work& tx, common::TimePoint cutoff) {
   return static_cast<int64_t>(done.affected_rows());
 }
 
-std::vector<RequestFacts> Facts(pqxx::work& tx, common::TimePoint from, common::TimePoint to) {
-  std::vector<RequestFacts> out;
-  for (const auto& row :
-       tx.exec_params("SELECT (extract(epoch from created_at) * 1000000)::int8, category, district, channel, "
-                      "CASE WHEN status = 4 THEN (extract(epoch from closed_at) * 1000000)::int8 END, linked_known "
-                      "FROM requests WHERE created_at >= $1 AND created_at < $2",
-                      ToPgTimestamp(from), ToPgTimestamp(to))) {
-    RequestFacts& f = out.emplace_back();
-    f.created_at = FromEpochMicros(row[0].as<int64_t>());
-    f.category = row[1].as<std::string>();
-    f.district = row[2].as<int>();
-    f.channel = static_cast<v1::RequestChannel>(row[3].as<int>());
-    if (!row[4].is_null()) f.closed_at = FromEpochMicros(row[4].as<int64_t>());
-    f.linked_to_known_incident = row[5].as<bool>();
+GroupedCounts CountRequests(pqxx::work& tx, common::TimePoint from, common::TimePoint to) {
+  const std::string lo = ToPgTimestamp(from);
+  const std::string hi = ToPgTimestamp(to);
+  constexpr const char* kPeriod = " FROM requests WHERE created_at >= $1 AND created_at < $2";
+  GroupedCounts c;
+  const auto totals = tx.exec_params1(
+      absl::StrCat("SELECT count(*), count(*) FILTER (WHERE status = 4), count(*) FILTER (WHERE linked_known), "
+                   "coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch from closed_at - created_at)) "
+                   "FILTER (WHERE status = 4), 0)",
+                   kPeriod),
+      lo, hi);
+  c.total = totals[0].as<int64_t>();
+  c.closed = totals[1].as<int64_t>();
+  c.linked = totals[2].as<int64_t>();
+  c.median_seconds_to_close = totals[3].as<double>();
+  for (const auto& row : tx.exec_params(absl::StrCat("SELECT category, count(*)", kPeriod, " GROUP BY 1"), lo, hi)) {
+    c.by_category.emplace_back(row[0].as<std::string>(), row[1].as<int64_t>());
   }
-  return out;
+  for (const auto& row : tx.exec_params(absl::StrCat("SELECT district, count(*)", kPeriod, " GROUP BY 1"), lo, hi)) {
+    c.by_district.emplace_back(row[0].as<int>(), row[1].as<int64_t>());
+  }
+  for (const auto& row : tx.exec_params(absl::StrCat("SELECT channel, count(*)", kPeriod, " GROUP BY 1"), lo, hi)) {
+    c.by_channel.emplace_back(static_cast<v1::RequestChannel>(row[0].as<int>()), row[1].as<int64_t>());
+  }
+  for (const auto& row :
+       tx.exec_params(absl::StrCat("SELECT (floor(extract(epoch from created_at) / ", kStatisticsSliceSeconds, ") * ",
+                                   kStatisticsSliceSeconds, ")::int8, count(*)", kPeriod, " GROUP BY 1"),
+                      lo, hi)) {
+    c.by_slice.emplace_back(common::TimePoint(std::chrono::seconds(row[0].as<int64_t>())), row[1].as<int64_t>());
+  }
+  return c;
 }
 
 }  // namespace cityops::calls::store

@@ -59,7 +59,7 @@ std::vector<v1::ResidentRequest> OpenInBox(pqxx::work& tx, const SearchBox& box)
 // them purged; returns how many requests.
 int64_t PurgePersonalData(pqxx::work& tx, common::TimePoint cutoff);
 
-// What statistics count, for requests created in [from, to).
-std::vector<RequestFacts> Facts(pqxx::work& tx, common::TimePoint from, common::TimePoint to);
+// What statistics count, for requests created in [from, to), counted in groups.
+GroupedCounts CountRequests(pqxx::work& tx, common::TimePoint from, common::TimePoint to);
 
 }  // namespace cityops::calls::store

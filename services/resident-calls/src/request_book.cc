@@ -397,12 +397,12 @@ absl::StatusOr<v1::Statistics> RequestBook::Statistics(const v1::GetStatisticsRe
     Rejected(s);
     return s;
   }
-  std::vector<RequestFacts> facts;
+  GroupedCounts counts;
   CITYOPS_RETURN_IF_ERROR(pool_.WithTransaction([&](pqxx::work& tx) {
-    facts = store::Facts(tx, from, to);
+    counts = store::CountRequests(tx, from, to);
     return absl::OkStatus();
   }));
-  return Aggregate(facts, config_.local_time);
+  return Assemble(counts, config_.local_time);
 }
 
 size_t RequestBook::ApplyIncidentNews(pqxx::work& tx, const std::vector<IncidentNews>& news) {

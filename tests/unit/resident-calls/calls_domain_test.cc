@@ -284,36 +284,46 @@ TEST_CASE("incident news: link, acknowledged, crew at work, resolved - never bac
   CHECK_FALSE(ChangeFor(state, news));
 }
 
-TEST_CASE(
-    "statistics: per category, district, local day and channel, with the linked share and the median time to close") {
+TEST_CASE("statistics: the storage's groups become counts per local day, category, district and channel") {
   const common::LocalTimeRule paris{std::chrono::minutes(60), true};
-  // 2026-11-25 23:30 UTC is already the 26th in Dijon (UTC+1 in winter).
+  // 00:30 on 26 November in Dijon (UTC+1 in winter) is 23:30 UTC on the 25th:
+  // that quarter hour belongs to the 26th.
   const common::TimePoint late = common::FromLocal(paris, std::chrono::year(2026) / 11 / 26, 30);
   const common::TimePoint noon = common::FromLocal(paris, std::chrono::year(2026) / 11 / 26, 12 * 60);
-  std::vector<RequestFacts> facts = {
-      {late, "roads", 3, v1::REQUEST_CHANNEL_PHONE, late + 2h, true},
-      {noon, "roads", 3, v1::REQUEST_CHANNEL_APP, noon + 4h, false},
-      {noon - 24h, "street_lighting", 1, v1::REQUEST_CHANNEL_APP, noon + 10h, true},
-      {noon, "other", 0, v1::REQUEST_CHANNEL_WEB, std::nullopt, false},
-  };
-  const v1::Statistics s = Aggregate(facts, paris);
-  CHECK(s.total() == 4);
+  // 01:45 UTC on 1 July is 03:45 in Dijon (summer time): the 1st, not the 30th.
+  const common::TimePoint summer = common::FromLocal(paris, std::chrono::year(2026) / 7 / 1, 3 * 60 + 45);
+  GroupedCounts counts;
+  counts.total = 7;
+  counts.closed = 3;
+  counts.linked = 2;
+  counts.median_seconds_to_close = 4 * 3600;
+  counts.by_category = {{"roads", 2}, {"other", 4}, {"street_lighting", 1}};
+  counts.by_district = {{12, 1}, {3, 2}, {0, 4}};
+  counts.by_channel = {{v1::REQUEST_CHANNEL_WEB, 1}, {v1::REQUEST_CHANNEL_APP, 2}, {v1::REQUEST_CHANNEL_PHONE, 4}};
+  counts.by_slice = {{late, 1}, {noon, 3}, {noon - 24h, 2}, {summer, 1}};
+  const v1::Statistics s = Assemble(counts, paris);
+  CHECK(s.total() == 7);
   CHECK(s.closed() == 3);
   CHECK(s.linked() == 2);
-  // 2 h, 4 h and 34 h: the median is 4 h.
   CHECK(s.median_seconds_to_close() == Approx(4 * 3600));
-  REQUIRE(s.by_day_size() == 2);
-  CHECK(s.by_day(0).key() == "2026-11-25");
+  REQUIRE(s.by_day_size() == 3);
+  CHECK(s.by_day(0).key() == "2026-07-01");
   CHECK(s.by_day(0).count() == 1);
-  CHECK(s.by_day(1).key() == "2026-11-26");
-  CHECK(s.by_day(1).count() == 3);
+  CHECK(s.by_day(1).key() == "2026-11-25");
+  CHECK(s.by_day(1).count() == 2);
+  CHECK(s.by_day(2).key() == "2026-11-26");
+  CHECK(s.by_day(2).count() == 4);
   REQUIRE(s.by_category_size() == 3);
+  CHECK(s.by_category(0).key() == "other");
   CHECK(s.by_category(1).key() == "roads");
-  CHECK(s.by_category(1).count() == 2);
   REQUIRE(s.by_district_size() == 3);
-  CHECK(s.by_district(2).key() == "3");
+  CHECK(s.by_district(0).key() == "0");
+  CHECK(s.by_district(1).key() == "3");
+  CHECK(s.by_district(2).key() == "12");
+  REQUIRE(s.by_channel_size() == 3);
   CHECK(s.by_channel(0).key() == "app");
-  CHECK(s.by_channel(0).count() == 2);
+  CHECK(s.by_channel(1).key() == "phone");
+  CHECK(s.by_channel(1).count() == 4);
   CHECK(LocalDate(paris, late) == "2026-11-26");
 }
 

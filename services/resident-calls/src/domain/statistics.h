@@ -1,7 +1,8 @@
 #pragma once
 
-#include <optional>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cityops/calls/v1/resident_calls.pb.h"
@@ -9,20 +10,29 @@
 #include "cityops/common/local_time.h"
 
 // Requests counted per category, district, local day and channel, with the
-// share linked to known incidents and the median time to close. Pure.
+// share linked to known incidents and the median time to close. The storage
+// counts in groups (so a year of requests is never loaded); this turns the
+// groups into the answer. Pure.
 namespace cityops::calls {
 
-struct RequestFacts {
-  common::TimePoint created_at;
-  std::string category;
-  int district = 0;
-  v1::RequestChannel channel = v1::REQUEST_CHANNEL_UNSPECIFIED;
-  std::optional<common::TimePoint> closed_at;  // set while closed
-  bool linked_to_known_incident = false;
+// How often creation times are counted: local days are whole quarter hours
+// from UTC for every offset in use, so a quarter hour falls in one local day.
+inline constexpr int64_t kStatisticsSliceSeconds = 900;
+
+struct GroupedCounts {
+  int64_t total = 0;
+  int64_t closed = 0;
+  int64_t linked = 0;
+  double median_seconds_to_close = 0;  // 0 when none closed
+  std::vector<std::pair<std::string, int64_t>> by_category;
+  std::vector<std::pair<int, int64_t>> by_district;
+  std::vector<std::pair<v1::RequestChannel, int64_t>> by_channel;
+  // The start of each quarter hour (UTC) that saw requests, and how many.
+  std::vector<std::pair<common::TimePoint, int64_t>> by_slice;
 };
 
 // Counts are sorted by key (days by date, districts by number).
-v1::Statistics Aggregate(const std::vector<RequestFacts>& requests, const common::LocalTimeRule& local_time);
+v1::Statistics Assemble(const GroupedCounts& counts, const common::LocalTimeRule& local_time);
 
 // "YYYY-MM-DD" of the local day of `t`.
 std::string LocalDate(const common::LocalTimeRule& rule, common::TimePoint t);
