@@ -95,13 +95,9 @@ std::vector<v1::Category> RequestBook::Categories() const {
 absl::StatusOr<std::vector<v1::DuplicateCandidate>> RequestBook::SuggestDuplicates(
     const v1::SuggestDuplicatesRequest& request) {
   // The same checks as a new request's category and place.
-  v1::CreateRequestRequest probe;
-  probe.set_category(request.category());
-  *probe.mutable_location() = request.location();
-  probe.set_description("-");
-  probe.set_recorded_by("-");
-  probe.set_channel(v1::REQUEST_CHANNEL_PHONE);
-  if (auto district = CheckNewRequest(probe, config_, locate_); !district.ok()) {
+  if (auto district = CheckCategoryAndPlace(request.category(), request.has_location() ? &request.location() : nullptr,
+                                            config_, locate_);
+      !district.ok()) {
     Rejected(district.status());
     return district.status();
   }
@@ -115,14 +111,14 @@ absl::StatusOr<std::vector<v1::DuplicateCandidate>> RequestBook::SuggestDuplicat
   return FindDuplicates(nearby, request.category(), lat, lon, config_);
 }
 
-void RequestBook::Save(pqxx::work& tx, v1::ResidentRequest& request, v1::RequestChange change, bool is_new) {
+void RequestBook::Save(pqxx::work& tx, v1::ResidentRequest& request, v1::RequestChange change) {
   request.set_version(request.version() + 1);
   *request.mutable_updated_at() = ToProtoTime(clock_.Now());
-  if (is_new) {
-    store::Insert(tx, request, "");
-  } else {
-    store::Update(tx, request);
-  }
+  store::Update(tx, request);
+  Publish(tx, request, change);
+}
+
+void RequestBook::Publish(pqxx::work& tx, const v1::ResidentRequest& request, v1::RequestChange change) {
   v1::RequestEvent event;
   event.mutable_meta()->set_event_id(absl::StrCat(request.id(), "/", request.version()));
   *event.mutable_meta()->mutable_occurred_at() = request.updated_at();
@@ -205,13 +201,7 @@ absl::StatusOr<v1::CreateRequestResponse> RequestBook::Create(const v1::CreateRe
       *opened.mutable_at() = r.created_at();
       store::AddHistory(tx, r.id(), opened);
       if (store::HasPersonalData(request.resident())) store::AddResident(tx, r.id(), request.resident(), now);
-      v1::RequestEvent event;
-      event.mutable_meta()->set_event_id(absl::StrCat(r.id(), "/", r.version()));
-      *event.mutable_meta()->mutable_occurred_at() = r.created_at();
-      event.mutable_meta()->set_producer(kProducer);
-      event.set_change(v1::REQUEST_CHANGE_CREATED);
-      *event.mutable_request() = r;
-      common::Outbox::Enqueue(tx, topics::kCallsRequests, r.id(), event.SerializeAsString());
+      Publish(tx, r, v1::REQUEST_CHANGE_CREATED);
       CITYOPS_ASSIGN_OR_RETURN(*response.mutable_request(), Detail(tx, r, with_personal_data));
       response.set_created(true);
       return absl::OkStatus();
@@ -252,7 +242,7 @@ absl::StatusOr<v1::CreateRequestResponse> RequestBook::AddCaller(const v1::Creat
     *note.mutable_at() = ToProtoTime(now);
     store::AddNote(tx, r->id(), note);
     if (store::HasPersonalData(request.resident())) store::AddResident(tx, r->id(), request.resident(), now);
-    Save(tx, *r, v1::REQUEST_CHANGE_UPDATED, false);
+    Save(tx, *r, v1::REQUEST_CHANGE_UPDATED);
     CITYOPS_ASSIGN_OR_RETURN(*response.mutable_request(), Detail(tx, *r, with_personal_data));
     response.set_created(false);
     return absl::OkStatus();
@@ -342,7 +332,7 @@ absl::StatusOr<v1::RequestDetail> RequestBook::ChangeStatus(const v1::ChangeStat
     if (!r) return NotFound(request.id());
     CITYOPS_RETURN_IF_ERROR(CheckTransition(r->status(), request.status()));
     Move(tx, *r, request.status(), request.note(), request.actor());
-    Save(tx, *r, v1::REQUEST_CHANGE_STATUS_CHANGED, false);
+    Save(tx, *r, v1::REQUEST_CHANGE_STATUS_CHANGED);
     CITYOPS_ASSIGN_OR_RETURN(detail, Detail(tx, *r, with_personal_data));
     return absl::OkStatus();
   });
@@ -372,7 +362,7 @@ absl::StatusOr<v1::RequestDetail> RequestBook::AddNote(const v1::AddNoteRequest&
     *note.mutable_at() = ToProtoTime(clock_.Now());
     store::AddNote(tx, r->id(), note);
     if (request.public_()) r->set_status_note(request.text());
-    Save(tx, *r, v1::REQUEST_CHANGE_UPDATED, false);
+    Save(tx, *r, v1::REQUEST_CHANGE_UPDATED);
     CITYOPS_ASSIGN_OR_RETURN(detail, Detail(tx, *r, with_personal_data));
     return absl::OkStatus();
   });
@@ -431,7 +421,7 @@ size_t RequestBook::ApplyIncidentNews(pqxx::work& tx, const std::vector<Incident
       Move(tx, r, *change->status, change->note, kIncidentActor);
       kind = v1::REQUEST_CHANGE_STATUS_CHANGED;
     }
-    Save(tx, r, kind, false);
+    Save(tx, r, kind);
     ++changed;
   }
   return changed;

@@ -49,8 +49,10 @@ class RequestBook {
   const CallsConfig& config() const { return config_; }
 
  private:
-  // Sets version, updated time; enqueues the event.
-  void Save(pqxx::work& tx, v1::ResidentRequest& request, v1::RequestChange change, bool is_new);
+  // A changed request: one more version, the updated time, stored, its event enqueued.
+  void Save(pqxx::work& tx, v1::ResidentRequest& request, v1::RequestChange change);
+  // The request's event, in the outbox of the transaction ("<id>/<version>").
+  void Publish(pqxx::work& tx, const v1::ResidentRequest& request, v1::RequestChange change);
   // Changes the status with its history entry (the note is public).
   void Move(pqxx::work& tx, v1::ResidentRequest& request, v1::RequestStatus to, const std::string& note,
             const std::string& actor);

@@ -94,23 +94,30 @@ size_t CharCount(std::string_view text) {
   return n;
 }
 
-absl::StatusOr<int> CheckNewRequest(const v1::CreateRequestRequest& request, const CallsConfig& config,
-                                    const DistrictLocator& locate) {
-  if (request.category().empty()) return Invalid("category", "is required");
-  if (config.Find(request.category()) == nullptr) {
-    return Invalid("category", absl::StrCat("unknown category \"", request.category(), "\""));
-  }
-  CITYOPS_RETURN_IF_ERROR(CheckCommon(request, config));
-  CITYOPS_RETURN_IF_ERROR(CheckText(request.address(), "address", config.address_max_chars, false));
-  if (!request.has_location()) return Invalid("location", "is required");
-  const double lat = request.location().lat();
-  const double lon = request.location().lon();
+absl::StatusOr<int> CheckCategoryAndPlace(const std::string& category, const common::v1::GeoPoint* location,
+                                          const CallsConfig& config, const DistrictLocator& locate) {
+  if (category.empty()) return Invalid("category", "is required");
+  if (config.Find(category) == nullptr) return Invalid("category", absl::StrCat("unknown category \"", category, "\""));
+  if (location == nullptr) return Invalid("location", "is required");
+  const double lat = location->lat();
+  const double lon = location->lon();
   if (!std::isfinite(lat) || !std::isfinite(lon) || lat < -90 || lat > 90 || lon < -180 || lon > 180) {
     return Invalid("location", "is not a valid WGS84 point");
   }
   const int district = locate(lat, lon);
   if (district <= 0) return Invalid("location", absl::StrCat(lat, ", ", lon, " is outside the city's districts"));
   return district;
+}
+
+absl::StatusOr<int> CheckNewRequest(const v1::CreateRequestRequest& request, const CallsConfig& config,
+                                    const DistrictLocator& locate) {
+  if (request.category().empty() || config.Find(request.category()) == nullptr) {
+    return CheckCategoryAndPlace(request.category(), nullptr, config, locate).status();
+  }
+  CITYOPS_RETURN_IF_ERROR(CheckCommon(request, config));
+  CITYOPS_RETURN_IF_ERROR(CheckText(request.address(), "address", config.address_max_chars, false));
+  return CheckCategoryAndPlace(request.category(), request.has_location() ? &request.location() : nullptr, config,
+                               locate);
 }
 
 absl::Status CheckLinkedCall(const v1::CreateRequestRequest& request, const CallsConfig& config) {

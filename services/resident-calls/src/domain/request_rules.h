@@ -26,6 +26,11 @@ bool IsOpen(v1::RequestStatus status);
 // Characters (UTF-8 code points) of a text.
 size_t CharCount(std::string_view text);
 
+// A known category and a point inside one of the districts: returns the
+// district. INVALID_ARGUMENT naming the field otherwise (no location: nullptr).
+absl::StatusOr<int> CheckCategoryAndPlace(const std::string& category, const common::v1::GeoPoint* location,
+                                          const CallsConfig& config, const DistrictLocator& locate);
+
 // A new request (no link_to): returns its district. INVALID_ARGUMENT naming
 // the field: unknown category, no or non-finite location, a location outside
 // every district, an empty or oversized description or address, no channel,
