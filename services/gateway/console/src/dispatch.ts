@@ -175,6 +175,7 @@ export function StartDispatchPanel(): void {
     ordersFor = null;
     Render();
     void LoadOrders();
+    void RefreshCrews();
   });
   Subscribe('crews', () => {
     if (!root.contains(document.activeElement) || document.activeElement?.tagName !== 'SELECT') Render();

@@ -33,6 +33,7 @@ function Row(incident: Incident): HTMLElement {
       'data-incident-id': incident.id,
       'data-priority': incident.priority ?? '',
       'data-status': incident.status ?? '',
+      'data-asset-kind': incident.assetKind ?? '',
       tabindex: 0,
       title: incident.explanation ?? '',
     },
