@@ -6,7 +6,8 @@
 #   - docker-compose.yml against the Compose specification's JSON schema (and .env.example);
 #   - every service of services/ (with a role in deploy/local/services.txt) present and
 #     consistent in docker-compose.yml and in each overlay: Deployment, Service, ConfigMap,
-#     ServiceAccount, PDB, db-init role, network policy ports (deploy/validate/services.py);
+#     ServiceAccount, PDB, db-init role, network policy ports, egress to the services it
+#     calls (deploy/validate/services.py);
 #   - deploy/Dockerfile with hadolint, the scripts with shellcheck (when available);
 #   - negative checks: copies with one misspelt field name must be REJECTED (a validator
 #     that accepts them is not checking field names, and this script fails); likewise a

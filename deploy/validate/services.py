@@ -25,7 +25,9 @@ schema agree with the Deployment (an HTTP API: a container port named http and
 CITYOPS_HTTP_ADDRESS, both or neither); the Service exposes exactly the container's
 ports; the Job cityops-db-init creates the role from the same Secret; with
 NetworkPolicies rendered, the gRPC and metrics ingress policies open the service's ports,
-and some ingress policy selecting its pods opens its HTTP port.
+some ingress policy selecting its pods opens its HTTP port, and each CityOps service it
+calls (a CITYOPS_<X>_ADDRESS of <deployment>:<port> in its ConfigMap, e.g. the gateway's
+five) is reachable through an egress policy selecting its pods.
 
 Exit 0 when consistent, 1 with one line per problem otherwise.
 """
@@ -194,6 +196,29 @@ def check_rendered(path):
                     opened |= {p.get("port") for p in rule.get("ports", [])}
         return opened
 
+    def labels_match(selector, labels):
+        # matchLabels only; a selector with matchExpressions is not counted.
+        if (selector or {}).get("matchExpressions"):
+            return False
+        return all(labels.get(k) == v for k, v in ((selector or {}).get("matchLabels") or {}).items())
+
+    def egress_allows(labels, target_labels, port):
+        # Some policy selecting these pods has an egress rule to the target's pods (a
+        # podSelector of this namespace) on this port (or on every port).
+        for pol in policies.values():
+            if "Egress" not in pol["spec"].get("policyTypes", []) or not labels_match(pol["spec"].get("podSelector"), labels):
+                continue
+            for rule in pol["spec"].get("egress", []):
+                ports = {p.get("port") for p in rule.get("ports", [])}
+                if ports and port not in ports:
+                    continue
+                for peer in rule.get("to", []):
+                    if "podSelector" in peer and "namespaceSelector" not in peer and \
+                            labels_match(peer["podSelector"], target_labels):
+                        return True
+        return False
+
+    deployments = by_kind.get("Deployment", {})
     for name in services():
         role = name.replace("-", "_")
         secret = f"cityops-pg-{name}"
@@ -240,6 +265,18 @@ def check_rendered(path):
                 problems.append(f"ConfigMap {name}: CITYOPS_PG_SCHEMA is not {role}")
             if not data.get("CITYOPS_PG_DSN", "").startswith(f"postgresql://{role}@"):
                 problems.append(f"ConfigMap {name}: CITYOPS_PG_DSN does not log in as {role}")
+            # The CityOps services it calls: each needs an egress policy (default deny).
+            for key, value in sorted(data.items()):
+                called = re.fullmatch(r"([a-z][a-z0-9-]*):(\d+)", str(value)) if key.endswith("_ADDRESS") else None
+                if called is None:
+                    continue
+                target, target_port = called.group(1), int(called.group(2))
+                if target not in deployments:
+                    problems.append(f"ConfigMap {name}: {key} names {target}, which is no Deployment here")
+                    continue
+                target_labels = deployments[target]["spec"]["template"].get("metadata", {}).get("labels", {})
+                if policies and not egress_allows(pod.get("metadata", {}).get("labels", {}), target_labels, target_port):
+                    problems.append(f"no NetworkPolicy lets {name}'s pods call {target} on port {target_port} ({key})")
         pw = next((e for e in c.get("env", []) if e.get("name") == "PGPASSWORD"), None)
         if (pw or {}).get("valueFrom", {}).get("secretKeyRef", {}).get("name") != secret:
             problems.append(f"{where}: PGPASSWORD is not from the Secret {secret}")
