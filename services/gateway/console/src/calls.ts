@@ -196,7 +196,7 @@ export function CallsLoaded(): boolean {
 
 export function StopPicking(): void {
   OnMapClick(null);
-  if (placeButton) placeButton.classList.remove('active');
+  if (placeButton) placeButton.classList.remove('picking');
 }
 
 export function StartCallsPanel(): void {
@@ -206,7 +206,7 @@ export function StartCallsPanel(): void {
   placeLabel = h('span', { class: 'mono', 'data-testid': 'call-location', text: 'not placed' });
   placeButton = h('button', { type: 'button', 'data-testid': 'call-place' }, 'Place on map');
   placeButton.addEventListener('click', () => {
-    placeButton.classList.add('active');
+    placeButton.classList.add('picking');
     OnMapClick((point) => {
       SetPlace(point);
       StopPicking();

@@ -31,6 +31,17 @@ function Candidates(order: WorkOrder): Crew[] {
     .map(({ c }) => c);
 }
 
+let crewSignature = '';
+
+function CrewSignature(): string {
+  const skills = new Set(orders.map((o) => o.skill ?? ''));
+  return [...state.crews.values()]
+    .filter((c) => skills.has('') || (c.skills ?? []).some((s) => skills.has(s)))
+    .map((c) => `${c.id}:${c.status}:${c.workOrderId ?? ''}:${c.name ?? ''}`)
+    .sort()
+    .join(',');
+}
+
 function OrderCard(order: WorkOrder): HTMLElement {
   const location = order.location ?? state.incidents.get(order.incidentId ?? '')?.location;
   const picker = h('select', { 'data-testid': 'crew-picker', 'data-work-order-id': order.id, 'aria-label': 'Crew' });
@@ -98,6 +109,7 @@ function OrderCard(order: WorkOrder): HTMLElement {
 
 function Render(): void {
   const id = state.selectedIncidentId;
+  crewSignature = CrewSignature();
   Clear(body);
   if (!id) {
     body.append(h('p', { class: 'muted', text: 'Select an incident to dispatch a crew.' }));
@@ -177,7 +189,12 @@ export function StartDispatchPanel(): void {
     void LoadOrders();
     void RefreshCrews();
   });
+  // Crews move all the time: the panel is drawn again only when a crew with
+  // the skill changed status or order (not for every position).
   Subscribe('crews', () => {
+    const signature = CrewSignature();
+    if (signature === crewSignature) return;
+    crewSignature = signature;
     if (!root.contains(document.activeElement) || document.activeElement?.tagName !== 'SELECT') Render();
   });
   Render();

@@ -7,10 +7,14 @@ import { PutIncident, state, Subscribe } from './store';
 import { CentreOn } from './map';
 import type { Incident } from './types';
 
+// Symptoms listed at most (a cabinet has tens of light points, a site more).
+const kMaxRows = 200;
+
 let root: HTMLElement;
 let info: HTMLElement;
 let actions: HTMLElement;
 let shownId: string | null = null;
+let shownIncident: Incident | null = null;
 let ackButton: HTMLButtonElement;
 let resolveButton: HTMLButtonElement;
 let ownerButton: HTMLButtonElement;
@@ -80,7 +84,7 @@ function RenderInfo(incident: Incident): void {
     h('h3', { text: `Symptoms (${incident.symptoms?.length ?? 0})` }),
     Table(
       ['asset', 'kind', 'fault', 'state', 'count', 'last seen'],
-      (incident.symptoms ?? []).map((s) => [
+      (incident.symptoms ?? []).slice(0, kMaxRows).map((s) => [
         s.assetId ?? '',
         EnumLabel(s.assetKind, 'ASSET_KIND_'),
         EnumLabel(s.faultType, 'FAULT_TYPE_'),
@@ -90,6 +94,7 @@ function RenderInfo(incident: Incident): void {
       ]),
       'incident-symptoms',
     ),
+    (incident.symptoms?.length ?? 0) > kMaxRows ? h('p', { class: 'muted', text: `… and ${(incident.symptoms?.length ?? 0) - kMaxRows} more` }) : null,
     h('h3', { text: `Linked requests (${incident.requests?.length ?? 0})` }),
     Table(
       ['request', 'category', 'distance', 'linked'],
@@ -167,6 +172,7 @@ function Render(): void {
   const incident = id ? state.incidents.get(id) : undefined;
   if (!id || !incident) {
     shownId = null;
+    shownIncident = null;
     Clear(actions);
     Clear(info);
     info.append(h('p', { class: 'muted', text: 'Select an incident in the queue or on the map.' }));
@@ -175,7 +181,10 @@ function Render(): void {
   if (shownId !== id) {
     shownId = id;
     BuildActions(id);
+  } else if (shownIncident === incident) {
+    return; // another incident changed
   }
+  shownIncident = incident;
   RenderInfo(incident);
 }
 

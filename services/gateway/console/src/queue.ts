@@ -64,6 +64,29 @@ function Row(incident: Incident): HTMLElement {
   return row;
 }
 
+// Rows are kept while what they show is unchanged, so that a burst of events
+// does not replace the row under the operator's pointer.
+const rows = new Map<string, { key: string; el: HTMLElement }>();
+
+function RowKey(incident: Incident): string {
+  return [
+    incident.id === state.selectedIncidentId,
+    incident.status,
+    incident.priority,
+    incident.title,
+    incident.category,
+    incident.district,
+    incident.acknowledgedBy,
+    incident.owner,
+    incident.crewWorking,
+    incident.requests?.length ?? 0,
+    incident.openedAt,
+    incident.explanation,
+    incident.assetKind,
+    state.districtNames.size,
+  ].join('|');
+}
+
 function Render(): void {
   const all = OpenIncidents();
   const shown = Sorted(
@@ -72,11 +95,27 @@ function Render(): void {
         (!priorityFilter || i.priority === priorityFilter) && (!districtFilter || i.district === districtFilter),
     ),
   );
-  const scroll = list.scrollTop;
-  Clear(list);
-  for (const incident of shown) list.append(Row(incident));
-  if (!shown.length) list.append(h('li', { class: 'empty', text: all.length ? 'No incident matches the filter' : 'No open incident' }));
-  list.scrollTop = scroll;
+  const wanted: HTMLElement[] = [];
+  const ids = new Set<string>();
+  for (const incident of shown) {
+    const key = RowKey(incident);
+    let row = rows.get(incident.id);
+    if (!row || row.key !== key) {
+      row = { key, el: Row(incident) };
+      rows.set(incident.id, row);
+    }
+    ids.add(incident.id);
+    wanted.push(row.el);
+  }
+  for (const id of [...rows.keys()]) if (!ids.has(id)) rows.delete(id);
+  if (!shown.length) wanted.push(h('li', { class: 'empty', text: all.length ? 'No incident matches the filter' : 'No open incident' }));
+  // Only touch the list where it differs.
+  const current = [...list.children];
+  if (current.length !== wanted.length || current.some((el, i) => el !== wanted[i])) {
+    const scroll = list.scrollTop;
+    list.replaceChildren(...wanted);
+    list.scrollTop = scroll;
+  }
   countLabel.textContent = shown.length === all.length ? `${all.length}` : `${shown.length} / ${all.length}`;
   list.dataset.count = String(shown.length);
 }
