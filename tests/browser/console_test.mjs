@@ -108,7 +108,19 @@ async function Run() {
   await page.locator(byTestId('login-username')).fill(options.user);
   await page.locator(byTestId('login-password')).fill(options.password);
   await page.locator(byTestId('login-submit')).click();
-  await page.locator('#app').waitFor({ state: 'visible', timeout: remaining() });
+  const outcome = await page
+    .waitForFunction(
+      () => {
+        const app = document.getElementById('app');
+        if (app && !app.hidden) return 'ok';
+        const error = document.querySelector('[data-testid="login-error"]')?.textContent ?? '';
+        return error || false;
+      },
+      null,
+      { timeout: remaining(), polling: 100 },
+    )
+    .then((handle) => handle.jsonValue());
+  if (outcome !== 'ok') throw new Error(`the console refused the login: ${outcome}`);
   // From here on the page must never load again: a marker in the window, and
   // a count of the main frame's navigations.
   const marker = `marker-${Math.random().toString(36).slice(2)}`;
