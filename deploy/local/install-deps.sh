@@ -13,12 +13,19 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev libpqxx-dev prometheus-cpp-dev catch2 libspdlog-dev libabsl-dev
-  nlohmann-json3-dev libboost-dev
+  nlohmann-json3-dev libboost-dev libargon2-dev libssl-dev
   postgresql-15 postgresql-15-postgis-3
   clang-format clang-tidy shellcheck
   maven openjdk-17-jre-headless
   procps
+  chromium
 )
+
+# Node.js and npm build the operator console; a machine that already has them
+# (any version from 18 on) keeps its own.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 install_packages() {
   local missing=() pkg

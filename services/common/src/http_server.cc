@@ -15,7 +15,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
@@ -306,7 +308,79 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("HTTP handler answered status {} on {} {}", response.status, request.method, request.path);
       response = ErrorResponse(500, "internal error");
     }
+    if (response.stream != nullptr && request.method != "HEAD") return StartStream(std::move(response));
     Write(std::move(response), !keep_alive, request.method == "HEAD");
+  }
+
+  // A streaming response: the header, the first body, then what the stream
+  // gives, polled every stream_poll, until it ends or the client goes away
+  // (watched by a read that only an EOF or an error completes).
+  void StartStream(HttpResponse response) {
+    stream_source_ = std::move(response.stream);
+    stream_header_.emplace();
+    stream_header_->version(version_ == 0 ? 11 : version_);
+    stream_header_->result(static_cast<unsigned>(response.status));
+    stream_header_->set(http::field::server, "cityops");
+    if (!response.content_type.empty() && !HasCrOrLf(response.content_type)) {
+      stream_header_->set(http::field::content_type, response.content_type);
+    }
+    for (const auto& [name, value] : response.headers) {
+      if (name.empty() || HasCrOrLf(name) || HasCrOrLf(value)) continue;
+      stream_header_->insert(name, value);
+    }
+    stream_header_->keep_alive(false);
+    stream_serializer_.emplace(*stream_header_);
+    pending_ = std::move(response.body);
+    stream_.expires_after(limits().read_timeout);
+    http::async_write_header(stream_, *stream_serializer_,
+                             beast::bind_front_handler(&Session::OnStreamHeader, shared_from_this()));
+  }
+
+  void OnStreamHeader(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return Close();
+    stream_.socket().async_read_some(asio::buffer(drain_),
+                                     beast::bind_front_handler(&Session::OnStreamClientRead, shared_from_this()));
+    PumpStream();
+  }
+
+  void OnStreamClientRead(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return Close();
+    // Whatever a streaming client sends is ignored.
+    stream_.socket().async_read_some(asio::buffer(drain_),
+                                     beast::bind_front_handler(&Session::OnStreamClientRead, shared_from_this()));
+  }
+
+  void PumpStream() {
+    if (closed_ || server_.stopped.load()) return Close();
+    if (pending_.empty()) {
+      std::optional<std::string> next;
+      try {
+        next = stream_source_->Next();
+      } catch (const std::exception& e) {
+        spdlog::error("HTTP stream failed: {}", e.what());
+      }
+      if (!next) return Close();
+      pending_ = std::move(*next);
+    }
+    if (pending_.empty()) {
+      stream_timer_.expires_after(limits().stream_poll);
+      stream_timer_.async_wait(beast::bind_front_handler(&Session::OnStreamTimer, shared_from_this()));
+      return;
+    }
+    stream_.expires_after(limits().read_timeout);
+    asio::async_write(stream_, asio::buffer(pending_),
+                      beast::bind_front_handler(&Session::OnStreamWritten, shared_from_this()));
+  }
+
+  void OnStreamWritten(beast::error_code ec, size_t /*bytes*/) {
+    if (ec) return Close();
+    pending_.clear();
+    PumpStream();
+  }
+
+  void OnStreamTimer(beast::error_code ec) {
+    if (ec) return Close();
+    PumpStream();
   }
 
   void Write(HttpResponse response, bool close, bool head) {
@@ -364,6 +438,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    if (closed_) return;
+    closed_ = true;
+    stream_timer_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -379,6 +456,13 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   std::array<char, 4096> drain_{};
   size_t drained_ = 0;
+  // Streaming responses only.
+  std::shared_ptr<ResponseStream> stream_source_;
+  std::optional<http::response<http::empty_body>> stream_header_;
+  std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+  std::string pending_;
+  asio::steady_timer stream_timer_{stream_.get_executor()};
+  bool closed_ = false;
 };
 
 }  // namespace

@@ -4,41 +4,9 @@
 
 #include "absl/status/status.h"
 #include "cityops/common/status.h"
+#include "open311/open311_api.h"
 
 namespace cityops::calls {
-
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
-absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view text) {
-  std::map<std::string, std::string> keys;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const std::string_view entry = Trim(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (entry.empty()) continue;
-    const auto colon = entry.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon + 1 == entry.size()) {
-      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: each entry must be client:key");
-    }
-    std::string client(entry.substr(0, colon));
-    std::string key(entry.substr(colon + 1));
-    if (key.size() < 16) {
-      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: a key must have at least 16 characters");
-    }
-    if (!keys.emplace(std::move(key), std::move(client)).second) {
-      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: a key is given twice");
-    }
-  }
-  return keys;
-}
 
 absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config) {
   CallsSettings s;
@@ -65,7 +33,7 @@ absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config) {
   // The API keys are secrets: read from the environment only, never a flag
   // (flags show in process lists).
   const char* keys = std::getenv("CITYOPS_OPEN311_API_KEYS");
-  CITYOPS_ASSIGN_OR_RETURN(s.open311_keys, ParseApiKeys(keys == nullptr ? "" : keys));
+  CITYOPS_ASSIGN_OR_RETURN(s.open311_keys, open311::ParseApiKeys(keys == nullptr ? "" : keys));
   s.jurisdiction_id = config.GetString("jurisdiction-id", s.jurisdiction_id);
   return s;
 }

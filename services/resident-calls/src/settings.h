@@ -38,8 +38,4 @@ struct CallsSettings {
 
 absl::StatusOr<CallsSettings> LoadSettings(const common::Config& config);
 
-// "client:key,client2:key2" -> key -> client; INVALID_ARGUMENT for an entry
-// without both parts, or a key given twice.
-absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view text);
-
 }  // namespace cityops::calls

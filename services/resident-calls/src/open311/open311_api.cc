@@ -828,4 +828,37 @@ HttpResponse Open311Api::ListRequests(Format format, const FormFields& query) {
   return response;
 }
 
+namespace {
+
+std::string_view TrimBlanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view text) {
+  std::map<std::string, std::string> keys;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view entry = TrimBlanks(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (entry.empty()) continue;
+    const auto colon = entry.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == entry.size()) {
+      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: each entry must be client:key");
+    }
+    std::string client(entry.substr(0, colon));
+    std::string key(entry.substr(colon + 1));
+    if (key.size() < 16) {
+      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: a key must have at least 16 characters");
+    }
+    if (!keys.emplace(std::move(key), std::move(client)).second) {
+      return absl::InvalidArgumentError("CITYOPS_OPEN311_API_KEYS: a key is given twice");
+    }
+  }
+  return keys;
+}
+
 }  // namespace cityops::calls::open311

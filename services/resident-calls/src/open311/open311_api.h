@@ -74,6 +74,11 @@ absl::StatusOr<common::TimePoint> ParseW3cDateTime(std::string_view text, std::s
 // "2010-01-01T00:00:00Z" (UTC, to the second).
 std::string FormatW3cDateTime(common::TimePoint time);
 
+// CITYOPS_OPEN311_API_KEYS: "client:key,client2:key2" -> key -> client;
+// INVALID_ARGUMENT for an entry without both parts, a key shorter than 16
+// characters, or a key given twice.
+absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view text);
+
 // What a route answers in: its path ends with .json or .xml.
 enum class ResponseFormat { kJson, kXml };
 

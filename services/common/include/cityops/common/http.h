@@ -1,6 +1,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,12 +53,27 @@ struct HttpRequest {
   absl::StatusOr<FormFields> QueryFields() const { return ParseFormUrlEncoded(query); }
 };
 
+// The body of a response that goes on after its headers (Server-Sent
+// Events): the server asks it for more every few tens of milliseconds, from
+// one of its threads, and writes what it gives. It must not block.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // What to send now (empty: nothing yet), or nullopt when the stream is over
+  // (the connection is then closed).
+  virtual std::optional<std::string> Next() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   // Headers besides Content-Type, Content-Length, Connection and Server.
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, `body` is sent first and then what the stream gives until it
+  // ends, the client goes away or the server stops; no Content-Length, and
+  // the connection is closed at the end.
+  std::shared_ptr<ResponseStream> stream;
 };
 
 // Percent-encodes every byte but unreserved ones (A-Z a-z 0-9 - . _ ~).

@@ -25,6 +25,8 @@ struct HttpLimits {
   size_t max_connections = 512;
   // Threads that read, call the handler and write; the handler may block one.
   int threads = 2;
+  // How often a streaming response (HttpResponse::stream) is asked for more.
+  std::chrono::milliseconds stream_poll{50};
 };
 
 // A small HTTP/1.1 server (Boost.Beast) for the edges that speak HTTP. The
