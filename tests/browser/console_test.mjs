@@ -146,20 +146,26 @@ async function Run() {
   Passed(options.readyFile);
 
   Step('the cabinet incident appears in the queue');
-  // A new incident on a cabinet; any new incident if none names its asset kind.
+  // The suite opens one incident on the cabinet (asset kind ..._CABINET);
+  // incidents of other kinds that come meanwhile are not the one.
   const incidentId = await page
     .waitForFunction(
       (known) => {
-        const rows = [...document.querySelectorAll('[data-testid="incident-row"]')].filter((r) => !known.includes(r.dataset.incidentId));
-        const cabinet = rows.find((r) => /CABINET/.test(r.dataset.assetKind ?? ''));
-        if (cabinet) return cabinet.dataset.incidentId;
-        const anyNew = rows.find((r) => !r.dataset.assetKind);
-        return anyNew ? anyNew.dataset.incidentId : false;
+        const rows = [...document.querySelectorAll('[data-testid="incident-row"]')];
+        const cabinet = rows.find((r) => !known.includes(r.dataset.incidentId) && /CABINET/.test(r.dataset.assetKind ?? ''));
+        return cabinet ? cabinet.dataset.incidentId : false;
       },
       [...before],
       { timeout: remaining(), polling: 250 },
     )
-    .then((handle) => handle.jsonValue());
+    .then((handle) => handle.jsonValue())
+    .catch(async (error) => {
+      const others = await page
+        .locator(byTestId('incident-row'))
+        .evaluateAll((rows, known) => rows.filter((r) => !known.includes(r.dataset.incidentId)).map((r) => `${r.dataset.incidentId} (${r.dataset.assetKind || 'no asset'})`), [...before])
+        .catch(() => []);
+      throw new Error(`${String(error.message).split('\n')[0]}; new incidents meanwhile: ${others.join(', ') || 'none'}`);
+    });
   const row = page.locator(`${byTestId('incident-row')}[data-incident-id="${incidentId}"]`);
   Passed(`${incidentId} (${await row.getAttribute('data-priority')}, ${await row.getAttribute('data-asset-kind')})`);
 
