@@ -113,7 +113,7 @@ void ServiceProcess::Kill() {
 }
 
 HttpReply HttpExchange(int port, const std::string& method, const std::string& path, const std::string& body,
-                       const std::string& content_type) {
+                       const std::string& content_type, const std::vector<std::string>& headers) {
   HttpReply reply;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return reply;
@@ -124,6 +124,7 @@ HttpReply HttpExchange(int port, const std::string& method, const std::string& p
   std::string response;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
     std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+    for (const std::string& header : headers) request += header + "\r\n";
     if (!body.empty() || method == "POST") {
       request += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     }

@@ -50,8 +50,10 @@ struct HttpReply {
   std::string body;
 };
 // One HTTP/1.0 exchange with 127.0.0.1:<port>.
+// `headers` are extra lines ("Authorization: Bearer x"), without CRLF.
 HttpReply HttpExchange(int port, const std::string& method, const std::string& path, const std::string& body = {},
-                       const std::string& content_type = "application/x-www-form-urlencoded");
+                       const std::string& content_type = "application/x-www-form-urlencoded",
+                       const std::vector<std::string>& headers = {});
 // GET http://127.0.0.1:<port><path> (plain HTTP/1.0); the body, or empty on failure.
 std::string HttpGet(int port, const std::string& path);
 // The value of one series (name with its labels, exactly as exposed, such as

@@ -1,6 +1,7 @@
 #include "routes.h"
 
 #include <cstdlib>
+#include <set>
 
 #include <spdlog/spdlog.h>
 #include <google/protobuf/descriptor.h>
@@ -60,12 +61,13 @@ ServiceRoute NotACommand(ServiceRoute route) {
 }
 
 std::vector<ServiceRoute> BuildRoutes() {
-  // Make sure the generated descriptors are linked in and registered.
-  (void)telemetry::v1::TelemetryIngest::service_full_name();
-  (void)incidents::v1::IncidentCorrelation::service_full_name();
-  (void)dispatch::v1::CrewDispatch::service_full_name();
-  (void)lighting::v1::LightingControl::service_full_name();
-  (void)calls::v1::ResidentCalls::service_full_name();
+  // Make sure the services' generated files are linked in and their
+  // descriptors registered in the generated pool.
+  (void)telemetry::v1::ListAssetsRequest::descriptor();
+  (void)incidents::v1::ListIncidentsRequest::descriptor();
+  (void)dispatch::v1::ListCrewsRequest::descriptor();
+  (void)lighting::v1::ListProfilesRequest::descriptor();
+  (void)calls::v1::ListCategoriesRequest::descriptor();
 
   constexpr auto kT = Upstream::kTelemetry;
   constexpr auto kI = Upstream::kIncidents;
@@ -184,12 +186,24 @@ bool MatchPattern(std::string_view pattern, std::string_view path, std::string* 
 
 std::optional<PathMatch> MatchRoute(const std::vector<ServiceRoute>& routes, std::string_view method,
                                     std::string_view path, bool* path_known) {
+  // "x:acknowledge" is not the id of "/incidents/{id}": the verbs of the
+  // custom-method routes ("{id}:verb") are kept out of bare ids.
+  std::set<std::string, std::less<>> verbs;
+  for (const ServiceRoute& route : routes) {
+    const size_t at = route.pattern.find("{id}:");
+    if (at != std::string::npos) verbs.insert(route.pattern.substr(at + 4, route.pattern.find('/', at) - at - 4));
+  }
   std::optional<PathMatch> best;
   size_t best_literal = 0;
   if (path_known != nullptr) *path_known = false;
   for (const ServiceRoute& route : routes) {
     std::string id;
     if (!MatchPattern(route.pattern, path, &id)) continue;
+    const size_t colon = id.rfind(':');
+    if (route.pattern.find("{id}:") == std::string::npos && colon != std::string::npos &&
+        verbs.contains(std::string_view(id).substr(colon))) {
+      continue;
+    }
     if (path_known != nullptr) *path_known = true;
     if (route.method != method) continue;
     const size_t literal = route.pattern.size();
