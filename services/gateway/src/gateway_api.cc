@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include <spdlog/spdlog.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/time_util.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
@@ -72,8 +72,8 @@ std::string ContentTypeOf(const std::filesystem::path& path) {
 
 void Redact(json& value) {
   static const std::set<std::string, std::less<>> kSecret = {
-      "password", "resident", "token", "key", "apiKey", "api_key", "secret", "firstName", "lastName",
-      "phone",    "email",    "first_name", "last_name"};
+      "password",  "resident", "token", "key",   "apiKey",     "api_key",  "secret",
+      "firstName", "lastName", "phone", "email", "first_name", "last_name"};
   if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
       if (kSecret.contains(it.key())) {
@@ -206,7 +206,7 @@ HttpResponse GatewayApi::Handle(const HttpRequest& request) {
   requests_.Add({{"route", route_label}, {"method", request.method}, {"code", std::to_string(response.status)}})
       .Increment();
   static const prometheus::Histogram::BucketBoundaries kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                                    0.1,   0.25,   0.5,   1,    2.5,   5};
+                                                                   0.1,   0.25,   0.5,   1,    2.5,   5};
   latency_.Add({{"route", route_label}}, kBuckets)
       .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return response;
@@ -264,8 +264,8 @@ absl::StatusOr<Principal> GatewayApi::Authenticate(const HttpRequest& request, b
 HttpResponse GatewayApi::Login(const HttpRequest& request) {
   if (request.method != "POST") return JsonError(405, "use POST");
   const json body = json::parse(request.body, nullptr, false);
-  if (!body.is_object() || !body.contains("username") || !body.contains("password") ||
-      !body["username"].is_string() || !body["password"].is_string()) {
+  if (!body.is_object() || !body.contains("username") || !body.contains("password") || !body["username"].is_string() ||
+      !body["password"].is_string()) {
     return JsonError(400, "expected {\"username\": \"...\", \"password\": \"...\"}");
   }
   for (const auto& [name, value] : body.items()) {
@@ -373,15 +373,15 @@ HttpResponse GatewayApi::Api(const HttpRequest& request, std::string* route_labe
   }
   *route_label = match->route->pattern;
   if (!RoleAllows(who->role, match->route->minimum, match->route->integration)) {
-    return JsonError(403, absl::StrCat("this needs the role ", std::string(RoleName(match->route->minimum)), " or above"));
+    return JsonError(403,
+                     absl::StrCat("this needs the role ", std::string(RoleName(match->route->minimum)), " or above"));
   }
   return CallService(request, *who, *match->route, match->id);
 }
 
 HttpResponse GatewayApi::CallService(const HttpRequest& request, const Principal& who, const ServiceRoute& route,
                                      const std::string& id) {
-  const pb::Message* prototype =
-      pb::MessageFactory::generated_factory()->GetPrototype(route.descriptor->input_type());
+  const pb::Message* prototype = pb::MessageFactory::generated_factory()->GetPrototype(route.descriptor->input_type());
   std::unique_ptr<pb::Message> message(prototype->New());
   if (route.method == "GET") {
     auto query = request.QueryFields();
@@ -531,9 +531,10 @@ HttpResponse GatewayApi::ListAudit(const HttpRequest& request) {
   if (!records.ok()) return ErrorFor(records.status());
   json entries = json::array();
   for (const auto& r : *records) {
-    json entry = {{"id", r.id},         {"at", r.at},          {"actor", r.actor},   {"role", r.role},
-                  {"method", r.method}, {"path", r.path},      {"route", r.route},   {"target", r.target},
-                  {"httpStatus", r.http_status}, {"result", r.result}, {"peer", r.peer}};
+    json entry = {{"id", r.id},         {"at", r.at},         {"actor", r.actor},
+                  {"role", r.role},     {"method", r.method}, {"path", r.path},
+                  {"route", r.route},   {"target", r.target}, {"httpStatus", r.http_status},
+                  {"result", r.result}, {"peer", r.peer}};
     entry["request"] = r.request.empty() ? json(nullptr) : json::parse(r.request, nullptr, false);
     entries.push_back(std::move(entry));
   }
@@ -563,8 +564,8 @@ HttpResponse GatewayApi::Events(const HttpRequest& request, const Principal& who
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Accel-Buffering", "no");
   response.body = "retry: 2000\n\n";
-  response.stream = std::make_shared<FeedStream>(*deps_.feed, resume, std::move(options), *deps_.stopping,
-                                                 feed_clients_);
+  response.stream =
+      std::make_shared<FeedStream>(*deps_.feed, resume, std::move(options), *deps_.stopping, feed_clients_);
   return response;
 }
 
@@ -592,8 +593,7 @@ HttpResponse GatewayApi::StaticFile(const HttpRequest& request) {
   HttpResponse response;
   response.content_type = ContentTypeOf(file);
   response.body = content.str();
-  response.headers.emplace_back("Cache-Control",
-                                file.filename() == "index.html" ? "no-cache" : "public, max-age=300");
+  response.headers.emplace_back("Cache-Control", file.filename() == "index.html" ? "no-cache" : "public, max-age=300");
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.headers.emplace_back("Content-Security-Policy",
                                 "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "

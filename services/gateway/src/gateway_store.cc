@@ -61,7 +61,8 @@ absl::StatusOr<bool> PgGatewayStore::CreateFirstUser(const UserRecord& user) {
 absl::StatusOr<std::optional<UserRecord>> PgGatewayStore::FindUser(const std::string& username) {
   std::optional<UserRecord> found;
   auto status = pool_.WithTransaction([&](pqxx::work& tx) {
-    const auto rows = tx.exec_params(absl::StrCat("SELECT ", kUserColumns, " FROM users WHERE username = $1"), username);
+    const auto rows =
+        tx.exec_params(absl::StrCat("SELECT ", kUserColumns, " FROM users WHERE username = $1"), username);
     if (!rows.empty()) found = UserFromRow(rows[0]);
     return absl::OkStatus();
   });

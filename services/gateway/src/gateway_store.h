@@ -27,8 +27,8 @@ struct ApiKeyRecord {
 };
 
 struct AuditRecord {
-  int64_t id = 0;       // set by the store
-  std::string at;       // set by the store (RFC 3339, UTC)
+  int64_t id = 0;  // set by the store
+  std::string at;  // set by the store (RFC 3339, UTC)
   std::string actor;
   std::string role;
   std::string method;

@@ -68,8 +68,8 @@ common::TimePoint StartOfLocalWeek(const common::LocalTimeRule& rule, common::Ti
 std::string LocalDate(const common::LocalTimeRule& rule, common::TimePoint t) {
   const auto date = common::ToLocal(rule, t).date;
   char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()));
   return text;
 }
 
@@ -105,8 +105,8 @@ KeyFigures KeyFiguresSource::Collect(const CallerIdentity& caller) {
     absl::Status status;
     for (int page = 0; page < kMaxPages; ++page) {
       incidents::v1::ListIncidentsResponse response;
-      status = upstreams_.Call(Upstream::kIncidents, "/cityops.incidents.v1.IncidentCorrelation/ListIncidents",
-                               request, &response, caller);
+      status = upstreams_.Call(Upstream::kIncidents, "/cityops.incidents.v1.IncidentCorrelation/ListIncidents", request,
+                               &response, caller);
       if (!status.ok()) break;
       for (const auto& incident : response.incidents()) ++counts[incidents::v1::Priority_Name(incident.priority())];
       if (response.next_page_token().empty()) break;
@@ -156,8 +156,8 @@ KeyFigures KeyFiguresSource::Collect(const CallerIdentity& caller) {
     request.set_first_date(LocalDate(rule_, StartOfLocalWeek(rule_, f.at)));
     request.set_last_date(LocalDate(rule_, f.at));
     lighting::v1::GetEnergyReportResponse response;
-    const auto status = upstreams_.Call(
-        Upstream::kLighting, "/cityops.lighting.v1.LightingControl/GetEnergyReport", request, &response, caller);
+    const auto status = upstreams_.Call(Upstream::kLighting, "/cityops.lighting.v1.LightingControl/GetEnergyReport",
+                                        request, &response, caller);
     if (status.ok()) {
       f.energy_saved_ratio_this_week =
           EnergySavedRatio(std::vector<lighting::v1::DistrictEnergy>(response.days().begin(), response.days().end()));
@@ -172,8 +172,8 @@ KeyFigures KeyFiguresSource::Collect(const CallerIdentity& caller) {
     *request.mutable_from() = common::ToProtoTime(today);
     *request.mutable_to() = common::ToProtoTime(f.at + std::chrono::seconds(1));
     calls::v1::Statistics response;
-    const auto status = upstreams_.Call(Upstream::kCalls, "/cityops.calls.v1.ResidentCalls/GetStatistics", request,
-                                        &response, caller);
+    const auto status =
+        upstreams_.Call(Upstream::kCalls, "/cityops.calls.v1.ResidentCalls/GetStatistics", request, &response, caller);
     if (status.ok()) {
       f.calls_today = response.total();
     } else {

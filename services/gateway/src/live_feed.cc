@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include <spdlog/spdlog.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "cityops/calls/v1/requests.pb.h"

@@ -67,8 +67,7 @@ json ScalarSchema(const pb::FieldDescriptor& field, json& components) {
 
 json FieldSchema(const pb::FieldDescriptor& field, json& components) {
   if (field.is_map()) {
-    return {{"type", "object"},
-            {"additionalProperties", ScalarSchema(*field.message_type()->map_value(), components)}};
+    return {{"type", "object"}, {"additionalProperties", ScalarSchema(*field.message_type()->map_value(), components)}};
   }
   json schema = ScalarSchema(field, components);
   if (field.is_repeated()) return {{"type", "array"}, {"items", schema}};
@@ -86,7 +85,7 @@ json MessageSchemaRef(const pb::Descriptor& descriptor, json& components) {
   if (full == "google.protobuf.Timestamp") return {{"type", "string"}, {"format", "date-time"}};
   if (full == "google.protobuf.Duration") return {{"type", "string"}, {"pattern", "^-?[0-9]+(\\.[0-9]+)?s$"}};
   const std::string name = ComponentName(descriptor);
-  const json ref = {{"$ref", "#/components/schemas/" + name}};
+  json ref = {{"$ref", "#/components/schemas/" + name}};
   if (components.contains(name)) return ref;
   components[name] = json::object();  // placeholder against recursion
   json properties = json::object();
@@ -102,28 +101,31 @@ const std::vector<OwnRoute>& OwnRoutes() {
   static const std::vector<OwnRoute> routes = [] {
     const json user = Object({{"username", {{"type", "string"}}}, {"role", {{"type", "string"}}}});
     std::vector<OwnRoute> r;
-    r.push_back({"POST", "/api/v1/auth/login", "A token for a username and password", std::nullopt,
-                 Object({{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}},
-                        {"username", "password"}),
-                 Object({{"token", {{"type", "string"}}},
-                         {"expiresAt", {{"type", "string"}, {"format", "date-time"}}},
-                         {"user", user}})});
+    r.push_back(
+        {"POST", "/api/v1/auth/login", "A token for a username and password", std::nullopt,
+         Object({{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}}, {"username", "password"}),
+         Object({{"token", {{"type", "string"}}},
+                 {"expiresAt", {{"type", "string"}, {"format", "date-time"}}},
+                 {"user", user}})});
     r.push_back({"GET", "/api/v1/me", "Who the token or key is", Role::kViewer, nullptr, user});
-    r.push_back({"GET", "/api/v1/summary", "Key figures for the console's top bar", Role::kViewer, nullptr,
-                 Object({{"openIncidentsByPriority", {{"type", "object"},
-                                                      {"additionalProperties", {{"type", "integer"}}}}},
-                         {"medianTimeToAssignmentSecondsToday", {{"type", "number"}, {"nullable", true}}},
-                         {"energySavedRatioThisWeek", {{"type", "number"}, {"nullable", true}}},
-                         {"callsToday", {{"type", "integer"}, {"nullable", true}}},
-                         {"unavailable", {{"type", "array"}, {"items", {{"type", "string"}}}}},
-                         {"at", {{"type", "string"}, {"format", "date-time"}}}})});
+    r.push_back(
+        {"GET", "/api/v1/summary", "Key figures for the console's top bar", Role::kViewer, nullptr,
+         Object({{"openIncidentsByPriority", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}},
+                 {"medianTimeToAssignmentSecondsToday", {{"type", "number"}, {"nullable", true}}},
+                 {"energySavedRatioThisWeek", {{"type", "number"}, {"nullable", true}}},
+                 {"callsToday", {{"type", "integer"}, {"nullable", true}}},
+                 {"unavailable", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                 {"at", {{"type", "string"}, {"format", "date-time"}}}})});
     r.push_back({"GET", "/api/v1/districts", "The districts, a GeoJSON FeatureCollection", Role::kViewer, nullptr,
-                 Object({{"type", {{"type", "string"}}}, {"features", {{"type", "array"}}}}),
-                 "application/geo+json"});
-    r.push_back({"GET", "/api/v1/events",
+                 Object({{"type", {{"type", "string"}}}, {"features", {{"type", "array"}}}}), "application/geo+json"});
+    r.push_back({"GET",
+                 "/api/v1/events",
                  "The live feed (Server-Sent Events: incident, assignment, crew, lighting, call, reset); "
                  "?types=a,b narrows it, Last-Event-ID resumes, ?access_token= for browsers",
-                 Role::kViewer, nullptr, {{"type", "string"}}, "text/event-stream"});
+                 Role::kViewer,
+                 nullptr,
+                 {{"type", "string"}},
+                 "text/event-stream"});
     r.push_back({"GET", "/api/v1/users", "Users (never their password hashes)", Role::kAdmin, nullptr,
                  Object({{"users", {{"type", "array"}, {"items", user}}}})});
     r.push_back({"POST", "/api/v1/users", "Create a user", Role::kAdmin,
@@ -132,26 +134,41 @@ const std::vector<OwnRoute>& OwnRoutes() {
                          {"role", {{"type", "string"}, {"enum", {"viewer", "operator", "supervisor", "admin"}}}}},
                         {"username", "password", "role"}),
                  user});
-    r.push_back({"POST", "/api/v1/api-keys", "Create an integration client's API key (shown once)", Role::kAdmin,
-                 Object({{"name", {{"type", "string"}}}, {"role", {{"type", "string"}, {"enum", {"integration"}}}}},
-                        {"name"}),
-                 Object({{"name", {{"type", "string"}}}, {"role", {{"type", "string"}}}, {"key", {{"type", "string"}}}})});
+    r.push_back(
+        {"POST", "/api/v1/api-keys", "Create an integration client's API key (shown once)", Role::kAdmin,
+         Object({{"name", {{"type", "string"}}}, {"role", {{"type", "string"}, {"enum", {"integration"}}}}}, {"name"}),
+         Object({{"name", {{"type", "string"}}}, {"role", {{"type", "string"}}}, {"key", {{"type", "string"}}}})});
     r.push_back({"GET", "/api/v1/audit", "The audit trail, newest first (?limit=, ?before= an id)", Role::kSupervisor,
                  nullptr, Object({{"entries", {{"type", "array"}, {"items", {{"type", "object"}}}}}})});
     r.push_back({"GET", "/openapi.json", "This document", std::nullopt, nullptr, {{"type", "object"}}});
     r.push_back({"GET", "/healthz", "200 when the gateway's database answers", std::nullopt, nullptr,
                  Object({{"status", {{"type", "string"}}}})});
-    r.push_back({"GET", "/open311/v2/services.json", "Open311 GeoReport v2: service list (also .xml)", std::nullopt,
-                 nullptr, {{"type", "array"}}});
-    r.push_back({"GET", "/open311/v2/services/{service_code}.json", "Open311: a service definition", std::nullopt,
-                 nullptr, {{"type", "object"}}});
-    r.push_back({"POST", "/open311/v2/requests.json",
-                 "Open311: create a service request (form-urlencoded, api_key required)", std::nullopt, nullptr,
+    r.push_back({"GET",
+                 "/open311/v2/services.json",
+                 "Open311 GeoReport v2: service list (also .xml)",
+                 std::nullopt,
+                 nullptr,
                  {{"type", "array"}}});
-    r.push_back({"GET", "/open311/v2/requests.json", "Open311: service requests", std::nullopt, nullptr,
+    r.push_back({"GET",
+                 "/open311/v2/services/{service_code}.json",
+                 "Open311: a service definition",
+                 std::nullopt,
+                 nullptr,
+                 {{"type", "object"}}});
+    r.push_back({"POST",
+                 "/open311/v2/requests.json",
+                 "Open311: create a service request (form-urlencoded, api_key required)",
+                 std::nullopt,
+                 nullptr,
                  {{"type", "array"}}});
-    r.push_back({"GET", "/open311/v2/requests/{service_request_id}.json", "Open311: one service request",
-                 std::nullopt, nullptr, {{"type", "array"}}});
+    r.push_back(
+        {"GET", "/open311/v2/requests.json", "Open311: service requests", std::nullopt, nullptr, {{"type", "array"}}});
+    r.push_back({"GET",
+                 "/open311/v2/requests/{service_request_id}.json",
+                 "Open311: one service request",
+                 std::nullopt,
+                 nullptr,
+                 {{"type", "array"}}});
     return r;
   }();
   return routes;
@@ -162,8 +179,9 @@ json BuildOpenApi(const std::vector<ServiceRoute>& routes, const std::vector<Own
   components["Error"] = kError;
   json paths = json::object();
   const json error_responses = {
-      {"400", {{"description", "Bad input (malformed JSON, wrong type, unknown field)"},
-               {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}},
+      {"400",
+       {{"description", "Bad input (malformed JSON, wrong type, unknown field)"},
+        {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}},
       {"401", {{"description", "Missing, malformed or expired token"}}},
       {"403", {{"description", "The role may not do this"}}},
       {"404", {{"description", "Not found"}}},
@@ -191,17 +209,15 @@ json BuildOpenApi(const std::vector<ServiceRoute>& routes, const std::vector<Own
         parameters.push_back({{"name", field.json_name()},
                               {"in", "query"},
                               {"required", false},
-                              {"description",
-                               field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE &&
-                                       field.message_type()->full_name() != "google.protobuf.Timestamp"
-                                   ? "nested fields dotted, e.g. " + field.json_name() + ".<field>"
-                                   : ""},
+                              {"description", field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE &&
+                                                      field.message_type()->full_name() != "google.protobuf.Timestamp"
+                                                  ? "nested fields dotted, e.g. " + field.json_name() + ".<field>"
+                                                  : ""},
                               {"schema", schema}});
       }
     } else {
       operation["requestBody"] = {
-          {"required", false},
-          {"content", {{"application/json", {{"schema", MessageSchemaRef(input, components)}}}}}};
+          {"required", false}, {"content", {{"application/json", {{"schema", MessageSchemaRef(input, components)}}}}}};
     }
     operation["parameters"] = parameters;
     operation["security"] = route.integration ? json::array({{{"bearer", json::array()}}, {{"apiKey", json::array()}}})
@@ -235,7 +251,8 @@ json BuildOpenApi(const std::vector<ServiceRoute>& routes, const std::vector<Own
     operation["parameters"] = parameters;
     operation["security"] = route.minimum ? json::array({{{"bearer", json::array()}}}) : json::array();
     json responses = error_responses;
-    responses["200"] = {{"description", "OK"}, {"content", {{route.response_type, {{"schema", route.response_schema}}}}}};
+    responses["200"] = {{"description", "OK"},
+                        {"content", {{route.response_type, {{"schema", route.response_schema}}}}}};
     operation["responses"] = responses;
     std::string lower = route.method;
     for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

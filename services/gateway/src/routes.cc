@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <set>
 
-#include <spdlog/spdlog.h>
 #include <google/protobuf/descriptor.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_split.h"
 #include "cityops/calls/v1/resident_calls.grpc.pb.h"
@@ -84,8 +84,7 @@ std::vector<ServiceRoute> BuildRoutes() {
       Query("/api/v1/assets/{id}", kT, t + "GetAsset", "One asset", "id"),
       Query("/api/v1/assets/{id}/state", kT, t + "GetAssetState", "An asset's health, latest values and faults",
             "asset_id"),
-      Query("/api/v1/assets/{id}/readings", kT, t + "GetReadingHistory", "An asset's readings over time",
-            "asset_id"),
+      Query("/api/v1/assets/{id}/readings", kT, t + "GetReadingHistory", "An asset's readings over time", "asset_id"),
 
       Query("/api/v1/incidents", kI, i + "ListIncidents", "Incidents, filtered, newest first (paged)"),
       Query("/api/v1/incidents/{id}", kI, i + "GetIncident", "One incident", "id"),

@@ -65,8 +65,9 @@ absl::Status Upstreams::Call(Upstream upstream, const std::string& method, const
   if (!status.ok()) {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          absl::StrCat(std::string(UpstreamName(upstream)), " is not answering (", status.error_message(), ")"));
+      return absl::Status(
+          static_cast<absl::StatusCode>(status.error_code()),
+          absl::StrCat(std::string(UpstreamName(upstream)), " is not answering (", status.error_message(), ")"));
     }
     return common::FromGrpcStatus(status);
   }

@@ -48,11 +48,11 @@ TEST_CASE("In the console, a cabinet's power loss appears without reloading and 
   std::filesystem::remove(screenshot);
   const std::string ready = "/tmp/" + UniqueName("console_ready");
   const std::string log = "/tmp/" + UniqueName("console_test") + ".log";
-  const pid_t node = StartNode({"node", SourcePath("tests/browser/console_test.mjs"), "--url",
-                                "http://127.0.0.1:" + std::to_string(suite.http_port()) + "/", "--user", "admin",
-                                "--password", kAdminPassword, "--ready-file", ready, "--screenshot", screenshot,
-                                "--timeout-ms", "150000"},
-                               log);
+  const pid_t node =
+      StartNode({"node", SourcePath("tests/browser/console_test.mjs"), "--url",
+                 "http://127.0.0.1:" + std::to_string(suite.http_port()) + "/", "--user", "admin", "--password",
+                 kAdminPassword, "--ready-file", ready, "--screenshot", screenshot, "--timeout-ms", "150000"},
+                log);
   REQUIRE(node > 0);
 
   // When the console is logged in and live, the cabinet loses its power.
@@ -74,7 +74,9 @@ TEST_CASE("In the console, a cabinet's power loss appears without reloading and 
     std::this_thread::sleep_for(100ms);
   }
   std::filesystem::remove(ready);
-  INFO("browser test log:\n" << ReadFile(log) << "\ngateway log tail:\n" << ReadFile(suite.gateway_log()).substr(0, 4000));
+  INFO("browser test log:\n"
+       << ReadFile(log) << "\ngateway log tail:\n"
+       << ReadFile(suite.gateway_log()).substr(0, 4000));
   CHECK(fault_sent);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);

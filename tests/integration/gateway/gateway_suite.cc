@@ -24,8 +24,8 @@ constexpr double kLat = 47.3220;
 constexpr double kLon = 5.0410;
 
 std::vector<std::string> CommonArgs(const TestSchema& schema, const TestTopics& topics) {
-  return {"--pg-dsn=" + schema.dsn(),       "--pg-schema=" + schema.name(),   "--kafka-bootstrap=" + KafkaBootstrap(),
-          "--topic-prefix=" + topics.prefix(), "--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1:0"};
+  return {"--pg-dsn=" + schema.dsn(),          "--pg-schema=" + schema.name(), "--kafka-bootstrap=" + KafkaBootstrap(),
+          "--topic-prefix=" + topics.prefix(), "--grpc-address=127.0.0.1:0",   "--metrics-address=127.0.0.1:0"};
 }
 
 std::string Address(const ServiceProcess& process) { return "127.0.0.1:" + std::to_string(process.grpc_port()); }
@@ -69,7 +69,8 @@ GatewaySuite::GatewaySuite(GatewaySuiteOptions options) {
   gateway_args.push_back("--upstream-deadline=2s");
   gateway_ = std::make_unique<ServiceProcess>(GATEWAY_BINARY, gateway_args, log("gw"));
 
-  telemetry_ = tv1::TelemetryIngest::NewStub(grpc::CreateChannel(Address(*ingest_), grpc::InsecureChannelCredentials()));
+  telemetry_ =
+      tv1::TelemetryIngest::NewStub(grpc::CreateChannel(Address(*ingest_), grpc::InsecureChannelCredentials()));
   dispatch_ =
       dv1::CrewDispatch::NewStub(grpc::CreateChannel(Address(*dispatch_process_), grpc::InsecureChannelCredentials()));
 }

@@ -17,8 +17,9 @@ using namespace std::chrono_literals;
 
 // The incident on `asset` among the open ones, by REST; null when none.
 json FindIncident(GatewaySuite& suite, const std::string& token, const std::string& asset) {
-  const auto reply = suite.Http("GET", "/api/v1/incidents?filter.statuses=INCIDENT_STATUS_OPEN,"
-                                       "INCIDENT_STATUS_ACKNOWLEDGED&pageSize=100",
+  const auto reply = suite.Http("GET",
+                                "/api/v1/incidents?filter.statuses=INCIDENT_STATUS_OPEN,"
+                                "INCIDENT_STATUS_ACKNOWLEDGED&pageSize=100",
                                 token);
   if (reply.status != 200) return nullptr;
   for (const auto& incident : reply.json["incidents"]) {
@@ -27,8 +28,9 @@ json FindIncident(GatewaySuite& suite, const std::string& token, const std::stri
   return nullptr;
 }
 
-TEST_CASE("Through the gateway, a cabinet's power loss is one incident on the live feed and in REST, acknowledged, "
-          "dispatched by hand and audited") {
+TEST_CASE(
+    "Through the gateway, a cabinet's power loss is one incident on the live feed and in REST, acknowledged, "
+    "dispatched by hand and audited") {
   GatewaySuite suite;
   const std::string olga = suite.UserToken("olga", "operator");
   const std::string vera = suite.UserToken("vera", "viewer");
@@ -96,8 +98,8 @@ TEST_CASE("Through the gateway, a cabinet's power loss is one incident on the li
       CHECK(entry["httpStatus"] == 200);
       ack_row = true;
     }
-    assign_row |= entry["route"] == "/api/v1/work-orders/{id}:assign" && entry["actor"] == "olga" &&
-                  entry["result"] == "ok";
+    assign_row |=
+        entry["route"] == "/api/v1/work-orders/{id}:assign" && entry["actor"] == "olga" && entry["result"] == "ok";
     CHECK(entry.dump().find("password-of-") == std::string::npos);
   }
   CHECK(ack_row);
@@ -106,7 +108,8 @@ TEST_CASE("Through the gateway, a cabinet's power loss is one incident on the li
 
   // A client that reconnects with the id of its first event gets what
   // followed, without waiting for anything new; another instance's id: reset.
-  SseClient resumed(suite.http_port(), "/api/v1/events", {"Authorization: Bearer " + olga, "Last-Event-ID: " + first_id});
+  SseClient resumed(suite.http_port(), "/api/v1/events",
+                    {"Authorization: Bearer " + olga, "Last-Event-ID: " + first_id});
   CHECK(resumed.WaitFor("INCIDENT_CHANGE_ACKNOWLEDGED", 5s));
   CHECK(resumed.text().find("event: reset") == std::string::npos);
   SseClient lost(suite.http_port(), "/api/v1/events?access_token=" + olga, {"Last-Event-ID: 1-1"});
@@ -126,12 +129,12 @@ TEST_CASE("The gateway refuses forged, expired and foreign tokens, counts failed
   auto codec = gateway::JwtCodec::Create(secret, "cityops-gateway", "cityops-console", 8h).value();
   CHECK(suite.Http("GET", "/api/v1/me", codec.Issue("admin", gateway::Role::kAdmin, std::chrono::system_clock::now()))
             .status == 200);
-  CHECK(suite.Http("GET", "/api/v1/me",
-                   codec.Issue("admin", gateway::Role::kAdmin, std::chrono::system_clock::now() - 9h))
-            .status == 401);
+  CHECK(
+      suite
+          .Http("GET", "/api/v1/me", codec.Issue("admin", gateway::Role::kAdmin, std::chrono::system_clock::now() - 9h))
+          .status == 401);
   auto foreign = gateway::JwtCodec::Create(secret, "cityops-gateway", "another-audience", 8h).value();
-  CHECK(suite.Http("GET", "/api/v1/me",
-                   foreign.Issue("admin", gateway::Role::kAdmin, std::chrono::system_clock::now()))
+  CHECK(suite.Http("GET", "/api/v1/me", foreign.Issue("admin", gateway::Role::kAdmin, std::chrono::system_clock::now()))
             .status == 401);
   CHECK(suite.Login("admin", "not-the-password").empty());
   CHECK(ScrapeMetric(suite.gateway_metrics_port(), "cityops_gateway_login_failures_total") == 1);
@@ -147,8 +150,8 @@ TEST_CASE("The gateway refuses forged, expired and foreign tokens, counts failed
                            common::UrlEncode("A lamp post leans over the pavement");
   const HttpReply no_key = HttpExchange(suite.http_port(), "POST", "/open311/v2/requests.json", form);
   CHECK(no_key.status == 403);
-  const HttpReply created = HttpExchange(suite.http_port(), "POST", "/open311/v2/requests.json",
-                                         form + "&api_key=" + kOpen311Key);
+  const HttpReply created =
+      HttpExchange(suite.http_port(), "POST", "/open311/v2/requests.json", form + "&api_key=" + kOpen311Key);
   INFO(created.body);
   REQUIRE((created.status == 200 || created.status == 201));
   const json created_json = json::parse(created.body);

@@ -109,8 +109,8 @@ struct Fixture {
     // Cheap hashes: the test is about the gateway, not Argon2's cost.
     const PasswordParams cheap{1, 64, 1};
     for (const auto& [name, role] : {std::pair{"vera", "viewer"}, {"otto", "operator"}, {"ada", "admin"}}) {
-      store.users[name] = UserRecord{name, HashPassword("a-long-password-" + std::string(name), cheap).value(), role,
-                                     "", "test", false};
+      store.users[name] = UserRecord{
+          name, HashPassword("a-long-password-" + std::string(name), cheap).value(), role, "", "test", false};
     }
     GatewayApiDeps deps;
     deps.store = &store;
@@ -186,8 +186,7 @@ TEST_CASE("Repeated wrong passwords for one user are throttled with Retry-After"
   for (const auto& [name, value] : throttled.headers) retry_after |= name == "Retry-After" && std::stoi(value) >= 1;
   CHECK(retry_after);
   f.clock.Advance(20s);
-  CHECK(f.Send("POST", "/api/v1/auth/login", R"({"username":"otto","password":"a-long-password-otto"})").status ==
-        200);
+  CHECK(f.Send("POST", "/api/v1/auth/login", R"({"username":"otto","password":"a-long-password-otto"})").status == 200);
 }
 
 TEST_CASE("Routes refuse a missing, forged, expired or foreign token with 401 and call nothing") {
@@ -311,14 +310,12 @@ TEST_CASE("Query parameters become the request message's fields") {
 TEST_CASE("Admins create users with a role, never of the integration kind, and API keys shown once") {
   Fixture f;
   const std::string admin = f.TokenFor("ada", Role::kAdmin);
-  auto created =
-      f.Send("POST", "/api/v1/users", R"({"username":"sam","password":"a-long-password-sam","role":"supervisor"})",
-             admin);
+  auto created = f.Send("POST", "/api/v1/users",
+                        R"({"username":"sam","password":"a-long-password-sam","role":"supervisor"})", admin);
   CHECK(created.status == 201);
   REQUIRE(f.store.users.contains("sam"));
   CHECK(VerifyPassword("a-long-password-sam", f.store.users["sam"].password_hash));
-  CHECK(f.Send("POST", "/api/v1/users", R"({"username":"sam","password":"a-long-password-sam","role":"viewer"})",
-               admin)
+  CHECK(f.Send("POST", "/api/v1/users", R"({"username":"sam","password":"a-long-password-sam","role":"viewer"})", admin)
             .status == 409);
   CHECK(f.Send("POST", "/api/v1/users", R"({"username":"tim","password":"short","role":"viewer"})", admin).status ==
         400);

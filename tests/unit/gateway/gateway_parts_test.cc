@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include <nlohmann/json.hpp>
 #include <prometheus/registry.h>
+#include <nlohmann/json.hpp>
 
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
