@@ -66,6 +66,14 @@ TEST_CASE(
   CHECK(acknowledged.json["acknowledgedBy"] == "olga");
   CHECK(feed.WaitFor("INCIDENT_CHANGE_ACKNOWLEDGED", 15s));
 
+  // The key figures count it among the open incidents (acknowledged is still open).
+  const auto figures = suite.Http("GET", "/api/v1/summary", vera);
+  REQUIRE(figures.status == 200);
+  INFO(figures.body);
+  CHECK(figures.json["openIncidentsByPriority"][acknowledged.json["priority"].get<std::string>()] == 1);
+  CHECK(figures.json["callsToday"] == 0);
+  CHECK(figures.json["unavailable"].empty());
+
   // The work order dispatch made, given by hand to the other crew.
   json order;
   REQUIRE(Eventually(
