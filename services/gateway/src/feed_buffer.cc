@@ -8,8 +8,12 @@
 namespace cityops::gateway {
 
 FeedBuffer::FeedBuffer(std::string epoch, std::chrono::milliseconds window, size_t max_events,
-                       const common::Clock& clock)
-    : epoch_(std::move(epoch)), window_(window), max_events_(std::max<size_t>(1, max_events)), clock_(clock) {}
+                       const common::Clock& clock, size_t max_bytes)
+    : epoch_(std::move(epoch)),
+      window_(window),
+      max_events_(std::max<size_t>(1, max_events)),
+      max_bytes_(max_bytes),
+      clock_(clock) {}
 
 uint64_t FeedBuffer::Add(std::string type, std::string data) {
   std::lock_guard lock(mu_);
@@ -18,6 +22,7 @@ uint64_t FeedBuffer::Add(std::string type, std::string data) {
   event.at = clock_.Now();
   event.type = std::move(type);
   event.data = std::move(data);
+  bytes_ += event.type.size() + event.data.size();
   events_.push_back(std::move(event));
   Trim();
   return last_seq_;
@@ -25,7 +30,11 @@ uint64_t FeedBuffer::Add(std::string type, std::string data) {
 
 void FeedBuffer::Trim() {
   const common::TimePoint oldest = clock_.Now() - window_;
-  while (!events_.empty() && (events_.size() > max_events_ || events_.front().at < oldest)) events_.pop_front();
+  // The newest event stays, whatever its size.
+  while (events_.size() > 1 && (events_.size() > max_events_ || bytes_ > max_bytes_ || events_.front().at < oldest)) {
+    bytes_ -= events_.front().type.size() + events_.front().data.size();
+    events_.pop_front();
+  }
 }
 
 FeedBuffer::Resume FeedBuffer::ResumeFrom(std::string_view last_event_id) const {
@@ -57,6 +66,11 @@ std::string FeedBuffer::IdOf(uint64_t seq) const { return absl::StrCat(epoch_, "
 uint64_t FeedBuffer::last_seq() const {
   std::lock_guard lock(mu_);
   return last_seq_;
+}
+
+size_t FeedBuffer::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
 }
 
 size_t FeedBuffer::size() const {

@@ -24,9 +24,12 @@ struct FeedEvent {
 
 class FeedBuffer {
  public:
-  // Events are held for `window` and at most `max_events` of them. `epoch`
-  // names this instance's numbering (ids are "<epoch>-<seq>").
-  FeedBuffer(std::string epoch, std::chrono::milliseconds window, size_t max_events, const common::Clock& clock);
+  // Events are held for `window`, at most `max_events` of them and at most
+  // `max_bytes` of their data together (the oldest go first). `epoch` names
+  // this instance's numbering (ids are "<epoch>-<seq>").
+  FeedBuffer(std::string epoch, std::chrono::milliseconds window, size_t max_events, const common::Clock& clock,
+             size_t max_bytes = kDefaultMaxBytes);
+  static constexpr size_t kDefaultMaxBytes = 24 * 1024 * 1024;
 
   // Adds an event; returns its number. Thread-safe.
   uint64_t Add(std::string type, std::string data);
@@ -46,6 +49,7 @@ class FeedBuffer {
   std::string IdOf(uint64_t seq) const;
   uint64_t last_seq() const;
   size_t size() const;
+  size_t bytes() const;
 
  private:
   void Trim();  // with mu_ held
@@ -53,10 +57,12 @@ class FeedBuffer {
   const std::string epoch_;
   const std::chrono::milliseconds window_;
   const size_t max_events_;
+  const size_t max_bytes_;
   const common::Clock& clock_;
   mutable std::mutex mu_;
   std::deque<FeedEvent> events_;  // guarded by mu_
   uint64_t last_seq_ = 0;         // guarded by mu_
+  size_t bytes_ = 0;              // data and type sizes of events_, guarded by mu_
 };
 
 }  // namespace cityops::gateway

@@ -285,7 +285,9 @@ HttpResponse GatewayApi::Login(const HttpRequest& request) {
   if (!user.ok()) return JsonError(503, "cannot check the login now (database)");
   static const std::string dummy = HashPassword(kDummyHashPassword).value_or("");
   const bool known = user->has_value() && !(*user)->disabled;
+  hashing_.acquire();
   const bool matches = VerifyPassword(password, known ? (*user)->password_hash : dummy);
+  hashing_.release();
   std::optional<Role> role;
   if (known && matches) {
     auto parsed = ParseRole((*user)->role);
@@ -482,7 +484,9 @@ HttpResponse GatewayApi::CreateUser(const HttpRequest& request, const Principal&
   if (*role == Role::kIntegration) return JsonError(400, "integration clients get API keys, not users");
   if (auto policy = CheckPasswordPolicy(password); !policy.ok()) return ErrorFor(policy);
   return Audited(request, who, request.path, username, AuditedBody(request.body), [&]() -> HttpResponse {
+    hashing_.acquire();
     auto hash = HashPassword(password);
+    hashing_.release();
     if (!hash.ok()) return ErrorFor(hash.status());
     UserRecord user;
     user.username = username;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <semaphore>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -90,6 +91,9 @@ class GatewayApi {
 
   GatewayApiDeps deps_;
   std::string openapi_json_;
+  // Argon2id takes 19 MiB per hash: two at a time at most, so that a burst of
+  // logins cannot take the gateway's memory with it.
+  std::counting_semaphore<2> hashing_{2};
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Counter& login_failures_;

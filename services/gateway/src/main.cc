@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   using namespace cityops;  // NOLINT(google-build-using-namespace): composition root
   const auto started = std::chrono::steady_clock::now();
   mallopt(M_ARENA_MAX, 2);
+  // Argon2id's 19 MiB blocks are mapped and unmapped each time (a fixed
+  // threshold: glibc would otherwise raise it and keep the freed blocks).
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   common::ShutdownSignal::Install();
   auto settings_or = common::ReadSettings(argc, argv, gateway::LoadSettings);
   if (!settings_or.ok()) return common::UsageError(gateway::kServiceName, settings_or.status());
@@ -77,7 +80,7 @@ int main(int argc, char** argv) {
   auto consumer = common::KafkaConsumer::Create(settings.service.kafka, settings.service.consumer_group + "-" + epoch,
                                                 feed_topics, common::ConsumeFrom::kLatest);
   if (!consumer.ok()) return common::StartupFailure("Kafka consumer", consumer.status());
-  gateway::FeedBuffer feed(epoch, settings.feed_window, 100'000, clock);
+  gateway::FeedBuffer feed(epoch, settings.feed_window, 100'000, clock, gateway::FeedBuffer::kDefaultMaxBytes);
   gateway::FeedPump pump(**consumer, feed, settings.service.topic_prefix, *metrics);
 
   gateway::Upstreams upstreams({settings.telemetry_address, settings.incidents_address, settings.dispatch_address,

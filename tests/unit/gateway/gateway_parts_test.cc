@@ -225,6 +225,17 @@ TEST_CASE("The feed buffer resumes after the client's last event, or tells it to
   CHECK(feed.size() == 1);
   CHECK(feed.ResumeFrom("e1-7").reset);
   CHECK_FALSE(feed.ResumeFrom("e1-8").reset);
+
+  // Past the bytes: the oldest go (the newest stays, however large).
+  FeedBuffer small("e2", 10min, 100, clock, 100);
+  for (int i = 0; i < 10; ++i) small.Add("crew", std::string(20, 'x'));  // 24 bytes each
+  CHECK(small.size() == 4);
+  CHECK(small.bytes() == 96);
+  CHECK(small.ResumeFrom("e2-5").reset);
+  CHECK_FALSE(small.ResumeFrom("e2-6").reset);
+  small.Add("incident", std::string(500, 'y'));
+  CHECK(small.size() == 1);
+  CHECK(small.After(0, 10).front().seq == 11);
 }
 
 TEST_CASE("A feed stream sends a reset first, filters by type and role, and keeps the line alive") {
