@@ -91,9 +91,9 @@ class GatewayApi {
 
   GatewayApiDeps deps_;
   std::string openapi_json_;
-  // Argon2id takes 19 MiB per hash: two at a time at most, so that a burst of
+  // Argon2id takes 19 MiB per hash: one at a time, so that a burst of
   // logins cannot take the gateway's memory with it.
-  std::counting_semaphore<2> hashing_{2};
+  std::binary_semaphore hashing_{1};
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Counter& login_failures_;
