@@ -247,6 +247,7 @@ absl::StatusOr<Principal> GatewayApi::Authenticate(const HttpRequest& request, b
     auto claims = deps_.jwt->Verify(token, deps_.clock->Now());
     if (!claims.ok()) return claims.status();
     if (claims->role == Role::kIntegration) return absl::UnauthenticatedError("integration clients use API keys");
+    if (auto active = CheckUserActive(claims->subject); !active.ok()) return active;
     return Principal{claims->subject, claims->role, false};
   }
   const std::string_view key = request.Header("X-Api-Key");
@@ -259,6 +260,31 @@ absl::StatusOr<Principal> GatewayApi::Authenticate(const HttpRequest& request, b
     return Principal{(*found)->name, *role, true};
   }
   return absl::UnauthenticatedError("log in first: Authorization: Bearer <token> (or X-Api-Key)");
+}
+
+absl::Status GatewayApi::CheckUserActive(const std::string& username) {
+  const common::TimePoint now = deps_.clock->Now();
+  {
+    std::lock_guard lock(users_mu_);
+    const auto it = users_.find(username);
+    if (it != users_.end() && now - it->second.checked_at < kUserCheckInterval) {
+      if (it->second.active) return absl::OkStatus();
+      return absl::UnauthenticatedError("this user is disabled or no longer exists");
+    }
+  }
+  auto user = deps_.store->FindUser(username);
+  if (!user.ok()) return absl::UnavailableError("cannot check the user now (database)");
+  const bool active = user->has_value() && !(*user)->disabled;
+  {
+    std::lock_guard lock(users_mu_);
+    // Forget what is old, so that the map holds the users seen lately.
+    for (auto it = users_.begin(); it != users_.end();) {
+      it = now - it->second.checked_at > 10 * kUserCheckInterval ? users_.erase(it) : std::next(it);
+    }
+    users_[username] = UserState{active, now};
+  }
+  if (active) return absl::OkStatus();
+  return absl::UnauthenticatedError("this user is disabled or no longer exists");
 }
 
 HttpResponse GatewayApi::Login(const HttpRequest& request) {
@@ -362,6 +388,8 @@ HttpResponse GatewayApi::Api(const HttpRequest& request, std::string* route_labe
     }
     if (path == "/api/v1/events") return Events(request, *who);
     if (path == "/api/v1/users") return own->method == "GET" ? ListUsers() : CreateUser(request, *who);
+    if (path == "/api/v1/users/disable") return SetUserDisabled(request, *who, true);
+    if (path == "/api/v1/users/enable") return SetUserDisabled(request, *who, false);
     if (path == "/api/v1/api-keys") return CreateApiKey(request, *who);
     if (path == "/api/v1/audit") return ListAudit(request);
     return JsonError(404, "no route " + path);
@@ -495,6 +523,24 @@ HttpResponse GatewayApi::CreateUser(const HttpRequest& request, const Principal&
     user.created_by = who.name;
     if (auto status = deps_.store->CreateUser(user); !status.ok()) return ErrorFor(status);
     return JsonOk(json{{"username", username}, {"role", RoleName(*role)}}.dump(), 201);
+  });
+}
+
+HttpResponse GatewayApi::SetUserDisabled(const HttpRequest& request, const Principal& who, bool disabled) {
+  const json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object() || body.size() != 1 || !body.contains("username") || !body["username"].is_string()) {
+    return JsonError(400, "expected {\"username\": \"...\"}");
+  }
+  const std::string username = body["username"];
+  if (disabled && username == who.name) return JsonError(400, "an admin cannot disable themself");
+  return Audited(request, who, request.path, username, AuditedBody(request.body), [&]() -> HttpResponse {
+    if (auto status = deps_.store->SetUserDisabled(username, disabled); !status.ok()) return ErrorFor(status);
+    {
+      // This instance at once; the others within kUserCheckInterval.
+      std::lock_guard lock(users_mu_);
+      users_.erase(username);
+    }
+    return JsonOk(json{{"username", username}, {"disabled", disabled}}.dump());
   });
 }
 

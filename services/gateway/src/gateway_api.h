@@ -1,7 +1,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <semaphore>
 #include <string>
@@ -28,6 +31,10 @@
 // the services, the audit of every command, the live feed, Open311, the
 // OpenAPI document and the console's files.
 namespace cityops::gateway {
+
+// How long a user's state (exists, not disabled) is trusted before the
+// database is asked again: a disabled user's token stops working within it.
+inline constexpr std::chrono::seconds kUserCheckInterval{5};
 
 // Who is calling: a user (token) or an integration client (API key).
 struct Principal {
@@ -79,6 +86,10 @@ class GatewayApi {
                                    const std::string& id);
   common::HttpResponse ListUsers();
   common::HttpResponse CreateUser(const common::HttpRequest& request, const Principal& who);
+  common::HttpResponse SetUserDisabled(const common::HttpRequest& request, const Principal& who, bool disabled);
+  // A token's user must still exist and not be disabled: asked of the
+  // database at most every kUserCheckInterval per user.
+  absl::Status CheckUserActive(const std::string& username);
   common::HttpResponse CreateApiKey(const common::HttpRequest& request, const Principal& who);
   common::HttpResponse ListAudit(const common::HttpRequest& request);
   common::HttpResponse Events(const common::HttpRequest& request, const Principal& who);
@@ -94,6 +105,12 @@ class GatewayApi {
   // Argon2id takes 19 MiB per hash: one at a time, so that a burst of
   // logins cannot take the gateway's memory with it.
   std::binary_semaphore hashing_{1};
+  struct UserState {
+    bool active = false;
+    common::TimePoint checked_at{};
+  };
+  std::mutex users_mu_;
+  std::map<std::string, UserState, std::less<>> users_;  // guarded by users_mu_
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Counter& login_failures_;

@@ -83,6 +83,18 @@ absl::StatusOr<std::vector<UserRecord>> PgGatewayStore::ListUsers() {
   return users;
 }
 
+absl::Status PgGatewayStore::SetUserDisabled(const std::string& username, bool disabled) {
+  bool found = false;
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) {
+    found =
+        tx.exec_params("UPDATE users SET disabled = $2 WHERE username = $1", username, disabled).affected_rows() > 0;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!found) return absl::NotFoundError("no user " + username);
+  return absl::OkStatus();
+}
+
 absl::Status PgGatewayStore::CreateApiKey(const std::string& name, const std::string& digest, const std::string& role,
                                           const std::string& created_by) {
   auto status = pool_.WithTransaction([&](pqxx::work& tx) {

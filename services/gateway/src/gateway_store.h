@@ -51,6 +51,8 @@ class GatewayStore {
   virtual absl::StatusOr<bool> CreateFirstUser(const UserRecord& user) = 0;
   virtual absl::StatusOr<std::optional<UserRecord>> FindUser(const std::string& username) = 0;
   virtual absl::StatusOr<std::vector<UserRecord>> ListUsers() = 0;
+  // NOT_FOUND when there is no such user.
+  virtual absl::Status SetUserDisabled(const std::string& username, bool disabled) = 0;
   // ALREADY_EXISTS when the name is taken.
   virtual absl::Status CreateApiKey(const std::string& name, const std::string& digest, const std::string& role,
                                     const std::string& created_by) = 0;
@@ -73,6 +75,7 @@ class PgGatewayStore final : public GatewayStore {
   absl::StatusOr<bool> CreateFirstUser(const UserRecord& user) override;
   absl::StatusOr<std::optional<UserRecord>> FindUser(const std::string& username) override;
   absl::StatusOr<std::vector<UserRecord>> ListUsers() override;
+  absl::Status SetUserDisabled(const std::string& username, bool disabled) override;
   absl::Status CreateApiKey(const std::string& name, const std::string& digest, const std::string& role,
                             const std::string& created_by) override;
   absl::StatusOr<std::optional<ApiKeyRecord>> FindApiKey(const std::string& digest) override;

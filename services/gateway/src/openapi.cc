@@ -134,6 +134,13 @@ const std::vector<OwnRoute>& OwnRoutes() {
                          {"role", {{"type", "string"}, {"enum", {"viewer", "operator", "supervisor", "admin"}}}}},
                         {"username", "password", "role"}),
                  user});
+    r.push_back({"POST", "/api/v1/users/disable",
+                 "Disable a user: it cannot log in, and its tokens stop working within 5 s", Role::kAdmin,
+                 Object({{"username", {{"type", "string"}}}}, {"username"}),
+                 Object({{"username", {{"type", "string"}}}, {"disabled", {{"type", "boolean"}}}})});
+    r.push_back({"POST", "/api/v1/users/enable", "Enable a disabled user again", Role::kAdmin,
+                 Object({{"username", {{"type", "string"}}}}, {"username"}),
+                 Object({{"username", {{"type", "string"}}}, {"disabled", {{"type", "boolean"}}}})});
     r.push_back(
         {"POST", "/api/v1/api-keys", "Create an integration client's API key (shown once)", Role::kAdmin,
          Object({{"name", {{"type", "string"}}}, {"role", {{"type", "string"}, {"enum", {"integration"}}}}}, {"name"}),

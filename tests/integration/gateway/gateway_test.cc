@@ -144,8 +144,17 @@ TEST_CASE("The gateway refuses forged, expired and foreign tokens, counts failed
   auto foreign = gateway::JwtCodec::Create(secret, "cityops-gateway", "another-audience", 8h).value();
   CHECK(suite.Http("GET", "/api/v1/me", foreign.Issue("admin", gateway::Role::kAdmin, std::chrono::system_clock::now()))
             .status == 401);
+  // A disabled user's token stops working, and the user cannot log in.
+  const std::string dora = suite.UserToken("dora", "operator");
+  CHECK(suite.Http("GET", "/api/v1/incidents", dora).status == 200);
+  CHECK(suite.Http("POST", "/api/v1/users/disable", admin, R"({"username":"dora"})").status == 200);
+  CHECK(suite.Http("GET", "/api/v1/incidents", dora).status == 401);
+  CHECK(suite.Login("dora", "password-of-dora").empty());
+  CHECK(suite.Http("POST", "/api/v1/users/enable", admin, R"({"username":"dora"})").status == 200);
+  CHECK(suite.Http("GET", "/api/v1/incidents", dora).status == 200);
+
   CHECK(suite.Login("admin", "not-the-password").empty());
-  CHECK(ScrapeMetric(suite.gateway_metrics_port(), "cityops_gateway_login_failures_total") == 1);
+  CHECK(ScrapeMetric(suite.gateway_metrics_port(), "cityops_gateway_login_failures_total") == 2);
 
   // Open311 for residents' apps, through resident calls.
   const auto services = suite.Http("GET", "/open311/v2/services.json");

@@ -132,6 +132,8 @@ TEST_CASE("The OpenAPI document describes every route, and every schema it refer
       {"get", "/api/v1/events"},
       {"get", "/api/v1/users"},
       {"post", "/api/v1/users"},
+      {"post", "/api/v1/users/disable"},
+      {"post", "/api/v1/users/enable"},
       {"post", "/api/v1/api-keys"},
       {"get", "/api/v1/audit"},
       {"get", "/api/v1/assets"},
