@@ -1,5 +1,7 @@
 #include "cityops/common/local_time.h"
 
+#include <cstdio>
+
 #include "cityops/common/json_reader.h"
 #include "cityops/common/status.h"
 
@@ -57,6 +59,14 @@ absl::StatusOr<LocalTimeRule> LocalTimeRuleFromJson(const JsonReader& section) {
   rule.standard_offset = minutes(offset);
   CITYOPS_ASSIGN_OR_RETURN(rule.eu_summer_time, section.Bool("eu_summer_time"));
   return rule;
+}
+
+std::string LocalDate(const LocalTimeRule& rule, TimePoint utc) {
+  const LocalTime local = ToLocal(rule, utc);
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(local.date.year()),
+                static_cast<unsigned>(local.date.month()), static_cast<unsigned>(local.date.day()));
+  return buf;
 }
 
 }  // namespace cityops::common

@@ -11,6 +11,7 @@
 #include "cityops/dispatch/v1/crew_dispatch.pb.h"
 #include "cityops/incidents/v1/incident_correlation.pb.h"
 #include "cityops/lighting/v1/lighting_control.pb.h"
+#include "open311/open311_api.h"
 
 namespace cityops::gateway {
 
@@ -18,18 +19,6 @@ namespace {
 
 // Pages read at most for one figure (the console asks every 30 s).
 constexpr int kMaxPages = 20;
-
-std::string FormatTime(common::TimePoint t) {
-  const auto day = std::chrono::floor<std::chrono::days>(t);
-  const std::chrono::year_month_day date(day);
-  const std::chrono::hh_mm_ss clock(std::chrono::floor<std::chrono::seconds>(t - day));
-  char text[32];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<long>(clock.hours().count()), static_cast<long>(clock.minutes().count()),
-                static_cast<long>(clock.seconds().count()));
-  return text;
-}
 
 }  // namespace
 
@@ -65,14 +54,6 @@ common::TimePoint StartOfLocalWeek(const common::LocalTimeRule& rule, common::Ti
   return common::FromLocal(rule, std::chrono::year_month_day(monday), 0);
 }
 
-std::string LocalDate(const common::LocalTimeRule& rule, common::TimePoint t) {
-  const auto date = common::ToLocal(rule, t).date;
-  char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()));
-  return text;
-}
-
 std::string KeyFiguresJson(const KeyFigures& f) {
   nlohmann::json out;
   out["openIncidentsByPriority"] = nlohmann::json::object();
@@ -82,7 +63,7 @@ std::string KeyFiguresJson(const KeyFigures& f) {
   out["energySavedRatioThisWeek"] = optional(f.energy_saved_ratio_this_week);
   out["callsToday"] = optional(f.calls_today);
   out["unavailable"] = f.unavailable;
-  out["at"] = FormatTime(f.at);
+  out["at"] = calls::open311::FormatW3cDateTime(f.at);
   return out.dump();
 }
 
@@ -153,8 +134,8 @@ KeyFigures KeyFiguresSource::Collect(const CallerIdentity& caller) {
   // Energy saved over this week's nights, every district.
   {
     lighting::v1::GetEnergyReportRequest request;
-    request.set_first_date(LocalDate(rule_, StartOfLocalWeek(rule_, f.at)));
-    request.set_last_date(LocalDate(rule_, f.at));
+    request.set_first_date(common::LocalDate(rule_, StartOfLocalWeek(rule_, f.at)));
+    request.set_last_date(common::LocalDate(rule_, f.at));
     lighting::v1::GetEnergyReportResponse response;
     const auto status = upstreams_.Call(Upstream::kLighting, "/cityops.lighting.v1.LightingControl/GetEnergyReport",
                                         request, &response, caller);

@@ -31,8 +31,6 @@ std::optional<double> EnergySavedRatio(const std::vector<lighting::v1::DistrictE
 // The start of the local day of `now`, and of its week (Monday).
 common::TimePoint StartOfLocalDay(const common::LocalTimeRule& rule, common::TimePoint now);
 common::TimePoint StartOfLocalWeek(const common::LocalTimeRule& rule, common::TimePoint now);
-// "YYYY-MM-DD" of the local date of `t`.
-std::string LocalDate(const common::LocalTimeRule& rule, common::TimePoint t);
 
 std::string KeyFiguresJson(const KeyFigures& figures);
 

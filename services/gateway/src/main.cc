@@ -95,12 +95,7 @@ int main(int argc, char** argv) {
       calls::v1::ResidentCalls::NewStub(upstreams.channel(gateway::Upstream::kCalls)), settings.upstream_deadline);
   calls::open311::Open311Options open311_options;
   open311_options.jurisdiction_id = settings.jurisdiction_id;
-  open311_options.api_key_validator = [keys =
-                                           settings.open311_keys](std::string_view key) -> std::optional<std::string> {
-    const auto it = keys.find(std::string(key));
-    if (it == keys.end()) return std::nullopt;
-    return it->second;
-  };
+  open311_options.api_key_validator = calls::open311::ApiKeyValidator(settings.open311_keys);
   calls::open311::Open311Api open311(open311_backend, open311_options);
 
   std::atomic<bool> stopping{false};

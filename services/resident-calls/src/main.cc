@@ -103,11 +103,7 @@ int main(int argc, char** argv) {
         grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials())));
     calls::open311::Open311Options options;
     options.jurisdiction_id = settings.jurisdiction_id;
-    options.api_key_validator = [keys = settings.open311_keys](std::string_view key) -> std::optional<std::string> {
-      const auto it = keys.find(std::string(key));
-      if (it == keys.end()) return std::nullopt;
-      return it->second;
-    };
+    options.api_key_validator = calls::open311::ApiKeyValidator(settings.open311_keys);
     open311 = std::make_unique<calls::open311::Open311Api>(*backend, options);
     auto started_http = common::HttpServer::Start(
         settings.http_address, [api = open311.get()](const common::HttpRequest& r) { return api->Handle(r); }, {});

@@ -313,9 +313,9 @@ TEST_CASE("Key figures: medians, energy saved and the local day and week") {
   }());
   CHECK(common::ToProtoTime(StartOfLocalDay(dijon, now)).seconds() == 1795647600);   // 2026-11-25T23:00Z
   CHECK(common::ToProtoTime(StartOfLocalWeek(dijon, now)).seconds() == 1795388400);  // Mon 2026-11-22T23:00Z
-  CHECK(LocalDate(dijon, now) == "2026-11-26");
+  CHECK(common::LocalDate(dijon, now) == "2026-11-26");
   // Just after midnight local time, still the 25th in UTC.
-  CHECK(LocalDate(dijon, now - std::chrono::hours(10) - std::chrono::minutes(30)) == "2026-11-26");
+  CHECK(common::LocalDate(dijon, now - std::chrono::hours(10) - std::chrono::minutes(30)) == "2026-11-26");
 
   KeyFigures figures;
   figures.open_incidents_by_priority = {{"PRIORITY_HIGH", 2}};

@@ -324,7 +324,7 @@ TEST_CASE("statistics: the storage's groups become counts per local day, categor
   CHECK(s.by_channel(0).key() == "app");
   CHECK(s.by_channel(1).key() == "phone");
   CHECK(s.by_channel(1).count() == 4);
-  CHECK(LocalDate(paris, late) == "2026-11-26");
+  CHECK(common::LocalDate(paris, late) == "2026-11-26");
 }
 
 TEST_CASE("retention: personal data goes once a request has been closed for the whole period") {

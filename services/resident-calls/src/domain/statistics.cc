@@ -35,14 +35,6 @@ void Put(const std::map<Key, int64_t>& counts, google::protobuf::RepeatedPtrFiel
 
 }  // namespace
 
-std::string LocalDate(const common::LocalTimeRule& rule, common::TimePoint t) {
-  const common::LocalTime local = common::ToLocal(rule, t);
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", static_cast<int>(local.date.year()),
-                static_cast<unsigned>(local.date.month()), static_cast<unsigned>(local.date.day()));
-  return buf;
-}
-
 v1::Statistics Assemble(const GroupedCounts& counts, const common::LocalTimeRule& local_time) {
   v1::Statistics stats;
   stats.set_total(counts.total);
@@ -53,7 +45,7 @@ v1::Statistics Assemble(const GroupedCounts& counts, const common::LocalTimeRule
   std::map<int, int64_t> by_district(counts.by_district.begin(), counts.by_district.end());
   std::map<std::string, int64_t> by_channel, by_day;
   for (const auto& [channel, n] : counts.by_channel) by_channel[ChannelName(channel)] += n;
-  for (const auto& [slice, n] : counts.by_slice) by_day[LocalDate(local_time, slice)] += n;
+  for (const auto& [slice, n] : counts.by_slice) by_day[common::LocalDate(local_time, slice)] += n;
   Put(by_category, stats.mutable_by_category());
   Put(by_district, stats.mutable_by_district());
   Put(by_day, stats.mutable_by_day());

@@ -34,7 +34,4 @@ struct GroupedCounts {
 // Counts are sorted by key (days by date, districts by number).
 v1::Statistics Assemble(const GroupedCounts& counts, const common::LocalTimeRule& local_time);
 
-// "YYYY-MM-DD" of the local day of `t`.
-std::string LocalDate(const common::LocalTimeRule& rule, common::TimePoint t);
-
 }  // namespace cityops::calls

@@ -861,4 +861,12 @@ absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view
   return keys;
 }
 
+std::function<std::optional<std::string>(std::string_view)> ApiKeyValidator(std::map<std::string, std::string> keys) {
+  return [keys = std::move(keys)](std::string_view key) -> std::optional<std::string> {
+    const auto it = keys.find(std::string(key));
+    if (it == keys.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 }  // namespace cityops::calls::open311

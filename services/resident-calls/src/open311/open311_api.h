@@ -78,6 +78,8 @@ std::string FormatW3cDateTime(common::TimePoint time);
 // INVALID_ARGUMENT for an entry without both parts, a key shorter than 16
 // characters, or a key given twice.
 absl::StatusOr<std::map<std::string, std::string>> ParseApiKeys(std::string_view text);
+// Open311Options::api_key_validator over keys from ParseApiKeys (key -> client).
+std::function<std::optional<std::string>(std::string_view)> ApiKeyValidator(std::map<std::string, std::string> keys);
 
 // What a route answers in: its path ends with .json or .xml.
 enum class ResponseFormat { kJson, kXml };

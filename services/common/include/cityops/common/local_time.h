@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "cityops/common/clock.h"
@@ -34,6 +35,8 @@ LocalTime ToLocal(const LocalTimeRule& rule, TimePoint utc);
 // when summer time ends, the first; in the hour skipped when it starts, the
 // instant an hour later by the clock.
 TimePoint FromLocal(const LocalTimeRule& rule, std::chrono::year_month_day date, int minute_of_day);
+// "YYYY-MM-DD": the local date at `utc`.
+std::string LocalDate(const LocalTimeRule& rule, TimePoint utc);
 
 // A rule from a configuration file's section
 // {"standard_offset_minutes": 60, "eu_summer_time": true}; errors name the field.
