@@ -31,8 +31,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
-// A password hash compared when the user does not exist, so that an unknown
-// name takes as long as a wrong password.
 constexpr char kDummyHashPassword[] = "cityops-not-a-password";
 
 HttpResponse JsonOk(std::string body, int status = 200) {
@@ -163,6 +161,9 @@ absl::Status EnsureFirstAdmin(GatewayStore& store, const std::string& username, 
 GatewayApi::GatewayApi(GatewayApiDeps deps, prometheus::Registry& metrics)
     : deps_(std::move(deps)),
       openapi_json_(BuildOpenApi(ServiceRoutes(), OwnRoutes()).dump()),
+      dummy_hash_(HashPassword(kDummyHashPassword).value_or("")),
+      active_users_(*deps_.clock, kUserCheckInterval),
+      api_keys_(*deps_.clock, kUserCheckInterval),
       requests_(prometheus::BuildCounter()
                     .Name("cityops_gateway_http_requests_total")
                     .Help("HTTP requests by route, method and status")
@@ -252,8 +253,13 @@ absl::StatusOr<Principal> GatewayApi::Authenticate(const HttpRequest& request, b
   }
   const std::string_view key = request.Header("X-Api-Key");
   if (!key.empty()) {
-    auto found = deps_.store->FindApiKey(ApiKeyDigest(key));
-    if (!found.ok()) return absl::UnavailableError("cannot check the API key now");
+    const std::string digest = ApiKeyDigest(key);
+    auto found = api_keys_.Get(digest, [&]() -> absl::StatusOr<std::optional<ApiKeyRecord>> {
+      auto record = deps_.store->FindApiKey(digest);
+      if (!record.ok()) return absl::UnavailableError("cannot check the API key now");
+      return *record;
+    });
+    if (!found.ok()) return found.status();
     if (!found->has_value()) return absl::UnauthenticatedError("unknown API key");
     auto role = ParseRole((*found)->role);
     if (!role.ok()) return absl::UnauthenticatedError("the API key has an unknown role");
@@ -263,28 +269,14 @@ absl::StatusOr<Principal> GatewayApi::Authenticate(const HttpRequest& request, b
 }
 
 absl::Status GatewayApi::CheckUserActive(const std::string& username) {
-  const common::TimePoint now = deps_.clock->Now();
-  {
-    std::lock_guard lock(users_mu_);
-    const auto it = users_.find(username);
-    if (it != users_.end() && now - it->second.checked_at < kUserCheckInterval) {
-      if (it->second.active) return absl::OkStatus();
-      return absl::UnauthenticatedError("this user is disabled or no longer exists");
-    }
-  }
-  auto user = deps_.store->FindUser(username);
-  if (!user.ok()) return absl::UnavailableError("cannot check the user now (database)");
-  const bool active = user->has_value() && !(*user)->disabled;
-  {
-    std::lock_guard lock(users_mu_);
-    // Forget what is old, so that the map holds the users seen lately.
-    for (auto it = users_.begin(); it != users_.end();) {
-      it = now - it->second.checked_at > 10 * kUserCheckInterval ? users_.erase(it) : std::next(it);
-    }
-    users_[username] = UserState{active, now};
-  }
-  if (active) return absl::OkStatus();
-  return absl::UnauthenticatedError("this user is disabled or no longer exists");
+  auto active = active_users_.Get(username, [&]() -> absl::StatusOr<bool> {
+    auto user = deps_.store->FindUser(username);
+    if (!user.ok()) return absl::UnavailableError("cannot check the user now (database)");
+    return user->has_value() && !(*user)->disabled;
+  });
+  if (!active.ok()) return active.status();
+  if (!*active) return absl::UnauthenticatedError("this user is disabled or no longer exists");
+  return absl::OkStatus();
 }
 
 HttpResponse GatewayApi::Login(const HttpRequest& request) {
@@ -309,10 +301,9 @@ HttpResponse GatewayApi::Login(const HttpRequest& request) {
   }
   auto user = deps_.store->FindUser(username);
   if (!user.ok()) return JsonError(503, "cannot check the login now (database)");
-  static const std::string dummy = HashPassword(kDummyHashPassword).value_or("");
   const bool known = user->has_value() && !(*user)->disabled;
   hashing_.acquire();
-  const bool matches = VerifyPassword(password, known ? (*user)->password_hash : dummy);
+  const bool matches = VerifyPassword(password, known ? (*user)->password_hash : dummy_hash_);
   hashing_.release();
   std::optional<Role> role;
   if (known && matches) {
@@ -535,11 +526,7 @@ HttpResponse GatewayApi::SetUserDisabled(const HttpRequest& request, const Princ
   if (disabled && username == who.name) return JsonError(400, "an admin cannot disable themself");
   return Audited(request, who, request.path, username, AuditedBody(request.body), [&]() -> HttpResponse {
     if (auto status = deps_.store->SetUserDisabled(username, disabled); !status.ok()) return ErrorFor(status);
-    {
-      // This instance at once; the others within kUserCheckInterval.
-      std::lock_guard lock(users_mu_);
-      users_.erase(username);
-    }
+    active_users_.Forget(username);  // this instance at once; the others within kUserCheckInterval
     return JsonOk(json{{"username", username}, {"disabled", disabled}}.dump());
   });
 }

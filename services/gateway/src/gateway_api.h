@@ -21,6 +21,7 @@
 #include "gateway_store.h"
 #include "key_figures.h"
 #include "open311/open311_api.h"
+#include "recent_lookups.h"
 #include "routes.h"
 #include "security/jwt.h"
 #include "security/rate_limiter.h"
@@ -32,8 +33,9 @@
 // OpenAPI document and the console's files.
 namespace cityops::gateway {
 
-// How long a user's state (exists, not disabled) is trusted before the
-// database is asked again: a disabled user's token stops working within it.
+// How long what the database said of a token's user (exists, not disabled)
+// or of an API key is trusted: a disabled user's token, or a revoked key,
+// stops working within it.
 inline constexpr std::chrono::seconds kUserCheckInterval{5};
 
 // Who is calling: a user (token) or an integration client (API key).
@@ -87,8 +89,7 @@ class GatewayApi {
   common::HttpResponse ListUsers();
   common::HttpResponse CreateUser(const common::HttpRequest& request, const Principal& who);
   common::HttpResponse SetUserDisabled(const common::HttpRequest& request, const Principal& who, bool disabled);
-  // A token's user must still exist and not be disabled: asked of the
-  // database at most every kUserCheckInterval per user.
+  // A token's user must still exist and not be disabled.
   absl::Status CheckUserActive(const std::string& username);
   common::HttpResponse CreateApiKey(const common::HttpRequest& request, const Principal& who);
   common::HttpResponse ListAudit(const common::HttpRequest& request);
@@ -105,12 +106,11 @@ class GatewayApi {
   // Argon2id takes 19 MiB per hash: one at a time, so that a burst of
   // logins cannot take the gateway's memory with it.
   std::binary_semaphore hashing_{1};
-  struct UserState {
-    bool active = false;
-    common::TimePoint checked_at{};
-  };
-  std::mutex users_mu_;
-  std::map<std::string, UserState, std::less<>> users_;  // guarded by users_mu_
+  // Compared when the user does not exist, so that an unknown name takes as
+  // long as a wrong password.
+  std::string dummy_hash_;
+  RecentLookups<bool> active_users_;                     // username -> exists and enabled
+  RecentLookups<std::optional<ApiKeyRecord>> api_keys_;  // digest -> the key, if valid
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Counter& login_failures_;

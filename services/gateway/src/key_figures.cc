@@ -67,10 +67,17 @@ std::string KeyFiguresJson(const KeyFigures& f) {
   return out.dump();
 }
 
-KeyFiguresSource::KeyFiguresSource(Upstreams& upstreams, const common::Clock& clock, common::LocalTimeRule rule)
-    : upstreams_(upstreams), clock_(clock), rule_(rule) {}
+KeyFiguresSource::KeyFiguresSource(Upstreams& upstreams, const common::Clock& clock, common::LocalTimeRule rule,
+                                   std::chrono::seconds fresh_for)
+    : upstreams_(upstreams), clock_(clock), rule_(rule), fresh_for_(fresh_for) {}
 
 KeyFigures KeyFiguresSource::Collect(const CallerIdentity& caller) {
+  std::lock_guard lock(mu_);
+  if (!last_ || clock_.Now() - last_->at >= fresh_for_) last_ = Ask(caller);
+  return *last_;
+}
+
+KeyFigures KeyFiguresSource::Ask(const CallerIdentity& caller) {
   KeyFigures f;
   f.at = clock_.Now();
   const common::TimePoint today = StartOfLocalDay(rule_, f.at);

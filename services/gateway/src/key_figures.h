@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,16 +36,24 @@ common::TimePoint StartOfLocalWeek(const common::LocalTimeRule& rule, common::Ti
 std::string KeyFiguresJson(const KeyFigures& figures);
 
 // Asks the services for the figures; a service that does not answer leaves
-// its figure empty and named in `unavailable`.
+// its figure empty and named in `unavailable`. Every console asks every 30 s:
+// the figures are asked of the services at most once per `fresh_for`, and the
+// same answer given to all in between. Thread-safe.
 class KeyFiguresSource {
  public:
-  KeyFiguresSource(Upstreams& upstreams, const common::Clock& clock, common::LocalTimeRule rule = {});
+  KeyFiguresSource(Upstreams& upstreams, const common::Clock& clock, common::LocalTimeRule rule = {},
+                   std::chrono::seconds fresh_for = std::chrono::seconds(10));
   KeyFigures Collect(const CallerIdentity& caller);
 
  private:
+  KeyFigures Ask(const CallerIdentity& caller);
+
   Upstreams& upstreams_;
   const common::Clock& clock_;
   common::LocalTimeRule rule_;
+  std::chrono::seconds fresh_for_;
+  std::mutex mu_;                   // one asking at a time; the others wait for its answer
+  std::optional<KeyFigures> last_;  // guarded by mu_
 };
 
 }  // namespace cityops::gateway

@@ -1,7 +1,6 @@
 #include "routes.h"
 
 #include <cstdlib>
-#include <set>
 
 #include <google/protobuf/descriptor.h>
 #include <spdlog/spdlog.h>
@@ -185,33 +184,28 @@ bool MatchPattern(std::string_view pattern, std::string_view path, std::string* 
 
 std::optional<PathMatch> MatchRoute(const std::vector<ServiceRoute>& routes, std::string_view method,
                                     std::string_view path, bool* path_known) {
-  // "x:acknowledge" is not the id of "/incidents/{id}": the verbs of the
-  // custom-method routes ("{id}:verb") are kept out of bare ids.
-  std::set<std::string, std::less<>> verbs;
-  for (const ServiceRoute& route : routes) {
-    const size_t at = route.pattern.find("{id}:");
-    if (at != std::string::npos) verbs.insert(route.pattern.substr(at + 4, route.pattern.find('/', at) - at - 4));
-  }
-  std::optional<PathMatch> best;
-  size_t best_literal = 0;
-  if (path_known != nullptr) *path_known = false;
+  // One pass. A path that fits a custom method ("/incidents/{id}:acknowledge")
+  // is that method's, whatever the request's method: it never stands for the
+  // bare "{id}" of another route ("x:acknowledge" is not an incident's id).
+  struct Best {
+    std::optional<PathMatch> match;
+    bool fits = false;  // the path fits one of these patterns, whatever the method
+  };
+  Best custom;
+  Best plain;
   for (const ServiceRoute& route : routes) {
     std::string id;
     if (!MatchPattern(route.pattern, path, &id)) continue;
-    const size_t colon = id.rfind(':');
-    if (route.pattern.find("{id}:") == std::string::npos && colon != std::string::npos &&
-        verbs.contains(std::string_view(id).substr(colon))) {
-      continue;
-    }
-    if (path_known != nullptr) *path_known = true;
+    Best& best = route.pattern.find("{id}:") == std::string::npos ? plain : custom;
+    best.fits = true;
     if (route.method != method) continue;
-    const size_t literal = route.pattern.size();
-    if (!best || literal > best_literal) {
-      best = PathMatch{&route, std::move(id)};
-      best_literal = literal;
+    if (!best.match || route.pattern.size() > best.match->route->pattern.size()) {
+      best.match = PathMatch{&route, std::move(id)};
     }
   }
-  return best;
+  const Best& chosen = custom.fits ? custom : plain;
+  if (path_known != nullptr) *path_known = chosen.fits;
+  return chosen.match;
 }
 
 }  // namespace cityops::gateway

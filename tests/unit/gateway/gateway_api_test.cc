@@ -382,6 +382,32 @@ TEST_CASE("A disabled user's token stops working within seconds, and enabling br
   CHECK(audited == 3);
 }
 
+TEST_CASE("API keys and key figures are asked of their source at most every few seconds") {
+  Fixture f;
+  const std::string admin = f.TokenFor("ada", Role::kAdmin);
+  auto key = f.Send("POST", "/api/v1/api-keys", R"({"name":"bus-operator"})", admin);
+  REQUIRE(key.status == 201);
+  common::HttpRequest request;
+  request.method = "GET";
+  request.target = request.path = "/api/v1/calls/categories";
+  request.headers.emplace("X-Api-Key", json::parse(key.body)["key"].get<std::string>());
+  CHECK(f.api->Handle(request).status == 200);
+  f.store.keys.clear();  // revoked in the database
+  CHECK(f.api->Handle(request).status == 200);
+  f.clock.Advance(kUserCheckInterval + 1s);
+  CHECK(f.api->Handle(request).status == 401);
+
+  const auto calls_before = f.upstreams.calls.size();
+  REQUIRE(f.Send("GET", "/api/v1/summary", "", admin).status == 200);
+  const auto asked = f.upstreams.calls.size() - calls_before;
+  CHECK(asked >= 4);  // incidents, work orders, energy, calls
+  CHECK(f.Send("GET", "/api/v1/summary", "", f.TokenFor("vera", Role::kViewer)).status == 200);
+  CHECK(f.upstreams.calls.size() - calls_before == asked);
+  f.clock.Advance(11s);
+  CHECK(f.Send("GET", "/api/v1/summary", "", admin).status == 200);
+  CHECK(f.upstreams.calls.size() - calls_before == 2 * asked);
+}
+
 TEST_CASE("Every user's requests are rate limited") {
   Fixture f;
   RateLimiter tight(1, 3, f.clock);
