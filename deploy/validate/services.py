@@ -16,7 +16,9 @@ compose: a service of that name runs the binary, publishes its gRPC and metrics 
 has a gRPC health check on its gRPC port and waits for db-init and kafka-topics; its DSN
 and schema name its role, and its PGPASSWORD is the one db-init gives that role; db-init
 creates the role (CITYOPS_SERVICES, <ROLE>_PASSWORD). A CITYOPS_HTTP_ADDRESS (a service
-with an HTTP API) binds 0.0.0.0:<port> too. No two services share a port.
+with an HTTP API) binds 0.0.0.0:<port> too. No two services share a port. Each waits for
+kafka and postgres to be healthy. The gateway's HTTP port is published; city-sim is in a
+profile of its own and its --scenario-dir is where deploy/Dockerfile puts the scenarios.
 
 rendered: a Deployment (the binary, gRPC probes on the gRPC port, resources, the
 ConfigMap of its name, PGPASSWORD from the Secret cityops-pg-<name>), a Service, a
@@ -93,6 +95,36 @@ def env_map(env):
     return out
 
 
+SCENARIOS = os.path.join(REPO, "services", "city-sim", "scenarios")
+DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
+
+
+def check_compose_tools(compose):
+    # The gateway's HTTP port published; the simulator in a profile of its own, reading the
+    # scenario files from the folder the image ships them in.
+    problems = []
+    gateway = compose.get("gateway")
+    if gateway is not None:
+        http = port_of(env_map(gateway.get("environment")).get("CITYOPS_HTTP_ADDRESS"))
+        if http is None or not any(str(p).endswith(f":{http}") for p in gateway.get("ports", [])):
+            problems.append("services.gateway: its HTTP port is not published")
+    sim = compose.get("city-sim")
+    if sim is None:
+        return problems + ["no service 'city-sim' (the simulator, profile sim)"]
+    if not sim.get("profiles"):
+        problems.append("services.city-sim: not in a profile of its own (it must not start by default)")
+    command = [str(c) for c in sim.get("command") or []]
+    if os.path.isdir(SCENARIOS) or "--scenario-dir" in command:
+        folder = command[command.index("--scenario-dir") + 1] if "--scenario-dir" in command[:-1] else None
+        with open(DOCKERFILE, encoding="utf-8") as f:
+            dockerfile = f.read()
+        if folder is None:
+            problems.append("services.city-sim: no --scenario-dir (services/city-sim/scenarios exists)")
+        elif not re.search(rf"^COPY --from=build /out/scenarios/ {re.escape(folder.rstrip('/'))}/?$", dockerfile, re.M):
+            problems.append(f"services.city-sim: --scenario-dir {folder} is not where deploy/Dockerfile copies the scenarios")
+    return problems
+
+
 def check_compose(path):
     with open(path, encoding="utf-8") as f:
         doc = yaml.safe_load(f)
@@ -144,7 +176,8 @@ def check_compose(path):
         if grpc is not None and (len(test) < 3 or test[1] != "grpc-health-check" or not test[2].endswith(f":{grpc}")):
             problems.append(f"{where}.healthcheck is not grpc-health-check on port {grpc}")
         depends = svc.get("depends_on") or {}
-        for dep, condition in (("db-init", "service_completed_successfully"),
+        for dep, condition in (("kafka", "service_healthy"), ("postgres", "service_healthy"),
+                               ("db-init", "service_completed_successfully"),
                                ("kafka-topics", "service_completed_successfully")):
             got = depends.get(dep, {}).get("condition") if isinstance(depends, dict) else None
             if got != condition:
@@ -155,6 +188,7 @@ def check_compose(path):
             problems.append(f"{where}: CITYOPS_PG_DSN does not log in as {role}")
         if init_env.get(pw_var) and env.get("PGPASSWORD") != init_env[pw_var]:
             problems.append(f"{where}: PGPASSWORD is not db-init's {pw_var}")
+    problems += check_compose_tools(compose)
     for p in problems:
         print(f"{path}: {p}")
     if not problems:
