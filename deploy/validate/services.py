@@ -18,7 +18,9 @@ and schema name its role, and its PGPASSWORD is the one db-init gives that role;
 creates the role (CITYOPS_SERVICES, <ROLE>_PASSWORD). A CITYOPS_HTTP_ADDRESS (a service
 with an HTTP API) binds 0.0.0.0:<port> too. No two services share a port. Each waits for
 kafka and postgres to be healthy. The gateway's HTTP port is published; city-sim is in a
-profile of its own and its --scenario-dir is where deploy/Dockerfile puts the scenarios.
+profile of its own, its --scenario-dir is where deploy/Dockerfile puts the scenarios, every
+setting whose default in services/city-sim/src/options.h is loopback is set, and each of
+its CITYOPS_<X>_ADDRESS names a service's gRPC port that it waits for (healthy).
 
 rendered: a Deployment (the binary, gRPC probes on the gRPC port, resources, the
 ConfigMap of its name, PGPASSWORD from the Secret cityops-pg-<name>), a Service, a
@@ -97,6 +99,7 @@ def env_map(env):
 
 SCENARIOS = os.path.join(REPO, "services", "city-sim", "scenarios")
 DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
+SIM_OPTIONS = os.path.join(REPO, "services", "city-sim", "src", "options.h")
 
 
 def check_compose_tools(compose):
@@ -114,6 +117,26 @@ def check_compose_tools(compose):
     if not sim.get("profiles"):
         problems.append("services.city-sim: not in a profile of its own (it must not start by default)")
     command = [str(c) for c in sim.get("command") or []]
+    sim_env = env_map(sim.get("environment"))
+    # Settings whose built-in default is loopback (right for deploy/run.sh, wrong in a
+    # container) must be set; each CITYOPS_<X>_ADDRESS names a service's gRPC port, and
+    # the simulator waits for that service to be healthy.
+    with open(SIM_OPTIONS, encoding="utf-8") as f:
+        loopback = re.findall(r'std::string (\w+) = "127\.0\.0\.1:', f.read())
+    for field in loopback:
+        var = "CITYOPS_" + field.upper()
+        if not sim_env.get(var):
+            problems.append(f"services.city-sim: {var} not set (its default is loopback)")
+    depends = sim.get("depends_on") or {}
+    for var, value in sorted(sim_env.items()):
+        called = re.fullmatch(r"([a-z][a-z0-9-]*):(\d+)", str(value)) if var.endswith("_ADDRESS") else None
+        if called is None:
+            continue
+        target, port = called.group(1), int(called.group(2))
+        if port_of(env_map((compose.get(target) or {}).get("environment")).get("CITYOPS_GRPC_ADDRESS")) != port:
+            problems.append(f"services.city-sim: {var}={value} is no service's gRPC port")
+        elif (depends.get(target) or {}).get("condition") != "service_healthy":
+            problems.append(f"services.city-sim: does not wait for {target} to be healthy ({var})")
     if os.path.isdir(SCENARIOS) or "--scenario-dir" in command:
         folder = command[command.index("--scenario-dir") + 1] if "--scenario-dir" in command[:-1] else None
         with open(DOCKERFILE, encoding="utf-8") as f:
