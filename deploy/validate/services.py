@@ -38,6 +38,10 @@ template), Service, ServiceAccount and PodDisruptionBudget carry the recommended
 app.kubernetes.io/ labels (name, instance, version, component, part-of, managed-by); with
 PodMonitors rendered, one of them selects its pods and scrapes the port named metrics.
 
+Both: every setting of a service whose default in services/<name>/src/settings.h is a
+loopback address (127.0.0.1:<port>, right for the local stack only) is set, in
+docker-compose.yml's environment and in the ConfigMap.
+
 Exit 0 when consistent, 1 with one line per problem otherwise.
 """
 
@@ -102,6 +106,22 @@ DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
 SIM_OPTIONS = os.path.join(REPO, "services", "city-sim", "src", "options.h")
 
 
+def loopback_settings(path):
+    # CITYOPS_<NAME> of each `std::string name = "127.0.0.1:<port>"` setting of a
+    # settings/options header: right for the local stack, wrong in a container or a pod,
+    # so docker-compose.yml and the ConfigMaps must set them.
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    return ["CITYOPS_" + field.upper() for field in re.findall(r'std::string (\w+) = "127\.0\.0\.1:', text)]
+
+
+def service_loopback_settings(name):
+    return loopback_settings(os.path.join(REPO, "services", name, "src", "settings.h"))
+
+
 def check_compose_tools(compose):
     # The gateway's HTTP port published; the simulator in a profile of its own, reading the
     # scenario files from the folder the image ships them in.
@@ -121,10 +141,7 @@ def check_compose_tools(compose):
     # Settings whose built-in default is loopback (right for deploy/run.sh, wrong in a
     # container) must be set; each CITYOPS_<X>_ADDRESS names a service's gRPC port, and
     # the simulator waits for that service to be healthy.
-    with open(SIM_OPTIONS, encoding="utf-8") as f:
-        loopback = re.findall(r'std::string (\w+) = "127\.0\.0\.1:', f.read())
-    for field in loopback:
-        var = "CITYOPS_" + field.upper()
+    for var in loopback_settings(SIM_OPTIONS):
         if not sim_env.get(var):
             problems.append(f"services.city-sim: {var} not set (its default is loopback)")
     depends = sim.get("depends_on") or {}
@@ -205,6 +222,9 @@ def check_compose(path):
             got = depends.get(dep, {}).get("condition") if isinstance(depends, dict) else None
             if got != condition:
                 problems.append(f"{where}.depends_on: needs {dep} with condition {condition}")
+        for var in service_loopback_settings(name):
+            if not env.get(var):
+                problems.append(f"{where}: {var} not set (its default is loopback)")
         if env.get("CITYOPS_PG_SCHEMA") != role:
             problems.append(f"{where}: CITYOPS_PG_SCHEMA is not {role}")
         if not env.get("CITYOPS_PG_DSN", "").startswith(f"postgresql://{role}@"):
@@ -373,6 +393,9 @@ def check_rendered(path):
                 problems.append(f"ConfigMap {name}: CITYOPS_HTTP_ADDRESS is not 0.0.0.0:{http}")
             if http is None and "CITYOPS_HTTP_ADDRESS" in data:
                 problems.append(f"ConfigMap {name}: CITYOPS_HTTP_ADDRESS set but {where} has no container port named http")
+            for var in service_loopback_settings(name):
+                if not data.get(var):
+                    problems.append(f"ConfigMap {name}: {var} not set (its default is loopback)")
             if data.get("CITYOPS_PG_SCHEMA") != role:
                 problems.append(f"ConfigMap {name}: CITYOPS_PG_SCHEMA is not {role}")
             if not data.get("CITYOPS_PG_DSN", "").startswith(f"postgresql://{role}@"):
