@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checks CityOps' deployment files offline, with real validators and published schemas:
-#   - deploy/k8s: `kustomize build` of every overlay, each rendered document checked by
-#     kubeconform -strict against the Kubernetes JSON schemas and the Strimzi and
-#     CloudNativePG custom resources' schemas; the KafkaTopics against deploy/topics.json;
+#   - deploy/k8s: `kustomize build` of every overlay (and of the dev overlay with every
+#     optional component of components/ added), each rendered document checked by
+#     kubeconform -strict against the Kubernetes JSON schemas and the Strimzi,
+#     CloudNativePG and Prometheus Operator custom resources' schemas; the KafkaTopics
+#     against deploy/topics.json;
 #   - docker-compose.yml against the Compose specification's JSON schema (and .env.example);
 #   - every service of services/ (with a role in deploy/local/services.txt) present and
 #     consistent in docker-compose.yml and in each overlay: Deployment, Service, ConfigMap,
@@ -234,20 +236,48 @@ check "Prometheus Operator examples validate against the converted CRDs" \
   kubeconform_strict "${PROMOP_DIR}"/example/user-guides/getting-started/example-app-{pod,service}-monitor.yaml
 
 echo "== Kubernetes overlays (Kubernetes ${K8S_VERSION})"
-for overlay in "${OVERLAYS[@]}"; do
-  rendered="${WORK}/${overlay}.yaml"
-  if ! "${BIN}/kustomize" build "${K8S_DIR}/overlays/${overlay}" >"${rendered}" 2>"${WORK}/${overlay}.err"; then
-    sed 's/^/      /' "${WORK}/${overlay}.err"
-    fail "kustomize build overlays/${overlay}"
-    continue
+# render_and_check NAME FILE DIR [kustomize flags]: kustomize build of DIR into
+# ${WORK}/FILE.yaml, then every check of a rendered manifest.
+render_and_check() {
+  local name="$1" rendered="${WORK}/$2.yaml" dir="$3"
+  shift 3
+  if ! "${BIN}/kustomize" build "$@" "${dir}" >"${rendered}" 2>"${rendered}.err"; then
+    sed 's/^/      /' "${rendered}.err"
+    fail "kustomize build ${name}"
+    return
   fi
-  pass "kustomize build overlays/${overlay} ($(grep -c '^kind:' "${rendered}") documents)"
-  check "kubeconform -strict overlays/${overlay}" kubeconform_strict "${rendered}"
-  check "KafkaTopics of overlays/${overlay} match deploy/topics.json" \
+  pass "kustomize build ${name} ($(grep -c '^kind:' "${rendered}") documents)"
+  check "kubeconform -strict ${name}" kubeconform_strict "${rendered}"
+  check "KafkaTopics of ${name} match deploy/topics.json" \
     "${PY}" "${VALIDATE_DIR}/topics.py" check-rendered "${rendered}"
-  check "every service of services/ fully deployed in overlays/${overlay}" \
+  check "every service of services/ fully deployed in ${name}" \
     "${PY}" "${VALIDATE_DIR}/services.py" rendered "${rendered}"
+}
+for overlay in "${OVERLAYS[@]}"; do
+  render_and_check "overlays/${overlay}" "${overlay}" "${K8S_DIR}/overlays/${overlay}"
 done
+# The dev overlay with every component of components/ that it leaves out (the optional
+# ones), so that no component goes unchecked and each is checked beside the others (the
+# network policies with the simulator's calls, for instance).
+all="${WORK}/dev-all-components"
+rm -rf "${all}"
+mkdir -p "${all}"
+"${PY}" - "${K8S_DIR}" "${all}" <<'PYTHON' || fail "writing the dev overlay with every component"
+import os, sys, yaml
+k8s, out = sys.argv[1], sys.argv[2]
+dev = os.path.join(k8s, "overlays", "dev")
+with open(os.path.join(dev, "kustomization.yaml"), encoding="utf-8") as f:
+    used = {os.path.normpath(os.path.join(dev, c)) for c in yaml.safe_load(f).get("components") or []}
+root = os.path.join(k8s, "components")
+extra = [os.path.join(root, c) for c in sorted(os.listdir(root)) if os.path.isdir(os.path.join(root, c))]
+doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+       "resources": [os.path.relpath(dev, out)],
+       "components": [os.path.relpath(c, out) for c in extra if os.path.normpath(c) not in used]}
+with open(os.path.join(out, "kustomization.yaml"), "w", encoding="utf-8") as f:
+    yaml.safe_dump(doc, f, sort_keys=False)
+print("[validate] dev overlay + components " + " ".join(os.path.basename(c) for c in extra if os.path.normpath(c) not in used), file=sys.stderr)
+PYTHON
+render_and_check "overlays/dev + every other component" dev-all-components "${all}" --load-restrictor LoadRestrictionsNone
 
 echo "== docker-compose.yml"
 check "docker-compose.yml against the Compose specification (and .env.example)" \

@@ -271,6 +271,51 @@ def restricted_problems(where, pod_spec):
     return problems
 
 
+def check_rendered_simulator(by_kind, deployments, policies, egress_allows):
+    # The simulator (components/simulator), where rendered: its scenario folder is the
+    # image's, its loopback settings are set, it calls Deployments that exist, through
+    # egress policies when there are policies, and it meets the restricted profile.
+    dep = deployments.get("city-sim")
+    if dep is None:
+        return []
+    problems = []
+    where = "Deployment city-sim"
+    pod = dep["spec"]["template"]
+    problems += restricted_problems(where, pod["spec"])
+    if dep["spec"].get("replicas", 1) != 1:
+        problems.append(f"{where}: more than one replica would simulate the city twice")
+    labels = pod.get("metadata", {}).get("labels", {})
+    missing = [k for k in RECOMMENDED_LABELS if not labels.get(k)]
+    if missing:
+        problems.append(f"{where}: pod template misses recommended labels {', '.join(missing)}")
+    c = pod["spec"]["containers"][0]
+    command = [str(x) for x in c.get("command") or []]
+    with open(DOCKERFILE, encoding="utf-8") as f:
+        dockerfile = f.read()
+    folder = command[command.index("--scenario-dir") + 1] if "--scenario-dir" in command[:-1] else None
+    if folder is None or not re.search(rf"^COPY --from=build /out/scenarios/ {re.escape(folder.rstrip('/'))}/?$",
+                                       dockerfile, re.M):
+        problems.append(f"{where}: --scenario-dir is not where deploy/Dockerfile copies the scenarios")
+    cms = [e["configMapRef"]["name"] for e in c.get("envFrom", []) if "configMapRef" in e]
+    data = next((by_kind.get("ConfigMap", {})[n].get("data", {}) for n in cms
+                 if re.fullmatch(r"city-sim(-[a-z0-9]+)?", n) and n in by_kind.get("ConfigMap", {})), None)
+    if data is None:
+        return problems + [f"{where}: no ConfigMap city-sim in envFrom"]
+    for var in loopback_settings(SIM_OPTIONS):
+        if not data.get(var):
+            problems.append(f"ConfigMap city-sim: {var} not set (its default is loopback)")
+    for key, value in sorted(data.items()):
+        called = re.fullmatch(r"([a-z][a-z0-9-]*):(\d+)", str(value)) if key.endswith("_ADDRESS") else None
+        if called is None:
+            continue
+        target, port = called.group(1), int(called.group(2))
+        if target not in deployments:
+            problems.append(f"ConfigMap city-sim: {key} names {target}, which is no Deployment here")
+        elif policies and not egress_allows(labels, deployments[target]["spec"]["template"]["metadata"]["labels"], port):
+            problems.append(f"no NetworkPolicy lets city-sim's pods call {target} on port {port} ({key})")
+    return problems
+
+
 def check_rendered(path):
     with open(path, encoding="utf-8") as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
@@ -434,6 +479,7 @@ def check_rendered(path):
             problems.append(f"NetworkPolicy cityops-metrics-ingress does not open {name}'s port {metrics}")
         if policies and http is not None and http not in ingress_ports_for(pod.get("metadata", {}).get("labels", {})):
             problems.append(f"no NetworkPolicy selecting {name}'s pods opens its HTTP port {http}")
+    problems += check_rendered_simulator(by_kind, deployments, policies, egress_allows)
     for p in problems:
         print(f"{path}: {p}")
     if not problems:
