@@ -23,66 +23,45 @@ namespace {
 constexpr double kLat = 47.3220;
 constexpr double kLon = 5.0410;
 
-std::vector<std::string> CommonArgs(const TestSchema& schema, const TestTopics& topics) {
-  return {"--pg-dsn=" + schema.dsn(),          "--pg-schema=" + schema.name(), "--kafka-bootstrap=" + KafkaBootstrap(),
-          "--topic-prefix=" + topics.prefix(), "--grpc-address=127.0.0.1:0",   "--metrics-address=127.0.0.1:0"};
-}
+}  // namespace
 
-std::string Address(const ServiceProcess& process) { return "127.0.0.1:" + std::to_string(process.grpc_port()); }
+namespace {
+
+SuiteProcessesOptions ServicesFor(const GatewaySuiteOptions& options) {
+  SuiteProcessesOptions services;
+  services.lighting = options.lighting;
+  services.log_prefix = "gw";
+  return services;
+}
 
 }  // namespace
 
-GatewaySuite::GatewaySuite(GatewaySuiteOptions options) {
-  auto schema = [this](const char* prefix) -> const TestSchema& {
-    schemas_.push_back(std::make_unique<TestSchema>(prefix));
-    return *schemas_.back();
-  };
-  auto log = [](const char* name) { return "/tmp/" + UniqueName(std::string("gw_") + name) + ".log"; };
-  ingest_ = std::make_unique<ServiceProcess>(TELEMETRY_INGEST_BINARY, CommonArgs(schema("ti"), topics_), log("ti"));
-  auto correlation_args = CommonArgs(schema("ic"), topics_);
-  correlation_args.push_back("--tick-interval=200ms");
-  correlation_ = std::make_unique<ServiceProcess>(INCIDENT_CORRELATION_BINARY, correlation_args, log("ic"));
-  auto dispatch_args = CommonArgs(schema("cd"), topics_);
-  dispatch_args.push_back("--tick-interval=200ms");
-  dispatch_process_ = std::make_unique<ServiceProcess>(CREW_DISPATCH_BINARY, dispatch_args, log("cd"));
-  if (options.lighting) {
-    auto lighting_args = CommonArgs(schema("lc"), topics_);
-    lighting_args.push_back("--ingest-address=" + Address(*ingest_));
-    lighting_ = std::make_unique<ServiceProcess>(LIGHTING_CONTROL_BINARY, lighting_args, log("lc"));
-  }
-  auto calls_args = CommonArgs(schema("rc"), topics_);
-  calls_args.push_back("--http-address=");
-  calls_ = std::make_unique<ServiceProcess>(RESIDENT_CALLS_BINARY, calls_args, log("rc"));
-
+GatewaySuite::GatewaySuite(GatewaySuiteOptions options) : services_(ServicesFor(options)) {
   ::setenv("CITYOPS_GATEWAY_JWT_SECRET", "integration-secret-0123456789-0123456789-abcdef", 1);
   ::setenv("CITYOPS_GATEWAY_ADMIN_USER", "admin", 1);
   ::setenv("CITYOPS_GATEWAY_ADMIN_PASSWORD", kAdminPassword, 1);
   ::setenv("CITYOPS_OPEN311_API_KEYS", (std::string("city-app:") + kOpen311Key).c_str(), 1);
-  auto gateway_args = CommonArgs(schema("gw"), topics_);
+  auto gateway_args = services_.CommonArgs(services_.NewSchema("gw"));
   gateway_args.push_back("--http-address=127.0.0.1:0");
-  gateway_args.push_back("--telemetry-address=" + Address(*ingest_));
-  gateway_args.push_back("--incidents-address=" + Address(*correlation_));
-  gateway_args.push_back("--dispatch-address=" + Address(*dispatch_process_));
+  gateway_args.push_back("--telemetry-address=" + services_.ingest_address());
+  gateway_args.push_back("--incidents-address=" + services_.correlation_address());
+  gateway_args.push_back("--dispatch-address=" + services_.dispatch_address());
   // Without lighting-control, a port where nothing listens.
-  gateway_args.push_back("--lighting-address=" + (lighting_ ? Address(*lighting_) : std::string("127.0.0.1:9")));
-  gateway_args.push_back("--calls-address=" + Address(*calls_));
+  gateway_args.push_back("--lighting-address=" +
+                         (options.lighting ? services_.lighting_address() : std::string("127.0.0.1:9")));
+  gateway_args.push_back("--calls-address=" + services_.calls_address());
   gateway_args.push_back("--upstream-deadline=2s");
-  gateway_ = std::make_unique<ServiceProcess>(GATEWAY_BINARY, gateway_args, log("gw"));
+  gateway_ = std::make_unique<ServiceProcess>(GATEWAY_BINARY, gateway_args, services_.LogPath("gw"));
 
-  telemetry_ =
-      tv1::TelemetryIngest::NewStub(grpc::CreateChannel(Address(*ingest_), grpc::InsecureChannelCredentials()));
+  telemetry_ = tv1::TelemetryIngest::NewStub(
+      grpc::CreateChannel(services_.ingest_address(), grpc::InsecureChannelCredentials()));
   dispatch_ =
-      dv1::CrewDispatch::NewStub(grpc::CreateChannel(Address(*dispatch_process_), grpc::InsecureChannelCredentials()));
+      dv1::CrewDispatch::NewStub(grpc::CreateChannel(services_.dispatch_address(), grpc::InsecureChannelCredentials()));
 }
 
 GatewaySuite::~GatewaySuite() {
-  // The gateway first, the services after, in the reverse of their start.
+  // The gateway first, the services after (SuiteProcesses stops them in the reverse of their start).
   gateway_.reset();
-  calls_.reset();
-  lighting_.reset();
-  dispatch_process_.reset();
-  correlation_.reset();
-  ingest_.reset();
 }
 
 GatewaySuite::Reply GatewaySuite::Http(const std::string& method, const std::string& path, const std::string& token,

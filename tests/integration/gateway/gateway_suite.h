@@ -13,6 +13,7 @@
 #include "cityops/telemetry/v1/telemetry_ingest.grpc.pb.h"
 #include "cityops_test_support.h"
 #include "service_process.h"
+#include "suite_processes.h"
 
 namespace cityops::testing {
 
@@ -61,13 +62,7 @@ class GatewaySuite {
              const std::string& body = "", const std::vector<std::string>& headers = {});
 
  private:
-  TestTopics topics_;
-  std::vector<std::unique_ptr<TestSchema>> schemas_;
-  std::unique_ptr<ServiceProcess> ingest_;
-  std::unique_ptr<ServiceProcess> correlation_;
-  std::unique_ptr<ServiceProcess> dispatch_process_;
-  std::unique_ptr<ServiceProcess> lighting_;
-  std::unique_ptr<ServiceProcess> calls_;
+  SuiteProcesses services_;
   std::unique_ptr<ServiceProcess> gateway_;
   std::unique_ptr<telemetry::v1::TelemetryIngest::Stub> telemetry_;
   std::unique_ptr<dispatch::v1::CrewDispatch::Stub> dispatch_;
