@@ -13,6 +13,49 @@
 namespace cityops::common {
 namespace {
 
+// For ConsumeFrom::kLatest: a partition the group has no committed offset for
+// starts at the first message stamped at or after the consumer's creation,
+// not at the end of the partition when the group's join completes. Joining a
+// new group takes seconds (the broker's initial rebalance delay, more on a
+// loaded machine); with plain "latest" whatever was produced in between, after
+// the service said it was ready, would never be seen.
+class StartAtCreation final : public RdKafka::RebalanceCb {
+ public:
+  explicit StartAtCreation(int64_t created_ms) : created_ms_(created_ms) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err != RdKafka::ERR__ASSIGN_PARTITIONS) {
+      consumer->unassign();
+      return;
+    }
+    constexpr int kTimeoutMs = 5000;
+    if (const auto c = consumer->committed(partitions, kTimeoutMs); c != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("Kafka: committed offsets unknown ({}); starting at the end", RdKafka::err2str(c));
+    }
+    std::vector<RdKafka::TopicPartition*> fresh;
+    for (RdKafka::TopicPartition* tp : partitions) {
+      if (tp->offset() < 0) fresh.push_back(tp);
+    }
+    if (!fresh.empty()) {
+      for (RdKafka::TopicPartition* tp : fresh) tp->set_offset(created_ms_);
+      // Each offset becomes the first one stamped at or after the time, or the
+      // end (-1) when there is none yet: the end is what "latest" means anyway.
+      if (const auto e = consumer->offsetsForTimes(fresh, kTimeoutMs); e != RdKafka::ERR_NO_ERROR) {
+        spdlog::warn("Kafka: offsets for the consumer's start unknown ({}); starting at the end", RdKafka::err2str(e));
+        for (RdKafka::TopicPartition* tp : fresh) tp->set_offset(RdKafka::Topic::OFFSET_END);
+      }
+      for (RdKafka::TopicPartition* tp : fresh) {
+        if (tp->offset() < 0) tp->set_offset(RdKafka::Topic::OFFSET_END);
+      }
+    }
+    consumer->assign(partitions);
+  }
+
+ private:
+  int64_t created_ms_;
+};
+
 class KafkaConsumerImpl final : public KafkaConsumer {
  public:
   explicit KafkaConsumerImpl(const KafkaSettings& settings) : bridge_(settings) {}
@@ -37,6 +80,14 @@ class KafkaConsumerImpl final : public KafkaConsumer {
                                          &bridge_);
     if (!conf.ok()) return conf.status();
     std::string errstr;
+    if (from == ConsumeFrom::kLatest) {
+      start_at_creation_ = std::make_unique<StartAtCreation>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count());
+      if ((*conf)->set("rebalance_cb", start_at_creation_.get(), errstr) != RdKafka::Conf::CONF_OK) {
+        return absl::InternalError(absl::StrCat("Kafka rebalance callback: ", errstr));
+      }
+    }
     consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), errstr));
     if (consumer_ == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("cannot create the Kafka consumer: ", errstr));
@@ -149,6 +200,8 @@ class KafkaConsumerImpl final : public KafkaConsumer {
 
  private:
   kafka_internal::EventBridge bridge_;
+  // Declared before the consumer, which calls it until it is destroyed.
+  std::unique_ptr<StartAtCreation> start_at_creation_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   bool closed_ = false;
 };

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cityops/common/kafka.h"
@@ -179,4 +180,36 @@ TEST_CASE("A producer with a bad setting is refused at creation", "[kafka]") {
   REQUIRE_FALSE(producer.ok());
   CHECK(producer.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(std::string(producer.status().message()), Catch::Contains("no.such.property"));
+}
+
+TEST_CASE("A live consumer (kLatest) gets what was produced after its creation, even before its group joined",
+          "[kafka]") {
+  testing::TestTopics topics({testing::SimpleTopic("live", 2)});
+  const std::string topic = topics.Name("live");
+  auto producer = KafkaProducer::Create(testing::TestKafkaSettings());
+  REQUIRE(producer.ok());
+  REQUIRE((*producer)->Ping(10s).ok());
+  ProduceNumbered(**producer, topic, 3);  // before the consumer: never delivered
+
+  auto consumer = KafkaConsumer::Create(testing::TestKafkaSettings(), testing::UniqueName("g"), {topic},
+                                        cityops::common::ConsumeFrom::kLatest);
+  REQUIRE(consumer.ok());
+  // Produced at once, before the first poll: the group has not joined yet.
+  std::this_thread::sleep_for(20ms);  // the consumer's creation time is in milliseconds
+  DeliveryLatch latch(4);
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE((*producer)
+                ->Produce(topic, "after-" + std::to_string(i), "after-" + std::to_string(i),
+                          [&latch](const DeliveryResult& r) { latch.Done(r); })
+                .ok());
+  }
+  REQUIRE(latch.Wait(30s).ok());
+  auto got = PollAtLeast(**consumer, 4, 30s);
+  std::set<std::string> values;
+  for (const auto& m : got) values.insert(m.value);
+  CHECK(values == std::set<std::string>{"after-0", "after-1", "after-2", "after-3"});
+  auto more = (*consumer)->Poll(10, 1s);
+  REQUIRE(more.ok());
+  CHECK(more->empty());
+  (*consumer)->Close();
 }

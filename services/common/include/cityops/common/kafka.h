@@ -87,7 +87,7 @@ struct ConsumedMessage {
 // on from there.
 enum class ConsumeFrom {
   kEarliest,  // the oldest message kept: nothing is missed
-  kLatest,    // only what comes after the group joined: a live feed
+  kLatest,    // only what was produced after the consumer was created: a live feed
 };
 
 // A consumer in a group whose offsets are committed only when the caller says
