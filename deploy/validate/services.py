@@ -38,7 +38,9 @@ template), Service, ServiceAccount and PodDisruptionBudget carry the recommended
 app.kubernetes.io/ labels (name, instance, version, component, part-of, managed-by); with
 PodMonitors rendered, one of them selects its pods and scrapes the port named metrics.
 
-Both: every setting of a service whose default in services/<name>/src/settings.h is a
+Both: Kafka and PostgreSQL are the local stack's versions (deploy/local/common.sh's Kafka
+release: the apache/kafka image's tag, the Strimzi Kafka's spec.kafka.version; PostgreSQL's
+major version of deploy/local/stack.sh, with PostGIS). Every setting of a service whose default in services/<name>/src/settings.h is a
 loopback address (127.0.0.1:<port>, right for the local stack only) is set, in
 docker-compose.yml's environment and in the ConfigMap.
 
@@ -104,6 +106,42 @@ def env_map(env):
 SCENARIOS = os.path.join(REPO, "services", "city-sim", "scenarios")
 DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
 SIM_OPTIONS = os.path.join(REPO, "services", "city-sim", "src", "options.h")
+
+
+def local_versions():
+    # The local stack's Kafka release and PostgreSQL major version: docker-compose.yml and
+    # the Kubernetes manifests run the same.
+    with open(os.path.join(REPO, "deploy", "local", "common.sh"), encoding="utf-8") as f:
+        kafka = re.search(r'^CITYOPS_KAFKA_VERSION_DEFAULT="([^"]+)"', f.read(), re.M)
+    with open(os.path.join(REPO, "deploy", "local", "stack.sh"), encoding="utf-8") as f:
+        pg = re.search(r'^PG_BIN="/usr/lib/postgresql/(\d+)/bin"', f.read(), re.M)
+    return (kafka.group(1) if kafka else None), (pg.group(1) if pg else None)
+
+
+def check_versions_compose(compose):
+    kafka, pg = local_versions()
+    problems = []
+    image = str((compose.get("kafka") or {}).get("image", ""))
+    if image != f"apache/kafka:{kafka}":
+        problems.append(f"services.kafka: image {image!r}, not apache/kafka:{kafka} (the local stack's Kafka)")
+    for name in ("postgres", "db-init"):
+        image = str((compose.get(name) or {}).get("image", ""))
+        if not re.fullmatch(rf"postgis/postgis:{pg}-[0-9.]+", image):
+            problems.append(f"services.{name}: image {image!r} is not PostgreSQL {pg} with PostGIS (the local stack's)")
+    return problems
+
+
+def check_versions_rendered(by_kind):
+    kafka, pg = local_versions()
+    problems = []
+    for name, d in by_kind.get("Kafka", {}).items():
+        if str(d["spec"]["kafka"].get("version")) != kafka:
+            problems.append(f"Kafka {name}: version {d['spec']['kafka'].get('version')}, not the local stack's {kafka}")
+    for name, d in by_kind.get("Cluster", {}).items():
+        image = str(d["spec"].get("imageName", ""))
+        if not re.search(rf"/postgis:{pg}(\b|$)", image):
+            problems.append(f"Cluster {name}: image {image!r} is not PostgreSQL {pg} with PostGIS (the local stack's)")
+    return problems
 
 
 def loopback_settings(path):
@@ -232,6 +270,7 @@ def check_compose(path):
         if init_env.get(pw_var) and env.get("PGPASSWORD") != init_env[pw_var]:
             problems.append(f"{where}: PGPASSWORD is not db-init's {pw_var}")
     problems += check_compose_tools(compose)
+    problems += check_versions_compose(compose)
     for p in problems:
         print(f"{path}: {p}")
     if not problems:
@@ -480,6 +519,7 @@ def check_rendered(path):
         if policies and http is not None and http not in ingress_ports_for(pod.get("metadata", {}).get("labels", {})):
             problems.append(f"no NetworkPolicy selecting {name}'s pods opens its HTTP port {http}")
     problems += check_rendered_simulator(by_kind, deployments, policies, egress_allows)
+    problems += check_versions_rendered(by_kind)
     for p in problems:
         print(f"{path}: {p}")
     if not problems:
