@@ -2,11 +2,13 @@
 // generates the city, builds the ingest client, the readings stream and the
 // faults watcher, runs the simulation on its own thread, and on SIGINT/SIGTERM
 // (or after --duration) stops in reverse order.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -31,6 +33,8 @@
 #include "lighting_watcher.h"
 #include "options.h"
 #include "reading_streamer.h"
+#include "report.h"
+#include "report_collector.h"
 #include "scenario.h"
 #include "simulation.h"
 
@@ -74,6 +78,7 @@ int main(int argc, char** argv) {
     }
   }
   common::ShutdownSignal::Install();
+  sim::ReportSignal::Block();  // SIGUSR2: the report so far (--report); before any thread starts
   auto config = common::Config::Load(argc, argv);
   if (!config.ok()) {
     std::cerr << "city-sim: " << config.status().message() << "\n" << sim::kUsage;
@@ -105,6 +110,31 @@ int main(int argc, char** argv) {
                 std::to_string(city.CountOf(telemetry::v1::ASSET_KIND_LIGHT_POINT)) + " light points on " +
                 std::to_string(city.CountOf(telemetry::v1::ASSET_KIND_CONTROL_CABINET)) + " cabinets) generated in " +
                 std::to_string(generate_ms) + " ms; ingest at " + options->ingest_address);
+
+  // The report's collector first of all (it keeps what comes from now on).
+  std::unique_ptr<sim::ReportCollector> report;
+  if (!options->report_path.empty() && !options->register_only) {
+    common::KafkaSettings kafka;
+    kafka.bootstrap = options->kafka_bootstrap;
+    kafka.client_id = "city-sim-report";
+    sim::ReportTopics report_topics{topics::Full(options->topic_prefix, topics::kTelemetryFaults),
+                                    topics::Full(options->topic_prefix, topics::kIncidents),
+                                    topics::Full(options->topic_prefix, topics::kDispatchAssignments)};
+    auto consumer = common::KafkaConsumer::Create(
+        kafka, options->topic_prefix + "city-sim-report-" + RandomSuffix(),
+        {report_topics.faults, report_topics.incidents, report_topics.assignments}, common::ConsumeFrom::kLatest);
+    if (!consumer.ok()) {
+      spdlog::error("cannot collect the report: {}", consumer.status().ToString());
+      return 1;
+    }
+    report = std::make_unique<sim::ReportCollector>(
+        std::move(*consumer), std::move(report_topics), options->scenario.name, std::chrono::system_clock::now(),
+        options->lighting_address.empty()
+            ? nullptr
+            : grpc::CreateChannel(options->lighting_address, grpc::InsecureChannelCredentials()));
+    report->Start();
+    console.Print("report to " + options->report_path + " when the simulator stops (and on SIGUSR2)");
+  }
 
   // Faults first, so that nothing raised while registering is missed.
   std::unique_ptr<sim::FaultWatcher> watcher;
@@ -186,6 +216,33 @@ int main(int argc, char** argv) {
   if (calls != nullptr) run_settings.calls = calls.get();
   sim::Simulation simulation(city, *scenario, client, streamer, watcher.get(), clock, run_settings, print);
 
+  // Writes the report so far and prints its table; false when it could not be written.
+  const auto write_report = [&]() {
+    std::optional<sim::CallFigures> call_figures;
+    if (calls != nullptr) {
+      const sim::CallStats c = calls->stats();
+      call_figures = sim::CallFigures{c.sent, c.linked, c.closed};
+    }
+    const sim::Report r = report->Snapshot(call_figures, std::chrono::system_clock::now());
+    if (const absl::Status s = sim::WriteReportFile(r, options->report_path); !s.ok()) {
+      spdlog::error("report: {}", s.ToString());
+      return false;
+    }
+    const std::string table = sim::FormatTable(r);
+    for (size_t begin = 0; begin < table.size();) {
+      const size_t end = std::min(table.find('\n', begin), table.size());
+      console.Print(table.substr(begin, end - begin));
+      begin = end + 1;
+    }
+    console.Print("report written to " + options->report_path);
+    return true;
+  };
+  std::unique_ptr<sim::ReportSignal> report_signal;
+  if (report != nullptr) {
+    report_signal = std::make_unique<sim::ReportSignal>([&write_report] { write_report(); });
+    report_signal->Start();
+  }
+
   std::atomic<bool> stop{false};
   int exit_code = 0;
   std::thread runner([&] {
@@ -225,6 +282,12 @@ int main(int argc, char** argv) {
     // A moment for the last fault events (the scenario's clearing) to arrive.
     std::this_thread::sleep_for(std::chrono::seconds(2));
     watcher->Stop();
+  }
+  if (report != nullptr) {
+    report_signal->Stop();
+    // The platform's last events (the incident resolving, the order completed) still on their way.
+    report->Stop(std::chrono::seconds(2), std::chrono::seconds(15));
+    if (!write_report()) exit_code = 1;
   }
   const sim::StreamStats s = streamer.stats();
   const sim::CallStats c = calls != nullptr ? calls->stats() : sim::CallStats{};

@@ -15,6 +15,8 @@ const char* const kUsage =
     "                [--calls-per-day 600 (sped up by --speed; 0: only the scenario's calls)]\n"
     "                [--topic-prefix P] [--watch-faults true|false] [--register-only true]\n"
     "                [--duration 0] [--log-every 10s] [--batch-max 5000] [--log-level info]\n"
+    "                [--report FILE (JSON report of what the platform did, written when the\n"
+    "                 simulator stops and on SIGUSR2; its table printed on stdout)]\n"
     "Each flag can also be given as CITYOPS_<NAME> (CITYOPS_KAFKA_BOOTSTRAP...).\n";
 
 absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
@@ -42,6 +44,7 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   int64_t batch_max = 0;
   CITYOPS_ASSIGN_OR_RETURN(batch_max, config.GetInt("batch-max", o.batch_max));
   o.log_level = config.GetString("log-level", o.log_level);
+  o.report_path = config.GetString("report", "");
 
   if (seed < 0) return absl::InvalidArgumentError("seed must be a non-negative integer");
   if (!(o.city.scale > 0 && o.city.scale <= 20)) {

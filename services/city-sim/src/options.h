@@ -43,6 +43,9 @@ struct SimOptions {
   // Readings per batch sent on the stream, at most.
   int batch_max = 5000;
   std::string log_level = "info";
+  // Where the report of the run is written (JSON) when the simulator stops,
+  // and on SIGUSR2; its table goes to stdout. Empty: no report.
+  std::string report_path;
 };
 
 // INVALID_ARGUMENT naming the setting when one is malformed or out of range.
