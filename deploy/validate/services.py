@@ -20,7 +20,8 @@ with an HTTP API) binds 0.0.0.0:<port> too. No two services share a port. Each w
 kafka and postgres to be healthy. The gateway's HTTP port is published; city-sim is in a
 profile of its own, its --scenario-dir is where deploy/Dockerfile puts the scenarios, every
 setting whose default in services/city-sim/src/options.h is loopback is set, and each of
-its CITYOPS_<X>_ADDRESS names a service's gRPC port that it waits for (healthy).
+its CITYOPS_<X>_ADDRESS names a service's gRPC port that it waits for (healthy), and its
+scenario (CITYOPS_SCENARIO's default) is none or a file of services/city-sim/scenarios.
 
 rendered: a Deployment (the binary, gRPC probes on the gRPC port, resources, the
 ConfigMap of its name, PGPASSWORD from the Secret cityops-pg-<name>), a Service, a
@@ -108,6 +109,16 @@ DOCKERFILE = os.path.join(REPO, "deploy", "Dockerfile")
 SIM_OPTIONS = os.path.join(REPO, "services", "city-sim", "src", "options.h")
 
 
+def scenario_problem(where, value):
+    # The scenario the simulator plays: "none" or one of the shipped files (by name).
+    if not os.path.isdir(SCENARIOS) or value == "none":
+        return []
+    names = sorted(f[:-5] for f in os.listdir(SCENARIOS) if f.endswith(".json"))
+    if value not in names:
+        return [f"{where}: scenario {value!r} is not one of services/city-sim/scenarios ({', '.join(names)}) nor none"]
+    return []
+
+
 def local_versions():
     # The local stack's Kafka release and PostgreSQL major version: docker-compose.yml and
     # the Kubernetes manifests run the same.
@@ -179,6 +190,8 @@ def check_compose_tools(compose):
     # Settings whose built-in default is loopback (right for deploy/run.sh, wrong in a
     # container) must be set; each CITYOPS_<X>_ADDRESS names a service's gRPC port, and
     # the simulator waits for that service to be healthy.
+    scenario = re.fullmatch(r"\$\{[A-Z0-9_]+:-([^}]*)\}|([^$]*)", str(sim_env.get("CITYOPS_SCENARIO", "none")))
+    problems += scenario_problem("services.city-sim: CITYOPS_SCENARIO", (scenario.group(1) or scenario.group(2)) if scenario else "")
     for var in loopback_settings(SIM_OPTIONS):
         if not sim_env.get(var):
             problems.append(f"services.city-sim: {var} not set (its default is loopback)")
@@ -340,6 +353,7 @@ def check_rendered_simulator(by_kind, deployments, policies, egress_allows):
                  if re.fullmatch(r"city-sim(-[a-z0-9]+)?", n) and n in by_kind.get("ConfigMap", {})), None)
     if data is None:
         return problems + [f"{where}: no ConfigMap city-sim in envFrom"]
+    problems += scenario_problem("ConfigMap city-sim: CITYOPS_SCENARIO", data.get("CITYOPS_SCENARIO", "none"))
     for var in loopback_settings(SIM_OPTIONS):
         if not data.get(var):
             problems.append(f"ConfigMap city-sim: {var} not set (its default is loopback)")
