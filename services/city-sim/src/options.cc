@@ -6,8 +6,8 @@
 namespace cityops::sim {
 
 const char* const kUsage =
-    "usage: city-sim [--seed N] [--scale X] [--speed K] [--scenario none|cabinet-power-loss]\n"
-    "                [--fault-after 30s] [--fault-duration 3m] [--fault-asset CABINET_ID]\n"
+    "usage: city-sim [--seed N] [--scale X] [--speed K] [--scenario none|NAME|FILE.json]\n"
+    "                [--scenario-dir DIR] [--list-scenarios] [--fault-asset ASSET_ID]\n"
     "                [--ingest-address 127.0.0.1:50051] [--kafka-bootstrap 127.0.0.1:19092]\n"
     "                [--dispatch-address HOST:PORT (crews; none when empty)]\n"
     "                [--lighting-address HOST:PORT (light points obey its commands; none when empty)]\n"
@@ -35,9 +35,9 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   o.topic_prefix = config.GetString("topic-prefix", "");
   CITYOPS_ASSIGN_OR_RETURN(o.watch_faults, config.GetBool("watch-faults", o.watch_faults));
   o.scenario.name = config.GetString("scenario", o.scenario.name);
-  CITYOPS_ASSIGN_OR_RETURN(o.scenario.fault_after, config.GetDuration("fault-after", o.scenario.fault_after));
-  CITYOPS_ASSIGN_OR_RETURN(o.scenario.fault_duration, config.GetDuration("fault-duration", o.scenario.fault_duration));
-  o.scenario.target = config.GetString("fault-asset", "");
+  o.scenario.dir = config.GetString("scenario-dir", "");
+  o.scenario.fault_asset = config.GetString("fault-asset", "");
+  CITYOPS_ASSIGN_OR_RETURN(o.scenario.list, config.GetBool("list-scenarios", false));
   CITYOPS_ASSIGN_OR_RETURN(o.register_only, config.GetBool("register-only", false));
   CITYOPS_ASSIGN_OR_RETURN(o.duration, config.GetDuration("duration", o.duration));
   CITYOPS_ASSIGN_OR_RETURN(o.log_every, config.GetDuration("log-every", o.log_every));
@@ -58,6 +58,7 @@ absl::StatusOr<SimOptions> LoadOptions(const common::Config& config) {
   o.batch_max = static_cast<int>(batch_max);
   if (o.duration.count() < 0) return absl::InvalidArgumentError("duration must not be negative");
   if (o.log_every.count() <= 0) return absl::InvalidArgumentError("log-every must be positive");
+  if (o.scenario.name.empty()) return absl::InvalidArgumentError("scenario must not be empty (none: no scenario)");
   if (o.ingest_address.empty()) return absl::InvalidArgumentError("ingest-address must not be empty");
   return o;
 }

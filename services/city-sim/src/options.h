@@ -13,6 +13,19 @@
 
 namespace cityops::sim {
 
+// Which scenario to play, and where the shipped ones are.
+struct ScenarioParams {
+  // "none", a shipped name, or a path to a .json file.
+  std::string name = kScenarioNone;
+  // The folder of shipped scenarios; empty: found from the binary's place.
+  std::string dir;
+  // Replaces the targets marked fault_asset (the cabinet, the site, the
+  // school's panel) when not empty.
+  std::string fault_asset;
+  // Print the shipped scenarios and exit.
+  bool list = false;
+};
+
 struct SimOptions {
   CityParams city;
   // How many times faster than real time the assets report.

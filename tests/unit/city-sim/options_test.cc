@@ -19,8 +19,9 @@ TEST_CASE("Options: defaults", "[options]") {
   CHECK(o->speed == 1.0);
   CHECK(o->ingest_address == "127.0.0.1:50051");
   CHECK(o->scenario.name == "none");
-  CHECK(o->scenario.fault_after == std::chrono::seconds(30));
-  CHECK(o->scenario.fault_duration == std::chrono::minutes(3));
+  CHECK(o->scenario.dir.empty());
+  CHECK(o->scenario.fault_asset.empty());
+  CHECK_FALSE(o->scenario.list);
   CHECK(o->watch_faults);
   CHECK_FALSE(o->register_only);
   CHECK(o->duration.count() == 0);
@@ -44,8 +45,8 @@ TEST_CASE("Options: given values", "[options]") {
                  {"scale", "2"},
                  {"speed", "10"},
                  {"scenario", "cabinet-power-loss"},
-                 {"fault-after", "5s"},
-                 {"fault-duration", "1m"},
+                 {"scenario-dir", "some/where"},
+                 {"list-scenarios", "true"},
                  {"fault-asset", "cab-0007"},
                  {"watch-faults", "false"},
                  {"duration", "2m"}});
@@ -54,9 +55,9 @@ TEST_CASE("Options: given values", "[options]") {
   CHECK(o->city.scale == 2.0);
   CHECK(o->speed == 10.0);
   CHECK(o->scenario.name == "cabinet-power-loss");
-  CHECK(o->scenario.fault_after == std::chrono::seconds(5));
-  CHECK(o->scenario.fault_duration == std::chrono::minutes(1));
-  CHECK(o->scenario.target == "cab-0007");
+  CHECK(o->scenario.dir == "some/where");
+  CHECK(o->scenario.list);
+  CHECK(o->scenario.fault_asset == "cab-0007");
   CHECK_FALSE(o->watch_faults);
   CHECK(o->duration == std::chrono::minutes(2));
 }
@@ -73,7 +74,8 @@ TEST_CASE("Options: out-of-range values are rejected with the setting's name", "
       {"batch-max", "10001"},
       {"duration", "-5s"},
       {"log-every", "0"},
-      {"fault-after", "soon"},
+      {"list-scenarios", "perhaps"},
+      {"scenario", ""},
       {"calls-per-day", "-1"},
       {"calls-per-day", "100001"},
       {"calls-per-day", "many"},
