@@ -56,6 +56,10 @@ export GOMODCACHE="${TOOLS}/go/mod"
 export GOCACHE="${TOOLS}/go/cache"
 export GOFLAGS="-modcacherw"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+# Go's standard install folder, when a non-login shell (CI, ctest) lacks it on PATH.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  export PATH="${PATH}:/usr/local/go/bin"
+fi
 
 PASSED=0
 FAILED=0
