@@ -27,6 +27,12 @@ void FaultWatcher::Stop() {
   if (consumer_ != nullptr) consumer_->Close();
 }
 
+std::string FaultWatcher::AssetOfIncident(const std::string& incident_id) const {
+  std::lock_guard lock(incidents_mutex_);
+  const auto it = incident_assets_.find(incident_id);
+  return it == incident_assets_.end() ? std::string() : it->second;
+}
+
 void FaultWatcher::Run() {
   uint64_t errors = 0;
   while (!stop_.load()) {
@@ -42,6 +48,10 @@ void FaultWatcher::Run() {
         incidents::v1::IncidentEvent incident;
         if (!incident.ParseFromString(message.value)) continue;
         if (incident.change() == incidents::v1::INCIDENT_CHANGE_OPENED) ++incidents_opened_;
+        if (!incident.incident().id().empty() && !incident.incident().asset_id().empty()) {
+          std::lock_guard lock(incidents_mutex_);
+          incident_assets_[incident.incident().id()] = incident.incident().asset_id();
+        }
         const std::string line = FormatIncidentEvent(incident);
         if (!line.empty()) print_incident_(line);
         continue;

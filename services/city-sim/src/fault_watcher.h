@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -30,6 +32,10 @@ class FaultWatcher {
   uint64_t raised() const { return raised_.load(); }
   uint64_t cleared() const { return cleared_.load(); }
   uint64_t incidents_opened() const { return incidents_opened_.load(); }
+  // The asset of an incident seen on the incidents topic (empty when unknown
+  // or when it has none, as an incident opened by a resident's call).
+  // Thread-safe.
+  std::string AssetOfIncident(const std::string& incident_id) const;
 
  private:
   void Run();
@@ -41,6 +47,8 @@ class FaultWatcher {
   std::atomic<uint64_t> cleared_{0};
   std::atomic<uint64_t> incidents_opened_{0};
   std::function<void(const std::string&)> print_incident_;
+  mutable std::mutex incidents_mutex_;
+  std::map<std::string, std::string> incident_assets_;  // incident id -> asset id
   const std::string incidents_suffix_{topics::kIncidents};
   std::thread thread_;
 };

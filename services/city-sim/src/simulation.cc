@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cityops/common/proto_time.h"
 #include "random.h"
 #include "schedule.h"
@@ -23,6 +24,18 @@ constexpr uint64_t kReadingsSalt = 0xa0761d6478bd642fULL;
 // The loop wakes at least this often (to notice a stop) and at most this often (to batch).
 constexpr auto kMaxSleep = std::chrono::milliseconds(200);
 constexpr auto kMinTick = std::chrono::milliseconds(50);
+
+std::string Seconds(std::chrono::milliseconds t) {
+  const double s = static_cast<double>(t.count()) / 1000.0;
+  return t.count() % 1000 == 0 ? absl::StrCat(t.count() / 1000) : absl::StrFormat("%.1f", s);
+}
+
+std::string FaultLabel(v1::FaultType type) {
+  std::string name = v1::FaultType_Name(type);
+  const std::string prefix = "FAULT_TYPE_";
+  if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
+  return name;
+}
 
 std::string KindLabel(v1::AssetKind kind) {
   std::string name = v1::AssetKind_Name(kind);
@@ -44,7 +57,22 @@ Simulation::Simulation(const City& city, const Scenario& scenario, IngestClient&
       clock_(clock),
       settings_(settings),
       print_(std::move(print)),
-      silenced_(city.size(), false) {}
+      silenced_(city.size(), false),
+      ramp_past_(scenario.ramps.size(), false) {
+  for (size_t i = 0; i < scenario.ramps.size(); ++i) ramps_of_asset_[scenario.ramps[i].asset].push_back(i);
+}
+
+void Simulation::OnWorkOrderCompleted(const dispatch::v1::WorkOrder& order) {
+  Repair repair;
+  repair.order_id = order.id();
+  repair.crew_id = order.crew_id();
+  repair.incident_id = order.incident_id();
+  if (watcher_ != nullptr && !order.incident_id().empty())
+    repair.incident_asset = watcher_->AssetOfIncident(order.incident_id());
+  if (order.has_location()) repair.where = std::make_pair(order.location().lat(), order.location().lon());
+  std::lock_guard lock(repairs_mutex_);
+  repairs_.push_back(std::move(repair));
+}
 
 absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   if (auto s = client_.WaitConnected(settings_.connect_timeout, stop); !s.ok()) return s;
@@ -75,18 +103,20 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   ReadingSchedule schedule(intervals, settings_.speed);
   SimRng rng(city_.params().seed ^ kReadingsSalt);
 
-  print_(absl::StrCat("streaming readings",
-                      settings_.speed > 1 ? absl::StrCat(" ", settings_.speed, "x faster than real time") : "",
-                      "; scenario: ", scenario_.name));
-  for (const auto& step : scenario_.steps) {
-    print_(absl::StrCat("  at +", std::chrono::duration_cast<std::chrono::seconds>(step.at).count(), " s: ",
-                        step.asset_id, " reports ", v1::FaultType_Name(step.fault), step.cleared ? " cleared" : ""));
-  }
+  print_(absl::StrCat(
+      "streaming readings", settings_.speed > 1 ? absl::StrCat(" ", settings_.speed, "x faster than real time") : "",
+      "; scenario: ", scenario_.name,
+      scenario_.description.empty() ? "" : absl::StrCat(" (", scenario_.description, ")"),
+      scenario_.end.count() > 0 ? absl::StrCat(", over after ", Seconds(scenario_.end), " s",
+                                               settings_.stop_at_end ? " (the simulator then stops)" : "")
+                                : ""));
+  for (const auto& note : scenario_.notes) print_(absl::StrCat("  at +", Seconds(note.at), " s: ", note.text));
 
   const auto start = std::chrono::steady_clock::now();
   if (settings_.calls != nullptr) settings_.calls->Start(start);
   auto next_log = start + settings_.log_every;
   size_t next_step = 0;
+  size_t next_note = 0;
   uint64_t batch_id = 0;
   std::vector<size_t> due;
   std::vector<size_t> changed;
@@ -102,8 +132,26 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     const auto tick = std::chrono::steady_clock::now();
     const auto elapsed = tick - start;
+    const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed);
+    while (next_note < scenario_.notes.size() && elapsed >= scenario_.notes[next_note].at) {
+      print_(absl::StrCat("scenario ", scenario_.name, ": ", scenario_.notes[next_note++].text));
+    }
     while (next_step < scenario_.steps.size() && elapsed >= scenario_.steps[next_step].at) {
-      ApplyStep(scenario_.steps[next_step++]);
+      const ScenarioStep& step = scenario_.steps[next_step++];
+      if (!step.cleared) {
+        ApplyStep(step);
+        open_.insert(step.fault_id);
+      } else if (open_.erase(step.fault_id) != 0) {
+        ApplyStep(step, step.until_repaired ? "not repaired within its maximum duration" : "");
+      }
+    }
+    ApplyRepairs();
+    CheckRamps(elapsed_ms);
+    if (scenario_.end.count() > 0 && elapsed >= scenario_.end && !ended_.load()) {
+      ended_ = true;
+      print_(absl::StrCat("scenario ", scenario_.name, " is over (+", Seconds(elapsed_ms), " s)",
+                          open_.empty() ? "" : absl::StrCat("; ", open_.size(), " fault(s) still open")));
+      if (settings_.stop_at_end) break;
     }
 
     due.clear();
@@ -121,6 +169,16 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
       samples.clear();
       SampleReadings(asset, now, rng, samples,
                      settings_.field != nullptr ? settings_.field->LevelOf(index) : std::nullopt);
+      if (const auto ramps = ramps_of_asset_.find(index); ramps != ramps_of_asset_.end()) {
+        for (const size_t r : ramps->second) {
+          const PlannedRamp& ramp = scenario_.ramps[r];
+          const auto value = ramp.ValueAt(elapsed_ms);
+          if (!value) continue;
+          for (auto& sample : samples) {
+            if (sample.metric == ramp.metric) sample.value = *value;
+          }
+        }
+      }
       for (const auto& sample : samples) {
         v1::Reading* reading = batch.add_readings();
         reading->set_asset_id(asset.id);
@@ -156,38 +214,128 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
       wake = std::min(wake, start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(next_due));
     }
     if (next_step < scenario_.steps.size()) wake = std::min(wake, start + scenario_.steps[next_step].at);
+    if (next_note < scenario_.notes.size()) wake = std::min(wake, start + scenario_.notes[next_note].at);
+    if (scenario_.end.count() > 0 && !ended_.load()) wake = std::min(wake, start + scenario_.end);
     wake = std::max(std::min(wake, next_log), tick + kMinTick);
     std::this_thread::sleep_until(wake);
   }
 
-  if (open_fault_ != nullptr) {
-    ScenarioStep clear = *open_fault_;
-    clear.cleared = true;
-    clear.detail = "city-sim: stopping, fault cleared";
-    print_(absl::StrCat("stopping: clearing the scenario's fault on ", clear.asset_id));
-    ApplyStep(clear);
-  }
+  ClearOpen(stop.load() ? "stopping" : "the scenario is over");
   return absl::OkStatus();
 }
 
-void Simulation::ApplyStep(const ScenarioStep& step) {
-  v1::FaultReport report;
-  report.set_asset_id(step.asset_id);
-  report.set_type(step.fault);
-  *report.mutable_time() = common::ToProtoTime(clock_.Now());
-  report.set_cleared(step.cleared);
-  report.set_detail(step.detail);
-  const absl::Status status = client_.ReportFault(report);
+void Simulation::ClearOpen(const std::string& why) {
+  for (const size_t id : open_) {
+    ScenarioStep clear = scenario_.steps[scenario_.raise_step[id]];
+    clear.cleared = true;
+    clear.detail = absl::StrCat("city-sim: ", why, ", fault cleared");
+    ApplyStep(clear, why);
+  }
+  open_.clear();
+  for (size_t i = 0; i < scenario_.ramps.size(); ++i) {
+    if (!ramp_past_[i]) continue;
+    const PlannedRamp& ramp = scenario_.ramps[i];
+    v1::FaultReport report;
+    report.set_asset_id(city_.at(ramp.asset).id);
+    report.set_type(ramp.fault);
+    *report.mutable_time() = common::ToProtoTime(clock_.Now());
+    report.set_cleared(true);
+    report.set_detail(absl::StrCat("city-sim: ", why, ", fault cleared"));
+    const absl::Status status = client_.ReportFault(report);
+    ramp_past_[i] = false;
+    print_(absl::StrCat("scenario ", scenario_.name, ": ", city_.at(ramp.asset).id, " reports ", FaultLabel(ramp.fault),
+                        " CLEARED (", why, ")",
+                        status.ok() ? "" : absl::StrCat(" [ReportFault failed: ", status.ToString(), "]")));
+  }
+}
+
+void Simulation::ApplyRepairs() {
+  std::vector<Repair> repairs;
+  {
+    std::lock_guard lock(repairs_mutex_);
+    repairs.swap(repairs_);
+  }
+  for (const auto& repair : repairs) {
+    const auto id = FindRepaired(city_, scenario_, open_, repair.incident_asset, repair.where);
+    if (!id) {
+      spdlog::debug("work order {} ({}) completed: no open fault of the scenario there", repair.order_id,
+                    repair.incident_id);
+      continue;
+    }
+    ScenarioStep clear = scenario_.steps[scenario_.raise_step[*id]];
+    clear.cleared = true;
+    clear.detail = absl::StrCat("city-sim: repaired by ", repair.crew_id, " (work order ", repair.order_id, ")");
+    open_.erase(*id);
+    ApplyStep(clear, absl::StrCat("repaired by ", repair.crew_id, ", work order ", repair.order_id));
+  }
+}
+
+void Simulation::CheckRamps(std::chrono::milliseconds elapsed) {
+  for (size_t i = 0; i < scenario_.ramps.size(); ++i) {
+    const PlannedRamp& ramp = scenario_.ramps[i];
+    if (!ramp.mark || ramp.fault == v1::FAULT_TYPE_UNSPECIFIED) continue;
+    const auto value = ramp.ValueAt(elapsed);
+    const bool past = value && ramp.Past(*value);
+    if (past == ramp_past_[i]) continue;
+    ramp_past_[i] = past;
+    const CityAsset& asset = city_.at(ramp.asset);
+    v1::FaultReport report;
+    report.set_asset_id(asset.id);
+    report.set_type(ramp.fault);
+    *report.mutable_time() = common::ToProtoTime(clock_.Now());
+    report.set_cleared(!past);
+    const std::string reading = absl::StrCat(ramp.metric, " ", value ? *value : ramp.from);
+    report.set_detail(absl::StrCat("city-sim: ", ramp.detail.empty() ? FaultLabel(ramp.fault) : ramp.detail, " (",
+                                   reading, past ? ", past " : ", back from ", *ramp.mark, ")"));
+    const absl::Status status = client_.ReportFault(report);
+    std::string where;
+    for (const char* key : {kAttrRiver, kAttrRiverKm, kAttrRoad}) {
+      if (const auto it = asset.attributes.find(key); it != asset.attributes.end()) {
+        absl::StrAppend(&where, " ", key, "=", it->second);
+      }
+    }
+    print_(absl::StrCat("scenario ", scenario_.name, ": ", asset.id, " (", KindLabel(asset.kind), ", district ",
+                        asset.district, where, ") reports ", FaultLabel(ramp.fault), past ? "" : " CLEARED", ": ",
+                        reading, status.ok() ? "" : absl::StrCat(" [ReportFault failed: ", status.ToString(), "]")));
+  }
+}
+
+void Simulation::ApplyStep(const ScenarioStep& step, const std::string& why) {
+  const auto report = [&](const std::string& asset_id, v1::FaultType type, const std::string& detail) {
+    v1::FaultReport fault;
+    fault.set_asset_id(asset_id);
+    fault.set_type(type);
+    *fault.mutable_time() = common::ToProtoTime(clock_.Now());
+    fault.set_cleared(step.cleared);
+    fault.set_detail(detail.substr(0, 512));
+    return client_.ReportFault(fault);
+  };
+  absl::Status status = report(step.asset_id, step.fault, step.detail);
+  size_t children_failed = 0;
+  for (const size_t child : step.reporting_children) {
+    if (!report(city_.at(child).id, step.children_fault, step.cleared ? step.detail : step.children_detail).ok()) {
+      ++children_failed;
+    }
+  }
   for (const size_t index : step.affected) silenced_[index] = !step.cleared;
-  open_fault_ = step.cleared ? nullptr : &step;
 
   const int64_t index = city_.IndexOf(step.asset_id);
   const std::string kind = index < 0 ? "?" : KindLabel(city_.at(static_cast<size_t>(index)).kind);
   const int district = index < 0 ? 0 : city_.at(static_cast<size_t>(index)).district;
-  print_(absl::StrCat("scenario ", scenario_.name, ": ", step.asset_id, " (", kind, ", district ", district,
-                      ") reports ", v1::FaultType_Name(step.fault), step.cleared ? " CLEARED" : "", "; ",
-                      step.affected.size(), " asset(s) ", step.cleared ? "report again" : "stop reporting",
-                      status.ok() ? "" : absl::StrCat(" [ReportFault failed: ", status.ToString(), "]")));
+  std::string line = absl::StrCat("scenario ", scenario_.name, ": ", step.asset_id, " (", kind, ", district ", district,
+                                  ") reports ", FaultLabel(step.fault), step.cleared ? " CLEARED" : "");
+  if (!why.empty()) absl::StrAppend(&line, " (", why, ")");
+  if (!step.reporting_children.empty()) {
+    absl::StrAppend(&line, "; ", step.reporting_children.size(), " child(ren) report ", FaultLabel(step.children_fault),
+                    step.cleared ? " CLEARED" : "");
+  }
+  if (!step.affected.empty()) {
+    absl::StrAppend(&line, "; ", step.affected.size(), " asset(s) ", step.cleared ? "report again" : "stop reporting");
+  }
+  if (!step.cleared && step.until_repaired) absl::StrAppend(&line, "; until a crew repairs it");
+  if (!status.ok()) absl::StrAppend(&line, " [ReportFault failed: ", status.ToString(), "]");
+  if (children_failed > 0) absl::StrAppend(&line, " [", children_failed, " children's ReportFault failed]");
+  print_(line);
 }
 
 void Simulation::LogProgress(std::chrono::steady_clock::duration since_start) {

@@ -7,7 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "call_agent.h"
 #include "field_levels.h"
@@ -16,6 +22,7 @@
 #include "absl/status/status.h"
 #include "city.h"
 #include "cityops/common/clock.h"
+#include "cityops/dispatch/v1/dispatch.pb.h"
 #include "fault_watcher.h"
 #include "ingest_client.h"
 #include "reading_streamer.h"
@@ -38,6 +45,9 @@ struct SimulationSettings {
   // scenario's calls are timed as its steps), their totals in the progress
   // lines.
   CallAgent* calls = nullptr;
+  // Return from Run when the scenario's duration is over (the faults it left
+  // open cleared), rather than waiting for `stop`.
+  bool stop_at_end = false;
 };
 
 class Simulation {
@@ -48,13 +58,32 @@ class Simulation {
   Simulation(const City& city, const Scenario& scenario, IngestClient& client, ReadingStreamer& streamer,
              const FaultWatcher* watcher, const common::Clock& clock, SimulationSettings settings, Print print);
 
-  // Runs until `stop` turns true (or registration fails). On the way out, a
-  // fault the scenario raised and has not cleared yet is cleared, so that the
-  // city is left healthy.
+  // Runs until `stop` turns true (or registration fails, or the scenario is
+  // over with stop_at_end). On the way out, the faults the scenario raised
+  // and has not cleared yet are cleared, so that the city is left healthy.
   absl::Status Run(const std::atomic<bool>& stop);
 
+  // A simulated crew completed a work order (called from the crew agent's
+  // thread): the readings loop clears the scenario's fault it repaired (the
+  // one on its incident's asset, else the nearest within kRepairRadiusM).
+  void OnWorkOrderCompleted(const dispatch::v1::WorkOrder& order);
+
+  // True once the scenario's duration is over (never for none). Thread-safe.
+  bool scenario_ended() const { return ended_.load(); }
+
  private:
-  void ApplyStep(const ScenarioStep& step);
+  struct Repair {
+    std::string order_id;
+    std::string crew_id;
+    std::string incident_id;
+    std::string incident_asset;
+    std::optional<std::pair<double, double>> where;
+  };
+
+  void ApplyStep(const ScenarioStep& step, const std::string& why = {});
+  void ApplyRepairs();
+  void CheckRamps(std::chrono::milliseconds elapsed);
+  void ClearOpen(const std::string& why);
   void LogProgress(std::chrono::steady_clock::duration since_start);
 
   const City& city_;
@@ -67,7 +96,12 @@ class Simulation {
   Print print_;
 
   std::vector<bool> silenced_;
-  const ScenarioStep* open_fault_ = nullptr;  // raised by the scenario, not cleared yet
+  std::set<size_t> open_;        // fault ids raised by the scenario, not cleared yet
+  std::vector<bool> ramp_past_;  // by ramp: past its mark (its fault raised)
+  std::unordered_map<size_t, std::vector<size_t>> ramps_of_asset_;
+  std::atomic<bool> ended_{false};
+  std::mutex repairs_mutex_;
+  std::vector<Repair> repairs_;  // handed over by the crew agent's thread
   uint64_t last_sent_ = 0;
   std::string last_error_;
 };
