@@ -36,7 +36,8 @@ five) is reachable through an egress policy selecting its pods. Every service's 
 the restricted Pod Security profile (non-root, seccomp RuntimeDefault, no privilege
 escalation, all capabilities dropped, read-only root filesystem); its Deployment (and pod
 template), Service, ServiceAccount and PodDisruptionBudget carry the recommended
-app.kubernetes.io/ labels (name, instance, version, component, part-of, managed-by); with
+app.kubernetes.io/ labels (name, instance, version, component, part-of, managed-by), the
+version being the image's tag; with
 PodMonitors rendered, one of them selects its pods and scrapes the port named metrics.
 
 Both: Kafka and PostgreSQL are the local stack's versions (deploy/local/common.sh's Kafka
@@ -465,6 +466,10 @@ def check_rendered(path):
                        for pm in podmonitors.values()):
                 problems.append(f"no PodMonitor scrapes {name}'s port named metrics")
         c = pod["spec"]["containers"][0]
+        tag = str(c.get("image", "")).rpartition(":")[2] if ":" in str(c.get("image", "")).rpartition("/")[2] else "latest"
+        version = pod.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/version")
+        if version is not None and version != tag:
+            problems.append(f"{where}: label app.kubernetes.io/version {version} is not the image's tag {tag}")
         if (c.get("command") or [None])[0] != name:
             problems.append(f"{where}: command does not run {name}")
         ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
