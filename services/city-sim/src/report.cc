@@ -142,7 +142,7 @@ bool ReportBuilder::OnFault(const tv1::FaultEvent& event) {
   return true;
 }
 
-bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event) {
+bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event, std::optional<common::TimePoint> published_at) {
   if (!FirstTime(event.meta().event_id())) return false;
   const iv1::Incident& incident = event.incident();
   if (incident.id().empty()) return true;
@@ -154,7 +154,8 @@ bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event) {
       if (track.opened) break;
       track.opened = true;
       track.from_faults = !incident.asset_id().empty();
-      track.opened_at = TimeOf(event.meta().occurred_at(), event.meta().has_occurred_at());
+      track.opened_at =
+          published_at ? published_at : TimeOf(event.meta().occurred_at(), event.meta().has_occurred_at());
       if (!track.opened_at) track.opened_at = TimeOf(incident.opened_at(), incident.has_opened_at());
       for (const auto& cause : event.causes()) {
         if (!cause.has_occurred_at()) continue;
@@ -174,7 +175,7 @@ bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event) {
   return true;
 }
 
-bool ReportBuilder::OnAssignment(const dv1::AssignmentEvent& event) {
+bool ReportBuilder::OnAssignment(const dv1::AssignmentEvent& event, std::optional<common::TimePoint> published_at) {
   if (!FirstTime(event.meta().event_id())) return false;
   const dv1::WorkOrder& order = event.work_order();
   switch (event.change()) {
@@ -182,7 +183,7 @@ bool ReportBuilder::OnAssignment(const dv1::AssignmentEvent& event) {
       orders_created_.insert(order.id());
       break;
     case dv1::ASSIGNMENT_CHANGE_ASSIGNED: {
-      auto at = TimeOf(event.meta().occurred_at(), event.meta().has_occurred_at());
+      auto at = published_at ? published_at : TimeOf(event.meta().occurred_at(), event.meta().has_occurred_at());
       if (!at) at = TimeOf(order.assigned_at(), order.has_assigned_at());
       if (!at || order.incident_id().empty()) break;
       IncidentTrack& track = incidents_[order.incident_id()];

@@ -89,7 +89,8 @@ struct Report {
   // 1 - incidents_opened / faults_raised; no value without a fault.
   std::optional<double> noise_reduction;
   // Per incident opened during the run from faults: its opening event's time
-  // minus the earliest occurrence among the faults that opened it.
+  // (published, see OnIncident) minus the earliest occurrence among the faults
+  // that opened it.
   LatencySummary fault_to_incident_ms;
   // Per such incident with a work order assigned: the first ASSIGNED event's
   // time minus that same earliest fault.
@@ -118,10 +119,15 @@ class ReportBuilder {
  public:
   ReportBuilder(std::string scenario, common::TimePoint started);
 
-  // True when applied, false for a duplicate.
+  // True when applied, false for a duplicate. `published_at`: when the event
+  // reached Kafka (its message's timestamp, after the service's outbox relay),
+  // taken as the event's time when given; otherwise its meta.occurred_at (when
+  // the service decided, before the relay).
   bool OnFault(const telemetry::v1::FaultEvent& event);
-  bool OnIncident(const incidents::v1::IncidentEvent& event);
-  bool OnAssignment(const dispatch::v1::AssignmentEvent& event);
+  bool OnIncident(const incidents::v1::IncidentEvent& event,
+                  std::optional<common::TimePoint> published_at = std::nullopt);
+  bool OnAssignment(const dispatch::v1::AssignmentEvent& event,
+                    std::optional<common::TimePoint> published_at = std::nullopt);
 
   // The report as of `ended`, with the figures that come from elsewhere.
   Report Build(common::TimePoint ended, std::optional<CallFigures> calls, EnergyFigures energy) const;

@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -75,6 +77,8 @@ void ReportCollector::Apply(const common::ConsumedMessage& message) {
   // Before the run: not ours.
   if (message.timestamp_ms > 0 && message.timestamp_ms < started_ms_) return;
   bool applied = false;
+  std::optional<common::TimePoint> published_at;
+  if (message.timestamp_ms > 0) published_at = common::TimePoint(std::chrono::milliseconds(message.timestamp_ms));
   if (message.topic == topics_.faults) {
     telemetry::v1::FaultEvent event;
     if (!event.ParseFromString(message.value)) {
@@ -90,7 +94,7 @@ void ReportCollector::Apply(const common::ConsumedMessage& message) {
       return;
     }
     std::lock_guard lock(mutex_);
-    applied = builder_.OnIncident(event);
+    applied = builder_.OnIncident(event, published_at);
   } else if (message.topic == topics_.assignments) {
     dispatch::v1::AssignmentEvent event;
     if (!event.ParseFromString(message.value)) {
@@ -98,7 +102,7 @@ void ReportCollector::Apply(const common::ConsumedMessage& message) {
       return;
     }
     std::lock_guard lock(mutex_);
-    applied = builder_.OnAssignment(event);
+    applied = builder_.OnAssignment(event, published_at);
   }
   if (applied) ++applied_;
 }

@@ -176,6 +176,20 @@ TEST_CASE("latency percentiles over several incidents", "[city-sim][report]") {
   CHECK(*r.noise_reduction == Approx(0.0));
 }
 
+TEST_CASE("the time an event reached Kafka is its time when known", "[city-sim][report]") {
+  ReportBuilder b("s", kT0);
+  const common::TimePoint f = kT0 + milliseconds(100);
+  b.OnFault(Fault("f1", "cab-1", tv1::FAULT_TYPE_POWER_LOSS, f));
+  // Decided 30 ms after the fault, published by the outbox relay 70 ms after it.
+  b.OnIncident(IncidentEvent("i1", "INC-1", iv1::INCIDENT_CHANGE_OPENED, f + milliseconds(30), "cab-1", {{"f1", f}}),
+               f + milliseconds(70));
+  b.OnAssignment(Assignment("a1", "WO-1", "INC-1", dv1::ASSIGNMENT_CHANGE_ASSIGNED, f + milliseconds(200)),
+                 f + milliseconds(260));
+  const Report r = b.Build(kT0 + std::chrono::minutes(1), std::nullopt, NoEnergy(""));
+  CHECK(*r.fault_to_incident_ms.p50_ms == Approx(70));
+  CHECK(*r.fault_to_assignment_ms.p50_ms == Approx(260));
+}
+
 TEST_CASE("an incident opened by a call is not counted as opened from faults", "[city-sim][report]") {
   ReportBuilder b = CabinetCase();
   b.OnIncident(IncidentEvent("i-call", "INC-2", iv1::INCIDENT_CHANGE_OPENED, kT0 + milliseconds(5000), "",
