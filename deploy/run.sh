@@ -12,7 +12,7 @@
 # lighting control) with its output shown here, until Ctrl-C. On Ctrl-C (or SIGTERM, or
 # if a process dies) it stops the gateway, city-sim, the services and the stack, in that
 # order. Flags after `--` go to city-sim, for example
-#   deploy/run.sh -- --seed 7 --fault-after 10s --fault-duration 1m
+#   deploy/run.sh -- --seed 7 --scenario fibre-cut     (city-sim --list-scenarios lists them)
 #
 # The gateway's JWT secret and its admin's password are generated once into
 # <state>/gateway-secrets.env (mode 600) and reused by later runs, unless given in the
@@ -375,16 +375,17 @@ cat <<EOF
   PostgreSQL              database cityops, one schema per service (stack: ${STACK} env)
   logs                    ${LOG_DIR}
 
-  city-sim streams Dijon's telemetry; one cabinet loses power after --fault-after
-  (30 s by default): FAULT RAISED lines below, and incident correlation makes
-  them one INCIDENT on the cabinet, which crew dispatch gives to the nearest
-  street-lighting crew (CREW ASSIGNED, ARRIVED, COMPLETED lines); the power
-  comes back after --fault-duration (3 min by default): FAULT CLEARED, and the
+  city-sim streams Dijon's telemetry and plays the scenario cabinet-power-loss
+  (services/city-sim/scenarios): 30 s in, one cabinet loses power and its segment
+  controller reports its light points without power: FAULT RAISED lines below, and
+  incident correlation makes them one INCIDENT on the cabinet, which crew dispatch
+  gives to the nearest street-lighting crew (CREW ASSIGNED, ARRIVED, COMPLETED
+  lines); the crew's repair brings the power back: FAULT CLEARED, and the
   incident resolves itself. Lighting control plans Dijon's 34,000 light points
   by the sun and its profiles and commands them per cabinet; the simulated
   controllers obey and report their level (the progress lines count them).
   Residents call resident-calls (600 calls a day, --calls-per-day): CALL CREATED
-  lines; 2 or 3 of them report the dark street 20 to 75 s after the cabinet's
+  lines; 3 of them report the dark street 20 to 70 s after the cabinet's
   loss, are linked to its incident (CALL LINKED ... (known incident)) and are
   closed with a note for the resident when it resolves (CALL CLOSED).
   The console shows all of it live: the map, the incident queue, the crews moving.

@@ -358,8 +358,8 @@ TEST_CASE("Scenario school-fire-alarm: every building-security crew gets a low j
     const int64_t panel = city->IndexOf(alarm.asset_id);
     REQUIRE(panel >= 0);
     CHECK(IsSchoolBuilding(city->at(static_cast<size_t>(panel)).attributes.at(kAttrBuilding)));
-    // The alarm comes after the calls, at least 5 s of real time later.
-    CHECK(alarm.at >= s.calls.back().at + seconds(5));
+    // The alarm comes after the calls, at least 4 s of real time later.
+    CHECK(alarm.at >= s.calls.back().at + seconds(4));
   }
 }
 
