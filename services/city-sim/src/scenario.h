@@ -198,7 +198,8 @@ struct ScenarioNote {
 struct Scenario {
   std::string name = kScenarioNone;
   std::string description;
-  // When it is over (real time); 0: never.
+  // When it is over (real time; the simulation also waits for the faults
+  // that last until repaired); 0: never.
   std::chrono::milliseconds end{0};
   std::vector<ScenarioStep> steps;  // in time order
   // By fault id: the index in `steps` of its raise.

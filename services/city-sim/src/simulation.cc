@@ -147,7 +147,12 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
     }
     ApplyRepairs();
     CheckRamps(elapsed_ms);
-    if (scenario_.end.count() > 0 && elapsed >= scenario_.end && !ended_.load()) {
+    // Over once its duration has passed and no fault still waits for a crew
+    // (those end at their maximum duration at worst).
+    const bool awaiting_repair = std::any_of(open_.begin(), open_.end(), [&](size_t id) {
+      return scenario_.steps[scenario_.raise_step[id]].until_repaired;
+    });
+    if (scenario_.end.count() > 0 && elapsed >= scenario_.end && !awaiting_repair && !ended_.load()) {
       ended_ = true;
       print_(absl::StrCat("scenario ", scenario_.name, " is over (+", Seconds(elapsed_ms), " s)",
                           open_.empty() ? "" : absl::StrCat("; ", open_.size(), " fault(s) still open")));

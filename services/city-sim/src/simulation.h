@@ -68,7 +68,8 @@ class Simulation {
   // one on its incident's asset, else the nearest within kRepairRadiusM).
   void OnWorkOrderCompleted(const dispatch::v1::WorkOrder& order);
 
-  // True once the scenario's duration is over (never for none). Thread-safe.
+  // True once the scenario is over (never for none): its duration passed and
+  // no fault of it waits for a crew's repair any more. Thread-safe.
   bool scenario_ended() const { return ended_.load(); }
 
  private:

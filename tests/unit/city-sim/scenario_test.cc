@@ -262,7 +262,7 @@ TEST_CASE("Scenario cabinet-power-loss: the cabinet and its light points report,
   CHECK_FALSE(loss.cleared);
   CHECK(back.cleared);
   CHECK(loss.until_repaired);
-  CHECK(back.at == seconds(30) + minutes(25));  // the fallback when no crew repairs it
+  CHECK(back.at == seconds(30) + minutes(20));  // the fallback when no crew repairs it
   CHECK(loss.fault == v1::FAULT_TYPE_POWER_LOSS);
   CHECK(loss.fault_id == back.fault_id);
   const int64_t cabinet = city.IndexOf(loss.asset_id);
@@ -288,7 +288,7 @@ TEST_CASE("Scenario cabinet-power-loss: the cabinet and its light points report,
     CHECK(d <= 125);
     CHECK(call.district > 0);
   }
-  CHECK(s.end == minutes(30));
+  CHECK(s.end == minutes(10));
 
   // The same seed, the same cabinet; --fault-asset chooses another, of the right kind only.
   CHECK(Plan(city, "cabinet-power-loss").steps[0].asset_id == loss.asset_id);
@@ -304,12 +304,12 @@ TEST_CASE("Scenario times are divided by the speed, but keep their real gaps", "
   const Scenario s = Plan(Dijon(), "cabinet-power-loss", 20);
   // 30 s / 20 = 1.5 s, but at least 10 s after the start (min_wall_gap).
   CHECK(s.steps[0].at == seconds(10));
-  CHECK(s.steps[1].at == seconds(10) + milliseconds(75'000));  // 25 min / 20
+  CHECK(s.steps[1].at == seconds(10) + minutes(1));  // 20 min / 20
   // The calls: 50 s / 20 = 2.5 s, but at least 5 s after the loss; then every 25 s / 20.
   REQUIRE(s.calls.size() == 3);
   CHECK(s.calls[0].at == seconds(15));
   CHECK(s.calls[1].at == seconds(15) + milliseconds(1250));
-  CHECK(s.end == seconds(90));  // 30 min / 20
+  CHECK(s.end == seconds(30));  // 10 min / 20
 }
 
 TEST_CASE("Scenario fibre-cut: a site and its cameras, one report each through the VMS", "[scenario]") {
