@@ -1,9 +1,13 @@
 #include "city.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
+#include "absl/strings/str_cat.h"
+#include "cityops/common/geo.h"
 #include "random.h"
 
 namespace cityops::sim {
@@ -31,6 +35,96 @@ std::string MakeId(const char* prefix, int number, int width) {
 struct Point {
   double lat, lon;
 };
+
+// Mixed into the seed for the buildings' types and names and the roads'
+// names, so that they do not move the assets' locations.
+constexpr uint64_t kNamesSalt = 0x6a09e667f3bcc909ULL;
+
+// The Ouche through Dijon, upstream (west, by the Lac Kir) to downstream
+// (east, towards Longvic: the map ends short of it), passing south of the centre by the Port du
+// Canal and the Parc de la Colombière. Approximate: a handful of points
+// within a few hundred metres of the river's course, not its real geometry.
+constexpr std::array<Point, 8> kOuche = {{
+    {47.3330, 4.9950},
+    {47.3290, 5.0060},
+    {47.3220, 5.0170},
+    {47.3160, 5.0270},
+    {47.3100, 5.0380},
+    {47.3050, 5.0480},
+    {47.2990, 5.0600},
+    {47.2990, 5.0700},
+}};
+// The Suzon, from the north (Val Suzon side) south towards the centre, where
+// it runs underground to the Ouche. As approximate.
+constexpr std::array<Point, 5> kSuzon = {{
+    {47.3560, 5.0280},
+    {47.3450, 5.0330},
+    {47.3350, 5.0370},
+    {47.3250, 5.0380},
+    {47.3130, 5.0350},
+}};
+// From this many flood sensors up, a fifth of them watch the Suzon (their ids
+// after the Ouche's); fewer all watch the Ouche.
+constexpr int kSuzonFromSensors = 10;
+// A sensor stands on the bank: up to this far from the river's line.
+constexpr double kBankM = 15;
+constexpr double kPi = 3.14159265358979323846;
+
+// Name endings for the buildings (shuffled per type; a type with more
+// buildings than endings numbers the next round: "... des Tilleuls 2").
+constexpr std::array<std::string_view, 46> kNameEndings = {
+    "des Tilleuls",   "des Marronniers", "des Lilas",      "des Coquelicots", "des Peupliers",   "des Acacias",
+    "des Glycines",   "des Érables",     "des Bleuets",    "des Vignes",      "des Vergers",     "du Moulin",
+    "du Lavoir",      "du Parc",         "de la Source",   "de la Combe",     "du Clos Fleuri",  "des Prés",
+    "de la Fontaine", "des Roses",       "des Mésanges",   "des Hirondelles", "du Bief",         "des Coteaux",
+    "du Val d'Ouche", "de la Colline",   "du Petit Bois",  "des Chênes",      "des Saules",      "des Charmilles",
+    "des Cerisiers",  "des Pommiers",    "des Jonquilles", "des Violettes",   "des Alouettes",   "du Canal",
+    "de la Prairie",  "des Cassissiers", "du Pressoir",    "des Tanneurs",    "des Lavandières", "du Rempart",
+    "de la Tour",     "des Vendanges",   "du Vieux Pont",  "des Platanes",
+};
+
+// Invented main roads, one per snow sensor (numbered after a full round).
+constexpr std::array<std::string_view, 30> kMainRoads = {
+    "Boulevard des Tanneurs", "Avenue des Vendanges", "Boulevard du Vieux Pont",
+    "Avenue de la Combe",     "Rue du Faubourg Sud",  "Boulevard des Coteaux",
+    "Avenue du Val d'Ouche",  "Route de la Colline",  "Boulevard des Cassissiers",
+    "Avenue des Platanes",    "Rue des Moulins",      "Boulevard de la Prairie",
+    "Avenue du Pressoir",     "Route des Vergers",    "Boulevard du Canal",
+    "Avenue des Charmilles",  "Rue de la Tour",       "Boulevard des Lavandières",
+    "Avenue du Rempart",      "Route des Saules",     "Boulevard des Chênes",
+    "Avenue des Alouettes",   "Rue du Clos Fleuri",   "Boulevard de la Source",
+    "Avenue des Hirondelles", "Route du Petit Bois",  "Boulevard des Érables",
+    "Avenue des Mésanges",    "Rue des Cerisiers",    "Boulevard du Lavoir",
+};
+
+template <size_t N>
+double PolylineLengthM(const std::array<Point, N>& line) {
+  double total = 0;
+  for (size_t i = 1; i < N; ++i)
+    total += common::DistanceMeters(line[i - 1].lat, line[i - 1].lon, line[i].lat, line[i].lon);
+  return total;
+}
+
+// The point `metres` along the polyline from its first point (clamped to it).
+template <size_t N>
+Point AlongPolyline(const std::array<Point, N>& line, double metres) {
+  for (size_t i = 1; i < N; ++i) {
+    const double seg = common::DistanceMeters(line[i - 1].lat, line[i - 1].lon, line[i].lat, line[i].lon);
+    if (metres <= seg || i == N - 1) {
+      const double f = seg > 0 ? std::clamp(metres / seg, 0.0, 1.0) : 0.0;
+      return {line[i - 1].lat + (line[i].lat - line[i - 1].lat) * f,
+              line[i - 1].lon + (line[i].lon - line[i - 1].lon) * f};
+    }
+    metres -= seg;
+  }
+  return line.front();
+}
+
+std::string Km(double metres) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", metres / 1000);
+  return buf;
+}
 
 Point Rounded(double lat, double lon) { return {Round6(lat), Round6(lon)}; }
 
@@ -85,9 +179,11 @@ class Generator {
 
     AddRoots(roots, "tc", 3, counts.traffic_controllers, v1::ASSET_KIND_TRAFFIC_CONTROLLER,
              kTrafficControllerIntervalS);
+    const size_t first_building = roots.size();
     AddRoots(roots, "bap", 3, counts.building_alarm_panels, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAlarmPanelIntervalS);
-    AddRoots(roots, "fs", 2, counts.flood_sensors, v1::ASSET_KIND_FLOOD_SENSOR, kSensorIntervalS);
-    AddRoots(roots, "ss", 2, counts.snow_sensors, v1::ASSET_KIND_SNOW_SENSOR, kSensorIntervalS);
+    NameBuildings(roots, first_building);
+    AddFloodSensors(roots, counts.flood_sensors);
+    AddSnowSensors(roots, counts.snow_sensors);
     AddRoots(roots, "veh", 3, counts.crew_vehicles, v1::ASSET_KIND_CREW_VEHICLE, kVehicleIntervalS);
     AddRoots(roots, "bus", 3, counts.buses, v1::ASSET_KIND_BUS, kVehicleIntervalS);
 
@@ -113,6 +209,11 @@ class Generator {
   // ones are the denser).
   CityAsset Root(std::string id, v1::AssetKind kind, int interval_s) {
     const int district = static_cast<int>(rng_.UniformInt(1, static_cast<int64_t>(map_.size())));
+    return RootIn(std::move(id), kind, interval_s, district);
+  }
+
+  // Anywhere in `district`.
+  CityAsset RootIn(std::string id, v1::AssetKind kind, int interval_s, int district) {
     for (int i = 0; i < kPlaceTries; ++i) {
       const common::LatLon p = map_.RandomPointIn(district, [this] { return rng_.Unit(); });
       const Point rounded = Rounded(p.lat, p.lon);
@@ -145,12 +246,187 @@ class Generator {
     for (int i = 1; i <= count; ++i) out.push_back(Root(MakeId(prefix, i, width), kind, interval_s));
   }
 
+  // The buildings roots[first..] are: a type for each by kBuildingTypes'
+  // shares (shuffled over the ids) and a name.
+  void NameBuildings(std::vector<CityAsset>& roots, size_t first) {
+    const int count = static_cast<int>(roots.size() - first);
+    if (count <= 0) return;
+    const std::vector<int> per_type = ApportionBuildings(count);
+    std::vector<size_t> types;
+    for (size_t t = 0; t < per_type.size(); ++t) types.insert(types.end(), static_cast<size_t>(per_type[t]), t);
+    for (size_t i = types.size(); i > 1; --i) {
+      std::swap(types[i - 1], types[static_cast<size_t>(names_rng_.UniformInt(0, static_cast<int64_t>(i) - 1))]);
+    }
+    // Each type draws its name endings from its own shuffle of the list.
+    std::vector<std::vector<size_t>> endings(per_type.size());
+    std::vector<size_t> used(per_type.size(), 0);
+    std::map<int, int> town_halls_in;
+    for (auto& order : endings) {
+      order.resize(kNameEndings.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      for (size_t i = order.size(); i > 1; --i) {
+        std::swap(order[i - 1], order[static_cast<size_t>(names_rng_.UniformInt(0, static_cast<int64_t>(i) - 1))]);
+      }
+    }
+    for (size_t i = 0; i < types.size(); ++i) {
+      CityAsset& building = roots[first + i];
+      const BuildingType& type = kBuildingTypes[types[i]];
+      std::string name;
+      const std::string_view code = type.code;
+      if (code == "town_hall") {
+        name = std::string(type.prefix);
+      } else if (code == "district_town_hall" && map_.Find(building.district) != nullptr) {
+        // Named after its district ("... Tivoli 2" for a district's second).
+        name = std::string(type.prefix) + " " + map_.Find(building.district)->name;
+        const int n = town_halls_in[building.district]++;
+        if (n > 0) absl::StrAppend(&name, " ", n + 1);
+      } else {
+        const size_t n = used[types[i]]++;
+        name = std::string(type.prefix) + " " + std::string(kNameEndings[endings[types[i]][n % kNameEndings.size()]]);
+        if (n >= kNameEndings.size()) absl::StrAppend(&name, " ", n / kNameEndings.size() + 1);
+      }
+      building.attributes[kAttrBuilding] = std::string(code);
+      building.attributes[kAttrName] = std::move(name);
+    }
+  }
+
+  // How many buildings of each type (kBuildingTypes' order) for `count`.
+  static std::vector<int> ApportionBuildings(int count) {
+    constexpr size_t kTypes = std::size(kBuildingTypes);
+    std::vector<int> out(kTypes, 0);
+    int others = count;
+    int weights = 0;
+    for (const auto& t : kBuildingTypes) {
+      if (t.code != "town_hall") weights += t.per_dijon;
+    }
+    if (count >= 2) {  // one town hall, whatever the scale
+      for (size_t t = 0; t < kTypes; ++t) {
+        if (kBuildingTypes[t].code == "town_hall") out[t] = 1;
+      }
+      --others;
+    }
+    // Largest remainder over the other types (ties: kBuildingTypes' order).
+    std::vector<std::pair<double, size_t>> remainders;
+    int given = 0;
+    for (size_t t = 0; t < kTypes; ++t) {
+      if (kBuildingTypes[t].code == "town_hall") continue;
+      const double exact = static_cast<double>(others) * kBuildingTypes[t].per_dijon / weights;
+      out[t] = static_cast<int>(std::floor(exact));
+      given += out[t];
+      remainders.emplace_back(exact - std::floor(exact), t);
+    }
+    std::stable_sort(remainders.begin(), remainders.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; given < others; ++i, ++given) ++out[remainders[i % remainders.size()].second];
+    // At least one school: the first school type takes one from the largest other.
+    int schools = 0;
+    for (size_t t = 0; t < kTypes; ++t) {
+      if (kBuildingTypes[t].school) schools += out[t];
+    }
+    if (schools == 0) {
+      size_t largest = 0;
+      for (size_t t = 0; t < kTypes; ++t) {
+        if (out[t] > out[largest]) largest = t;
+      }
+      --out[largest];
+      ++out[0];
+    }
+    return out;
+  }
+
+  // Flood sensors along the rivers, ids upstream to downstream (the Ouche's
+  // first, then the Suzon's), evenly spaced with some play; on a map that
+  // does not cover the river, anywhere in a random district (still named
+  // after their place along the river).
+  void AddFloodSensors(std::vector<CityAsset>& out, int count) {
+    const int suzon = count >= kSuzonFromSensors ? count / 5 : 0;
+    int number = 0;
+    AddRiverSensors(out, kOuche, kRiverOuche, count - suzon, number);
+    AddRiverSensors(out, kSuzon, kRiverSuzon, suzon, number);
+  }
+
+  template <size_t N>
+  void AddRiverSensors(std::vector<CityAsset>& out, const std::array<Point, N>& river, const char* name, int count,
+                       int& number) {
+    if (count <= 0) return;
+    const double length = PolylineLengthM(river);
+    const double spacing = length / count;
+    for (int i = 0; i < count; ++i) {
+      std::string id = MakeId("fs", ++number, 2);
+      double along = (i + 0.5) * spacing;
+      bool placed = false;
+      CityAsset sensor;
+      for (int t = 0; t < kPlaceTries && !placed; ++t) {
+        along = std::clamp((i + 0.5 + rng_.UniformReal(-0.3, 0.3)) * spacing, 0.0, length);
+        const Point on = AlongPolyline(river, along);
+        // A few metres aside, on the bank.
+        const double dlat = rng_.UniformReal(-kBankM, kBankM) / common::kEarthRadiusMeters * 180.0 / kPi;
+        const double dlon = rng_.UniformReal(-kBankM, kBankM) /
+                            (common::kEarthRadiusMeters * std::cos(on.lat * kPi / 180.0)) * 180.0 / kPi;
+        const Point p = Rounded(on.lat + dlat, on.lon + dlon);
+        if (map_.Locate(p.lat, p.lon) > 0) {
+          sensor = Place(id, v1::ASSET_KIND_FLOOD_SENSOR, kSensorIntervalS, p);
+          placed = true;
+        }
+      }
+      if (!placed) {
+        along = (i + 0.5) * spacing;
+        sensor = Root(id, v1::ASSET_KIND_FLOOD_SENSOR, kSensorIntervalS);
+      }
+      sensor.attributes[kAttrRiver] = name;
+      sensor.attributes[kAttrRiverKm] = Km(along);
+      out.push_back(std::move(sensor));
+    }
+  }
+
+  // One snow sensor per district, in district order (other counts spread
+  // evenly: sensor i of n in district i * D / n + 1), each on a main road.
+  void AddSnowSensors(std::vector<CityAsset>& out, int count) {
+    const auto districts = static_cast<int64_t>(map_.size());
+    // The roads in an order of the seed's.
+    std::vector<size_t> roads(kMainRoads.size());
+    for (size_t i = 0; i < roads.size(); ++i) roads[i] = i;
+    for (size_t i = roads.size(); i > 1; --i) {
+      std::swap(roads[i - 1], roads[static_cast<size_t>(names_rng_.UniformInt(0, static_cast<int64_t>(i) - 1))]);
+    }
+    for (int i = 0; i < count; ++i) {
+      const int district = static_cast<int>(static_cast<int64_t>(i) * districts / count + 1);
+      CityAsset sensor = RootIn(MakeId("ss", i + 1, 2), v1::ASSET_KIND_SNOW_SENSOR, kSensorIntervalS, district);
+      const auto n = static_cast<size_t>(i);
+      std::string road(kMainRoads[roads[n % roads.size()]]);
+      if (n >= roads.size()) absl::StrAppend(&road, " ", n / roads.size() + 1);
+      sensor.attributes[kAttrRoad] = std::move(road);
+      out.push_back(std::move(sensor));
+    }
+  }
+
   const CityParams& params_;
   const common::DistrictMap& map_;
   SimRng rng_;
+  SimRng names_rng_{params_.seed ^ kNamesSalt};
 };
 
 }  // namespace
+
+bool IsSchoolBuilding(std::string_view building) {
+  for (const auto& t : kBuildingTypes) {
+    if (t.code == building) return t.school;
+  }
+  return false;
+}
+
+std::vector<size_t> AssetsWhere(const City& city, v1::AssetKind kind, std::string_view key, std::string_view value) {
+  std::vector<size_t> out;
+  const std::string k(key);
+  for (size_t i = 0; i < city.size(); ++i) {
+    const CityAsset& a = city.at(i);
+    if (a.kind != kind) continue;
+    const auto it = a.attributes.find(k);
+    if (it == a.attributes.end()) continue;
+    if (value.empty() || it->second == value) out.push_back(i);
+  }
+  return out;
+}
 
 CityCounts CityCounts::Dijon(double scale) {
   const CityCounts base;
@@ -205,6 +481,7 @@ v1::Asset ToProto(const CityAsset& asset) {
   out.set_reporting_interval_s(asset.reporting_interval_s);
   out.set_rated_watts(asset.rated_watts);
   out.set_baseline_watts(asset.baseline_watts);
+  for (const auto& [key, value] : asset.attributes) (*out.mutable_attributes())[key] = value;
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,7 +57,57 @@ struct CityAsset {
   int reporting_interval_s = 0;
   double rated_watts = 0;     // light points only
   double baseline_watts = 0;  // light points only
+  // Free attributes, registered as the Asset's `attributes` (telemetry-ingest
+  // takes at most 32, keys 64 and values 256 characters):
+  //  - building alarm panels: `building` (one of kBuildingTypes' codes) and
+  //    `name` ("École élémentaire des Tilleuls");
+  //  - flood sensors: `river` ("Ouche" or "Suzon") and `river_km` (distance
+  //    along the river from where it enters the map, 1 decimal: "3.4");
+  //  - snow sensors: `road` (an invented main road, "Boulevard des Tanneurs").
+  std::map<std::string, std::string> attributes;
 };
+
+// Attribute keys.
+inline constexpr const char* kAttrBuilding = "building";
+inline constexpr const char* kAttrName = "name";
+inline constexpr const char* kAttrRiver = "river";
+inline constexpr const char* kAttrRiverKm = "river_km";
+inline constexpr const char* kAttrRoad = "road";
+
+// The public buildings with an alarm panel, per 180 (Dijon): nursery and
+// primary schools the largest share (80 of 180 are schools), then sports
+// halls, nurseries, administrative buildings, libraries, district town halls,
+// community centres, museums, pools, theatres, the conservatory and the town
+// hall (always exactly one, from two buildings up). Other counts are
+// apportioned by these shares (largest remainder), with at least one school.
+struct BuildingType {
+  std::string_view code;    // the `building` attribute
+  std::string_view prefix;  // the start of its name
+  int per_dijon;            // how many of Dijon's 180
+  bool school;
+};
+inline constexpr BuildingType kBuildingTypes[] = {
+    {"primary_school", "École élémentaire", 38, true},
+    {"nursery_school", "École maternelle", 32, true},
+    {"school_group", "Groupe scolaire", 10, true},
+    {"sports_hall", "Gymnase", 24, false},
+    {"swimming_pool", "Piscine", 4, false},
+    {"library", "Bibliothèque", 10, false},
+    {"district_town_hall", "Mairie de quartier", 8, false},
+    {"museum", "Musée", 6, false},
+    {"nursery", "Crèche", 16, false},
+    {"administrative", "Centre administratif", 18, false},
+    {"community_centre", "Maison de quartier", 10, false},
+    {"theatre", "Théâtre", 2, false},
+    {"conservatory", "Conservatoire", 1, false},
+    {"town_hall", "Hôtel de Ville", 1, false},
+};
+// True for the school codes (primary_school, nursery_school, school_group).
+bool IsSchoolBuilding(std::string_view building);
+
+// The rivers the flood sensors watch, as polylines upstream to downstream.
+inline constexpr const char* kRiverOuche = "Ouche";
+inline constexpr const char* kRiverSuzon = "Suzon";
 
 struct CityParams {
   uint64_t seed = 1;
@@ -92,6 +143,11 @@ class City {
   std::unordered_map<std::string, size_t> index_;
   std::unordered_map<std::string, std::vector<size_t>> children_;
 };
+
+// Indices (in the city's order) of the assets of `kind` whose attribute
+// `key` equals `value` (any value when `value` is empty).
+std::vector<size_t> AssetsWhere(const City& city, telemetry::v1::AssetKind kind, std::string_view key,
+                                std::string_view value = {});
 
 // The same params give the same city, on any machine.
 City GenerateCity(const CityParams& params);

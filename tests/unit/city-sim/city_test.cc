@@ -4,10 +4,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "cityops/common/geo.h"
 
 namespace cityops::sim {
 namespace {
@@ -28,7 +31,7 @@ bool SameAssets(const City& a, const City& b) {
     const CityAsset& y = b.at(i);
     if (x.id != y.id || x.kind != y.kind || x.district != y.district || x.lat != y.lat || x.lon != y.lon ||
         x.parent_id != y.parent_id || x.reporting_interval_s != y.reporting_interval_s ||
-        x.rated_watts != y.rated_watts || x.baseline_watts != y.baseline_watts) {
+        x.rated_watts != y.rated_watts || x.baseline_watts != y.baseline_watts || x.attributes != y.attributes) {
       return false;
     }
   }
@@ -280,6 +283,179 @@ TEST_CASE("City: ToProto carries every field", "[city]") {
   CHECK(proto.reporting_interval_s() == 300);
   CHECK(proto.rated_watts() == light.rated_watts);
   CHECK(proto.baseline_watts() == light.baseline_watts);
+}
+
+TEST_CASE("City: building alarm panels have a building type in Dijon's mix and a name", "[city]") {
+  const City city = Make(1, 1);
+  std::map<std::string, int> per_type;
+  std::set<std::string> names;
+  for (const auto& asset : city.assets()) {
+    if (asset.kind != v1::ASSET_KIND_BUILDING_ALARM_PANEL) {
+      CHECK((asset.kind == v1::ASSET_KIND_FLOOD_SENSOR || asset.kind == v1::ASSET_KIND_SNOW_SENSOR ||
+             asset.attributes.empty()));
+      continue;
+    }
+    INFO(asset.id);
+    REQUIRE(asset.attributes.count(kAttrBuilding) == 1);
+    REQUIRE(asset.attributes.count(kAttrName) == 1);
+    CHECK(asset.attributes.size() == 2);
+    ++per_type[asset.attributes.at(kAttrBuilding)];
+    const std::string& name = asset.attributes.at(kAttrName);
+    CHECK(names.insert(name).second);  // every name once
+    CHECK(name.size() <= 256);
+    // The name starts with its type's prefix.
+    bool prefixed = false;
+    for (const auto& type : kBuildingTypes) {
+      if (type.code == asset.attributes.at(kAttrBuilding)) prefixed = name.rfind(std::string(type.prefix), 0) == 0;
+    }
+    CHECK(prefixed);
+  }
+  // Exactly the mix at Dijon's scale.
+  int total = 0;
+  for (const auto& type : kBuildingTypes) {
+    INFO(type.code);
+    CHECK(per_type[std::string(type.code)] == type.per_dijon);
+    total += type.per_dijon;
+  }
+  CHECK(total == 180);
+  CHECK(per_type.size() == std::size(kBuildingTypes));
+  // Schools are the largest share.
+  CHECK(per_type["primary_school"] + per_type["nursery_school"] + per_type["school_group"] == 80);
+  CHECK(IsSchoolBuilding("primary_school"));
+  CHECK(IsSchoolBuilding("nursery_school"));
+  CHECK_FALSE(IsSchoolBuilding("library"));
+  CHECK_FALSE(IsSchoolBuilding("unknown"));
+  CHECK(AssetsWhere(city, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAttrBuilding, "town_hall").size() == 1);
+  CHECK(AssetsWhere(city, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAttrBuilding).size() == 180);
+  CHECK(AssetsWhere(city, v1::ASSET_KIND_FLOOD_SENSOR, kAttrBuilding).empty());
+  // District town halls are named after their district.
+  for (const size_t i : AssetsWhere(city, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAttrBuilding, "district_town_hall")) {
+    const auto* district = common::DistrictMap::Dijon().Find(city.at(i).district);
+    REQUIRE(district != nullptr);
+    CHECK(city.at(i).attributes.at(kAttrName).find(district->name) != std::string::npos);
+  }
+}
+
+TEST_CASE("City: at every scale at least one school; the types move with the seed", "[city]") {
+  for (const double scale : {0.001, 0.01, 0.05, 0.1, 0.5, 2.0, 10.0}) {
+    CAPTURE(scale);
+    const City city = Make(3, scale);
+    const auto buildings = AssetsWhere(city, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAttrBuilding);
+    CHECK(buildings.size() == city.CountOf(v1::ASSET_KIND_BUILDING_ALARM_PANEL));
+    size_t schools = 0;
+    std::set<std::string> names;
+    for (const size_t i : buildings) {
+      if (IsSchoolBuilding(city.at(i).attributes.at(kAttrBuilding))) ++schools;
+      CHECK(names.insert(city.at(i).attributes.at(kAttrName)).second);
+    }
+    CHECK(schools >= 1);
+    if (buildings.size() >= 18) CHECK(schools >= buildings.size() * 4 / 10);
+    CHECK(AssetsWhere(city, v1::ASSET_KIND_BUILDING_ALARM_PANEL, kAttrBuilding, "town_hall").size() ==
+          (buildings.size() >= 2 ? 1U : 0U));
+  }
+  const City a = Make(1, 1);
+  const City b = Make(2, 1);
+  int differ = 0;
+  for (int i = 1; i <= 180; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "bap-%03d", i);
+    if (a.at(static_cast<size_t>(a.IndexOf(id))).attributes != b.at(static_cast<size_t>(b.IndexOf(id))).attributes) {
+      ++differ;
+    }
+  }
+  CHECK(differ > 150);
+}
+
+TEST_CASE("City: flood sensors along the Ouche (and the Suzon), upstream to downstream", "[city]") {
+  const City city = Make(1, 1);
+  const auto ouche = AssetsWhere(city, v1::ASSET_KIND_FLOOD_SENSOR, kAttrRiver, kRiverOuche);
+  const auto suzon = AssetsWhere(city, v1::ASSET_KIND_FLOOD_SENSOR, kAttrRiver, kRiverSuzon);
+  CHECK(ouche.size() == 16);
+  CHECK(suzon.size() == 4);
+  CHECK(ouche.size() + suzon.size() == city.CountOf(v1::ASSET_KIND_FLOOD_SENSOR));
+  for (const auto* river : {&ouche, &suzon}) {
+    double previous_km = -1;
+    std::string previous_id;
+    for (const size_t i : *river) {
+      const CityAsset& sensor = city.at(i);
+      INFO(sensor.id << " " << sensor.lat << "," << sensor.lon);
+      const std::string& km = sensor.attributes.at(kAttrRiverKm);
+      // One decimal.
+      REQUIRE(km.find('.') != std::string::npos);
+      CHECK(km.size() - km.find('.') == 2);
+      const double value = std::stod(km);
+      CHECK(value > previous_km);  // ids in order down the river
+      CHECK(sensor.id > previous_id);
+      previous_km = value;
+      previous_id = sensor.id;
+      CHECK(sensor.district >= 1);
+    }
+  }
+  // The Ouche's sensors run west to east across the south of the city, the
+  // first within ~1.5 km of the Lac Kir, over its ~7.5 km through the map.
+  const CityAsset& first = city.at(ouche.front());
+  const CityAsset& last = city.at(ouche.back());
+  CHECK(first.lon < 5.01);
+  CHECK(last.lon > 5.06);
+  CHECK(last.lat < first.lat);
+  CHECK(std::stod(last.attributes.at(kAttrRiverKm)) > 6);
+  CHECK(std::stod(last.attributes.at(kAttrRiverKm)) < 9);
+  // Neighbours stand roughly a spacing apart (~0.5 km), not piled up.
+  for (size_t k = 1; k < ouche.size(); ++k) {
+    const CityAsset& a = city.at(ouche[k - 1]);
+    const CityAsset& b = city.at(ouche[k]);
+    CHECK(common::DistanceMeters(a.lat, a.lon, b.lat, b.lon) > 100);
+    CHECK(common::DistanceMeters(a.lat, a.lon, b.lat, b.lon) < 1200);
+  }
+  // Few sensors: all on the Ouche.
+  const City small = Make(1, 0.1);
+  CHECK(AssetsWhere(small, v1::ASSET_KIND_FLOOD_SENSOR, kAttrRiver, kRiverOuche).size() == 2);
+}
+
+TEST_CASE("City: one snow sensor per district, each on a main road", "[city]") {
+  const City city = Make(1, 1);
+  const auto sensors = AssetsWhere(city, v1::ASSET_KIND_SNOW_SENSOR, kAttrRoad);
+  REQUIRE(sensors.size() == 24);
+  std::set<int> districts;
+  std::set<std::string> roads;
+  for (size_t k = 0; k < sensors.size(); ++k) {
+    const CityAsset& sensor = city.at(sensors[k]);
+    CHECK(sensor.district == static_cast<int>(k) + 1);
+    districts.insert(sensor.district);
+    CHECK_FALSE(sensor.attributes.at(kAttrRoad).empty());
+    roads.insert(sensor.attributes.at(kAttrRoad));
+  }
+  CHECK(districts.size() == 24);
+  CHECK(roads.size() == 24);
+  // Other scales: spread evenly.
+  const City half = Make(1, 0.5);
+  std::set<int> half_districts;
+  for (const size_t i : AssetsWhere(half, v1::ASSET_KIND_SNOW_SENSOR, kAttrRoad)) {
+    half_districts.insert(half.at(i).district);
+  }
+  CHECK(half_districts.size() == 12);
+  const City twice = Make(1, 2);
+  std::map<int, int> per_district;
+  for (const size_t i : AssetsWhere(twice, v1::ASSET_KIND_SNOW_SENSOR, kAttrRoad)) ++per_district[twice.at(i).district];
+  CHECK(per_district.size() == 24);
+  for (const auto& [district, n] : per_district) CHECK(n == 2);
+}
+
+TEST_CASE("City: ToProto carries the attributes", "[city]") {
+  const City city = Make(1, 1);
+  for (const char* id : {"bap-001", "fs-01", "ss-01"}) {
+    INFO(id);
+    const CityAsset& asset = city.at(static_cast<size_t>(city.IndexOf(id)));
+    const v1::Asset proto = ToProto(asset);
+    REQUIRE(proto.attributes_size() == static_cast<int>(asset.attributes.size()));
+    CHECK(proto.attributes_size() > 0);
+    CHECK(proto.attributes_size() <= 32);
+    for (const auto& [key, value] : asset.attributes) {
+      CHECK(proto.attributes().at(key) == value);
+      CHECK(key.size() <= 64);
+      CHECK(value.size() <= 256);
+    }
+  }
 }
 
 TEST_CASE("CityCounts: small scales keep at least one of each", "[city]") {
