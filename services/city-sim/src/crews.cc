@@ -1,46 +1,118 @@
 #include "crews.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
+
+#include "absl/strings/str_join.h"
 
 namespace cityops::sim {
 
-std::vector<CrewPlan> PlanCrews(const City& city) {
-  // Per 205 crews (Dijon's fleet); the pattern repeats for larger cities.
-  static const std::vector<std::pair<std::string, int>> kMix = {{"roads", 40},
-                                                                {"refuse", 35},
-                                                                {"street_lighting", 30},
-                                                                {"green_spaces", 30},
-                                                                {"traffic_signals", 20},
-                                                                {"municipal_police", 20},
-                                                                {"building_security", 15},
-                                                                {"network_fibre", 10},
-                                                                {"fleet", 5}};
+namespace {
+
+const std::vector<CrewSkillShare> kMix = {
+    {"roads", 40, 1},
+    {"refuse", 35, 1},
+    {"street_lighting", 30, 2},
+    {"green_spaces", 30, 1},
+    {"traffic_signals", 20, 1},
+    {"municipal_police", 20, 1},
+    {"building_security", 15, 2},
+    {"network_fibre", 10, 1},
+    {"fleet", 5, 1},
+};
+
+// How many crews of each trade (kMix's order) among `n`, and the trades that
+// must go to crews as a second one (when n is below the minimums' sum).
+std::pair<std::vector<int>, std::vector<size_t>> Apportion(int n) {
   int total = 0;
-  for (const auto& [skill, n] : kMix) total += n;
-  std::vector<CrewPlan> crews;
-  int index = 0;
-  for (const auto& asset : city.assets()) {
-    if (asset.kind != telemetry::v1::ASSET_KIND_CREW_VEHICLE) continue;
-    // Spread the skills over the fleet: crew i takes the skill whose share of
-    // the mix covers position (i * 37) mod total (37 is prime to 205).
-    int position = (index * 37) % total;
-    std::string skill;
-    for (const auto& [name, n] : kMix) {
-      if (position < n) {
-        skill = name;
+  for (const auto& share : kMix) total += share.per_dijon;
+  std::vector<int> counts(kMix.size(), 0);
+  std::vector<std::pair<double, size_t>> remainders;
+  int given = 0;
+  for (size_t s = 0; s < kMix.size(); ++s) {
+    const double exact = static_cast<double>(n) * kMix[s].per_dijon / total;
+    counts[s] = static_cast<int>(std::floor(exact));
+    given += counts[s];
+    remainders.emplace_back(exact - std::floor(exact), s);
+  }
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = 0; given < n; ++i, ++given) ++counts[remainders[i % remainders.size()].second];
+
+  // The minimums, taken from the trade with the most to spare (first in the
+  // mix on a tie); what cannot be taken becomes a second trade.
+  std::vector<size_t> extra;
+  for (size_t s = 0; s < kMix.size(); ++s) {
+    while (counts[s] < kMix[s].at_least) {
+      size_t donor = kMix.size();
+      int spare = 0;
+      for (size_t t = 0; t < kMix.size(); ++t) {
+        const int t_spare = counts[t] - kMix[t].at_least;
+        if (t != s && t_spare > spare) {
+          spare = t_spare;
+          donor = t;
+        }
+      }
+      if (donor == kMix.size()) {
+        extra.insert(extra.end(), static_cast<size_t>(kMix[s].at_least - counts[s]), s);
         break;
       }
-      position -= n;
+      --counts[donor];
+      ++counts[s];
     }
+  }
+  return {counts, extra};
+}
+
+}  // namespace
+
+const std::vector<CrewSkillShare>& CrewSkillMix() { return kMix; }
+
+std::vector<CrewPlan> PlanCrews(const City& city) {
+  std::vector<const CityAsset*> vehicles;
+  for (const auto& asset : city.assets()) {
+    if (asset.kind == telemetry::v1::ASSET_KIND_CREW_VEHICLE) vehicles.push_back(&asset);
+  }
+  const int n = static_cast<int>(vehicles.size());
+  const auto apportioned = Apportion(n);
+  const std::vector<int>& counts = apportioned.first;
+  const std::vector<size_t>& extra = apportioned.second;
+
+  // Spread each trade evenly along the fleet: trade s's k-th crew stands at
+  // (k + 0.5) / counts[s]; crews take the trades in that order.
+  std::vector<std::pair<double, size_t>> slots;
+  for (size_t s = 0; s < kMix.size(); ++s) {
+    for (int k = 0; k < counts[s]; ++k) slots.emplace_back((k + 0.5) / counts[s], s);
+  }
+  std::stable_sort(slots.begin(), slots.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+
+  std::vector<std::vector<std::string>> trades(static_cast<size_t>(n));
+  for (size_t i = 0; i < slots.size() && i < trades.size(); ++i) {
+    trades[i].emplace_back(kMix[slots[i].second].skill);
+  }
+  // Second trades go to crews of the largest trades first, one each, in the
+  // fleet's order.
+  std::vector<size_t> by_trade_size(trades.size());
+  for (size_t i = 0; i < by_trade_size.size(); ++i) by_trade_size[i] = i;
+  std::stable_sort(by_trade_size.begin(), by_trade_size.end(),
+                   [&](size_t a, size_t b) { return counts[slots[a].second] > counts[slots[b].second]; });
+  for (size_t e = 0; e < extra.size() && !by_trade_size.empty(); ++e) {
+    trades[by_trade_size[e % by_trade_size.size()]].emplace_back(kMix[extra[e]].skill);
+  }
+
+  std::vector<CrewPlan> crews;
+  crews.reserve(vehicles.size());
+  for (size_t i = 0; i < vehicles.size(); ++i) {
     CrewPlan crew;
-    crew.vehicle_id = asset.id;
-    crew.id = "crew-" + asset.id;
-    crew.name = "Crew " + std::to_string(index + 1) + " (" + skill + ")";
-    crew.skills = {skill, "general"};
-    crew.lat = asset.lat;
-    crew.lon = asset.lon;
+    crew.vehicle_id = vehicles[i]->id;
+    crew.id = "crew-" + vehicles[i]->id;
+    crew.name = "Crew " + std::to_string(i + 1) + " (" + absl::StrJoin(trades[i], ", ") + ")";
+    crew.skills = trades[i];
+    crew.skills.emplace_back("general");
+    crew.lat = vehicles[i]->lat;
+    crew.lon = vehicles[i]->lon;
     crews.push_back(std::move(crew));
-    ++index;
   }
   return crews;
 }
