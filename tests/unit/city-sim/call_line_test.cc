@@ -49,15 +49,30 @@ City SmallCity(uint64_t seed, double scale) {
   return GenerateCity(params);
 }
 
-Scenario PowerLoss(const City& city, const std::string& cabinet) {
-  ScenarioParams params;
-  params.name = kScenarioCabinetPowerLoss;
-  params.target = cabinet;
-  params.fault_after = std::chrono::seconds(30);
-  params.fault_duration = std::chrono::minutes(3);
-  auto scenario = MakeScenario(city, params);
-  REQUIRE(scenario.ok());
-  return *scenario;
+// The calls of the first `days` simulated days with an hourly profile,
+// starting at `start` (at speed 1: call times are simulated seconds).
+std::vector<ResidentCall> ProfiledCallsOf(uint64_t seed, double per_day, const std::vector<double>& profile,
+                                          common::TimePoint start, double days) {
+  CallLineParams params;
+  params.seed = seed;
+  params.calls_per_day = per_day;
+  params.hourly_profile = profile;
+  params.start = start;
+  CallLine line(params);
+  std::vector<ResidentCall> out;
+  const auto end = std::chrono::milliseconds(static_cast<int64_t>(days * static_cast<double>(kDayMs)));
+  for (;;) {
+    ResidentCall call = line.Next();
+    if (call.at >= end) break;
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
+// 2026-01-12 00:00 local time in Dijon (UTC+1 in winter).
+common::TimePoint WinterMidnight() {
+  using namespace std::chrono;
+  return common::FromLocal(common::LocalTimeRule{}, year_month_day{year{2026}, month{1}, day{12}}, 0);
 }
 
 }  // namespace
@@ -192,32 +207,29 @@ TEST_CASE("CallLine: a custom district map", "[call_line]") {
   }
 }
 
-TEST_CASE("ScenarioCalls: residents near the dark cabinet call street_lighting after the loss", "[call_line]") {
+TEST_CASE("DarkStreetCalls: residents near the dark cabinet call street_lighting after the loss", "[call_line]") {
   const City city = SmallCity(1, 0.2);
   const auto& map = city.params().Districts();
+  const auto loss_at = std::chrono::milliseconds(30'000);
   size_t cabinets = 0;
   for (const auto& asset : city.assets()) {
     if (asset.kind != tv1::ASSET_KIND_CONTROL_CABINET) continue;
     ++cabinets;
     CAPTURE(asset.id);
-    const Scenario scenario = PowerLoss(city, asset.id);
-    const ScenarioStep& loss = scenario.steps[0];
-    const ScenarioStep& back = scenario.steps[1];
-    const auto calls = ScenarioCalls(city, scenario, 1);
+    const auto calls = DarkStreetCalls(city, asset.id, loss_at, 1);
     REQUIRE(calls.size() >= 2);
     REQUIRE(calls.size() <= 3);
     for (size_t i = 0; i < calls.size(); ++i) {
       const ResidentCall& call = calls[i];
       CAPTURE(i, call.lat, call.lon);
-      CHECK(call.at == loss.at + kScenarioCallDelays[i]);
-      CHECK(call.at > loss.at);
-      CHECK(call.at < back.at);
+      CHECK(call.at == loss_at + kScenarioCallDelays[i]);
       CHECK(call.category == "street_lighting");
       CHECK(call.about == asset.id);
       CHECK(call.number == 0);
       CHECK(call.district > 0);
       CHECK(map.Locate(call.lat, call.lon) == call.district);
       CHECK_FALSE(call.description.empty());
+      CHECK(call.address.rfind("near ", 0) == 0);
       // 30..80 m from one of the cabinet's light points...
       double nearest_fit = -1;
       for (const size_t light : city.ChildrenOf(asset.id)) {
@@ -232,21 +244,198 @@ TEST_CASE("ScenarioCalls: residents near the dark cabinet call street_lighting a
   CHECK(cabinets > 100);
 }
 
-TEST_CASE("ScenarioCalls: deterministic for a seed; none without a power loss", "[call_line]") {
+TEST_CASE("DarkStreetCalls: deterministic for a seed; none for what is not a cabinet", "[call_line]") {
   const City city = SmallCity(2, 0.05);
-  const Scenario scenario = PowerLoss(city, "");
-  const auto a = ScenarioCalls(city, scenario, 2);
-  const auto b = ScenarioCalls(city, scenario, 2);
+  const auto a = DarkStreetCalls(city, "cab-0003", std::chrono::seconds(10), 2);
+  const auto b = DarkStreetCalls(city, "cab-0003", std::chrono::seconds(10), 2);
   REQUIRE(a.size() == b.size());
   for (size_t i = 0; i < a.size(); ++i) CHECK(Same(a[i], b[i]));
   // Both 2 and 3 calls happen, depending on the seed.
   std::set<size_t> counts;
-  for (uint64_t seed = 1; seed <= 20; ++seed) counts.insert(ScenarioCalls(city, scenario, seed).size());
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    counts.insert(DarkStreetCalls(city, "cab-0003", std::chrono::seconds(10), seed).size());
+  }
   CHECK(counts == std::set<size_t>{2, 3});
+  CHECK(DarkStreetCalls(city, "lp-000001", std::chrono::seconds(10), 2).empty());
+  CHECK(DarkStreetCalls(city, "cab-9999", std::chrono::seconds(10), 2).empty());
+}
 
-  auto none = MakeScenario(city, {});
-  REQUIRE(none.ok());
-  CHECK(ScenarioCalls(city, *none, 2).empty());
+TEST_CASE("CallsNear: the calls asked for, timed and placed within the ring, in a district", "[call_line]") {
+  const City city = SmallCity(3, 0.05);
+  const auto& map = city.params().Districts();
+  const CityAsset& school = city.at(static_cast<size_t>(city.IndexOf("bap-001")));
+  CallsNearParams params;
+  params.lat = school.lat;
+  params.lon = school.lon;
+  params.category = "public_buildings";
+  params.count = 5;
+  params.first_at = std::chrono::seconds(40);
+  params.spacing = std::chrono::seconds(15);
+  params.min_m = 20;
+  params.max_m = 90;
+  params.about = school.id;
+  params.descriptions = {"The school's fire alarm is ringing.", "Smoke alarm going off at the school."};
+  params.channels = {cv1::REQUEST_CHANNEL_PHONE, cv1::REQUEST_CHANNEL_APP};
+  const auto calls = CallsNear(city, params, 9);
+  REQUIRE(calls.size() == 5);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const ResidentCall& call = calls[i];
+    CAPTURE(i, call.lat, call.lon);
+    CHECK(call.at == std::chrono::seconds(40 + 15 * static_cast<int>(i)));
+    CHECK(call.category == "public_buildings");
+    CHECK(call.about == school.id);
+    CHECK(call.number == 0);
+    CHECK(call.description == params.descriptions[i % 2]);
+    CHECK(call.channel == params.channels[i % 2]);
+    const double d = common::DistanceMeters(call.lat, call.lon, school.lat, school.lon);
+    CHECK(d >= 19.9);
+    CHECK(d <= 90.1);
+    CHECK(call.district > 0);
+    CHECK(map.Locate(call.lat, call.lon) == call.district);
+    CHECK(std::round(call.lat * 1e6) / 1e6 == call.lat);
+    CHECK(call.address.rfind("near ", 0) == 0);
+  }
+  // Deterministic; another seed, other places.
+  const auto again = CallsNear(city, params, 9);
+  const auto other = CallsNear(city, params, 10);
+  for (size_t i = 0; i < calls.size(); ++i) CHECK(Same(calls[i], again[i]));
+  CHECK_FALSE(Same(calls[0], other[0]));
+
+  // The short form: within a radius, descriptions of the category, channels of the mix.
+  const auto simple =
+      CallsNear(city, school.lat, school.lon, "roads", 3, std::chrono::seconds(0), std::chrono::seconds(5), 50, 1);
+  REQUIRE(simple.size() == 3);
+  const auto usual = DescriptionsOf("roads");
+  for (const auto& call : simple) {
+    CHECK(common::DistanceMeters(call.lat, call.lon, school.lat, school.lon) <= 50.1);
+    CHECK(std::find(usual.begin(), usual.end(), call.description) != usual.end());
+  }
+  CHECK(simple[2].at == std::chrono::seconds(10));
+  CHECK(CallsNear(city, school.lat, school.lon, "roads", 0, {}, {}, 50, 1).empty());
+}
+
+TEST_CASE("ScenarioCalls: the scenario's calls, addressed and with a caller, in time order", "[call_line]") {
+  const City city = SmallCity(2, 0.05);
+  Scenario scenario;
+  ScenarioCall late;
+  late.at = std::chrono::seconds(50);
+  late.category = "street_lighting";
+  late.description = "The street is dark.";
+  late.channel = cv1::REQUEST_CHANNEL_APP;
+  late.lat = 47.322;
+  late.lon = 5.041;
+  late.about = "cab-0001";
+  ScenarioCall early = late;
+  early.at = std::chrono::seconds(20);
+  early.channel = cv1::REQUEST_CHANNEL_PHONE;
+  early.description.clear();  // one of the category's
+  scenario.calls = {late, early};
+  const auto calls = ScenarioCalls(city, scenario, 4);
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].at == std::chrono::seconds(20));
+  CHECK(calls[1].at == std::chrono::seconds(50));
+  CHECK(calls[1].description == "The street is dark.");
+  const auto usual = DescriptionsOf("street_lighting");
+  CHECK(std::find(usual.begin(), usual.end(), calls[0].description) != usual.end());
+  for (const auto& call : calls) {
+    CHECK(call.district == city.params().Districts().Locate(47.322, 5.041));
+    CHECK(call.about == "cab-0001");
+    CHECK(call.address.rfind("near ", 0) == 0);
+    CHECK(call.number == 0);
+  }
+  CHECK(calls[1].channel == cv1::REQUEST_CHANNEL_APP);
+  CHECK(ScenarioCalls(city, Scenario{}, 4).empty());
+}
+
+TEST_CASE("CallLine: an hourly profile shapes the day in local time", "[call_line]") {
+  const std::vector<double> profile(kDijonDayProfile.begin(), kDijonDayProfile.end());
+  const auto shares = NormalizeHourlyProfile(profile);
+  REQUIRE(shares.ok());
+  REQUIRE(shares->size() == 24);
+  double sum = 0;
+  for (double s : *shares) sum += s;
+  CHECK(sum == Approx(1.0));
+  // Quiet at night, peaks at 9-11 h and 14-16 h.
+  CHECK((*shares)[3] < (*shares)[10] / 20);
+  CHECK((*shares)[10] > (*shares)[12]);
+  CHECK((*shares)[15] > (*shares)[12]);
+
+  // 30 simulated days of 600 calls from a local midnight: each local hour's
+  // share within 0.6 points of the profile's (a share of 8% of 18,000 calls
+  // has a standard deviation of ~0.2 points).
+  const common::TimePoint start = WinterMidnight();
+  const auto calls = ProfiledCallsOf(1, 600, profile, start, 30);
+  CHECK(std::abs(static_cast<double>(calls.size()) - 18000) < 18000 * 0.03);
+  std::array<int, 24> per_hour{};
+  std::map<int64_t, int> per_day;
+  for (const auto& call : calls) {
+    const auto instant = start + std::chrono::duration_cast<common::TimePoint::duration>(call.at);
+    ++per_hour[static_cast<size_t>(common::ToLocal(common::LocalTimeRule{}, instant).minute_of_day / 60)];
+    ++per_day[call.at.count() / kDayMs];
+  }
+  for (size_t h = 0; h < 24; ++h) {
+    CAPTURE(h);
+    CHECK(std::abs(per_hour[h] / static_cast<double>(calls.size()) - (*shares)[h]) < 0.006);
+  }
+  // Still ~600 a day.
+  for (const auto& [day, n] : per_day) {
+    CAPTURE(day);
+    CHECK(std::abs(n - 600) < 600 * 0.15);
+  }
+  // The first simulated hour (0-1 h local) is quiet: a start at 9 h local
+  // has many more calls in its first hour.
+  const auto night = ProfiledCallsOf(2, 600, profile, start, 1.0 / 24);
+  const auto morning = ProfiledCallsOf(2, 600, profile, start + std::chrono::hours(9), 1.0 / 24);
+  CHECK(night.size() * 5 < morning.size());
+}
+
+TEST_CASE("CallLine: a profiled stream is deterministic, sped up, and refuses bad profiles", "[call_line]") {
+  const std::vector<double> profile(kDijonDayProfile.begin(), kDijonDayProfile.end());
+  const auto a = ProfiledCallsOf(5, 600, profile, WinterMidnight(), 2);
+  const auto b = ProfiledCallsOf(5, 600, profile, WinterMidnight(), 2);
+  const auto c = ProfiledCallsOf(6, 600, profile, WinterMidnight(), 2);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) CHECK(Same(a[i], b[i]));
+  CHECK_FALSE(Same(a[0], c[0]));
+
+  CallLineParams params;
+  params.seed = 5;
+  params.hourly_profile = profile;
+  params.start = WinterMidnight();
+  params.speed = 60;  // a simulated day in 24 minutes
+  CallLine fast(params);
+  for (size_t i = 0; i < 100; ++i) {
+    const ResidentCall call = fast.Next();
+    CHECK(std::abs(static_cast<double>(call.at.count()) - static_cast<double>(a[i].at.count()) / 60) <= 1);
+    CHECK(call.category == a[i].category);
+  }
+
+  CHECK_FALSE(NormalizeHourlyProfile({1, 2, 3}).ok());
+  CHECK_FALSE(NormalizeHourlyProfile(std::vector<double>(24, 0)).ok());
+  std::vector<double> negative(24, 1);
+  negative[5] = -1;
+  CHECK_FALSE(NormalizeHourlyProfile(negative).ok());
+  CHECK(NormalizeHourlyProfile({})->empty());
+  // Only the night: every call between 0 and 1 h local.
+  std::vector<double> only_night(24, 0);
+  only_night[0] = 1;
+  for (const auto& call : ProfiledCallsOf(7, 600, only_night, WinterMidnight(), 3)) {
+    CHECK(call.at.count() % kDayMs < 3'600'000);
+  }
+}
+
+TEST_CASE("CallLine: 600 calls in the category mix", "[call_line]") {
+  CallLineParams params;
+  params.seed = 21;
+  CallLine line(params);
+  std::map<std::string, int> per_category;
+  for (int i = 0; i < 600; ++i) ++per_category[line.Next().category];
+  for (const auto& share : CallCategoryMix()) {
+    CAPTURE(share.code);
+    // A share of 24% of 600 has a standard deviation of ~1.7 points.
+    CHECK(std::abs(per_category[std::string(share.code)] / 600.0 - share.share) < 0.05);
+    CHECK(per_category[std::string(share.code)] > 0);
+  }
 }
 
 TEST_CASE("ToCreateRequest: what resident-calls needs, the caller when given", "[call_line]") {
