@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -42,7 +43,10 @@ absl::Status CrewAgent::RegisterCrews(const std::vector<CrewPlan>& crews) {
     grpc::ClientContext context2;
     context2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     stub_->SetCrewAvailability(&context2, on_duty, &out);
-    crews_.insert(plan.id);
+    {
+      std::lock_guard lock(mutex_);
+      board_.AddCrew(plan.id);
+    }
     if (!plan.vehicle_id.empty()) {
       vehicle_of_[plan.id] = plan.vehicle_id;
       tracks_.Park(plan.vehicle_id, plan.lat, plan.lon);
@@ -75,16 +79,29 @@ void CrewAgent::Schedule(std::chrono::steady_clock::duration after, Action actio
   cv_.notify_all();
 }
 
-grpc::Status CrewAgent::Send(const std::string& verb, const std::string& crew_id, const std::string& order_id) {
+std::chrono::steady_clock::duration CrewAgent::Simulated(double seconds) const {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 / std::max(speed_, 1e-9)));
+}
+
+grpc::Status CrewAgent::Send(const std::string& verb, const std::string& crew_id, const std::string& order_id,
+                             dv1::WorkOrder* out) {
   dv1::CrewWorkOrderRequest request;
   request.set_crew_id(crew_id);
   request.set_work_order_id(order_id);
-  dv1::WorkOrder out;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  if (verb == "accept") return stub_->AcceptWorkOrder(&context, request, &out);
-  if (verb == "arrive") return stub_->ArriveAtWorkOrder(&context, request, &out);
-  return stub_->CompleteWorkOrder(&context, request, &out);
+  if (verb == "accept") return stub_->AcceptWorkOrder(&context, request, out);
+  if (verb == "arrive") return stub_->ArriveAtWorkOrder(&context, request, out);
+  return stub_->CompleteWorkOrder(&context, request, out);
+}
+
+// Parks the crew's vehicle where it is now (mutex_ held).
+void CrewAgent::StopVehicle(const std::string& crew_id) {
+  const auto v = vehicle_of_.find(crew_id);
+  if (v == vehicle_of_.end()) return;
+  if (const auto fix = tracks_.Where(v->second, std::chrono::steady_clock::now())) {
+    tracks_.Park(v->second, fix->lat, fix->lon);
+  }
 }
 
 void CrewAgent::Watch() {
@@ -96,24 +113,7 @@ void CrewAgent::Watch() {
     }
     auto reader = stub_->WatchAssignments(&context, dv1::WatchAssignmentsRequest());
     dv1::AssignmentEvent event;
-    while (!stop_ && reader->Read(&event)) {
-      const auto& order = event.work_order();
-      if (event.change() != dv1::ASSIGNMENT_CHANGE_ASSIGNED || crews_.count(order.crew_id()) == 0) continue;
-      print_(absl::StrCat("ASSIGNED  ", order.id(), " to ", order.crew_id(), " (", order.skill(), ", ETA ",
-                          std::lround(order.eta_s() / 60), " min) for ", order.incident_id(), ": ", order.title()));
-      if (auto s = Send("accept", order.crew_id(), order.id()); !s.ok()) {
-        spdlog::warn("crew {} cannot accept {}: {}", order.crew_id(), order.id(), s.error_message());
-        continue;
-      }
-      const double travel_s = std::min(order.eta_s(), 300.0) / speed_;
-      const auto travel = std::chrono::milliseconds(static_cast<int64_t>(travel_s * 1000));
-      const double lat = order.location().lat(), lon = order.location().lon();
-      if (auto v = vehicle_of_.find(order.crew_id()); v != vehicle_of_.end()) {
-        const auto now = std::chrono::steady_clock::now();
-        tracks_.Drive(v->second, lat, lon, now, now + travel);
-      }
-      Schedule(travel, {"arrive", order.crew_id(), order.id(), lat, lon});
-    }
+    while (!stop_ && reader->Read(&event)) Handle(event);
     reader->Finish();
     {
       std::lock_guard lock(watch_mutex_);
@@ -121,6 +121,66 @@ void CrewAgent::Watch() {
     }
     if (!stop_) std::this_thread::sleep_for(std::chrono::seconds(1));  // dispatch restarting: watch again
   }
+}
+
+void CrewAgent::Handle(const dv1::AssignmentEvent& event) {
+  const auto& order = event.work_order();
+  switch (event.change()) {
+    case dv1::ASSIGNMENT_CHANGE_PREEMPTED: {
+      // Sent back to the queue (its crew cleared): the crew that held it stops
+      // where it is; its new order (ASSIGNED, next) starts from there.
+      std::lock_guard lock(mutex_);
+      if (const auto crew = board_.OnPreempted(order.id())) StopVehicle(*crew);
+      return;
+    }
+    case dv1::ASSIGNMENT_CHANGE_CANCELLED: {
+      std::optional<std::string> crew;
+      {
+        std::lock_guard lock(mutex_);
+        crew = board_.OnCancelled(order.id(), event.crew_id());
+        if (crew) StopVehicle(*crew);
+      }
+      if (crew) print_(absl::StrCat(*crew, " dropped ", order.id(), ": cancelled (its incident resolved)"));
+      return;
+    }
+    case dv1::ASSIGNMENT_CHANGE_ASSIGNED:
+      break;
+    default:
+      return;
+  }
+  const std::string crew_id = order.crew_id().empty() ? event.crew_id() : order.crew_id();
+  std::optional<CrewBoard::Taken> taken;
+  {
+    std::lock_guard lock(mutex_);
+    taken = board_.OnAssigned(crew_id, order.id());
+  }
+  if (!taken) return;  // not ours, or seen already
+  if (!taken->preempted_from.empty()) {
+    ++preempted_;
+    print_(absl::StrCat(crew_id, " preempted from ", taken->preempted_from, " for ", order.id()));
+  }
+  print_(absl::StrCat("ASSIGNED  ", order.id(), " to ", crew_id, " (", order.skill(), ", ETA ",
+                      std::lround(order.eta_s() / 60), " min) for ", order.incident_id(), ": ", order.title()));
+  dv1::WorkOrder accepted;
+  if (auto s = Send("accept", crew_id, order.id(), &accepted); !s.ok()) {
+    // Taken away or cancelled meanwhile: the crew is free (unless it already
+    // holds another).
+    spdlog::warn("crew {} cannot accept {}: {}", crew_id, order.id(), s.error_message());
+    std::lock_guard lock(mutex_);
+    board_.OnCancelled(order.id(), crew_id);
+    return;
+  }
+  const auto travel = Simulated(CrewTravelSeconds(order.eta_s()));
+  const double lat = order.location().lat(), lon = order.location().lon();
+  {
+    std::lock_guard lock(mutex_);
+    if (!board_.Holds(crew_id, order.id(), taken->generation)) return;  // moved on meanwhile
+    if (auto v = vehicle_of_.find(crew_id); v != vehicle_of_.end()) {
+      const auto now = std::chrono::steady_clock::now();
+      tracks_.Drive(v->second, lat, lon, now, now + travel);
+    }
+  }
+  Schedule(travel, {"arrive", crew_id, order.id(), taken->generation, lat, lon});
 }
 
 void CrewAgent::Work() {
@@ -137,21 +197,37 @@ void CrewAgent::Work() {
     }
     Action action = due_.begin()->second;
     due_.erase(due_.begin());
+    // A step of an order the crew was taken from (or that was cancelled): dropped.
+    if (!board_.Holds(action.crew_id, action.order_id, action.generation)) continue;
     lock.unlock();
-    const auto status = Send(action.verb, action.crew_id, action.order_id);
+    dv1::WorkOrder out;
+    const auto status = Send(action.verb, action.crew_id, action.order_id, &out);
     if (!status.ok()) {
       // Cancelled (its incident resolved) or taken away: nothing more to do.
       spdlog::info("crew {}: {} {}: {}", action.crew_id, action.verb, action.order_id, status.error_message());
     } else if (action.verb == "arrive") {
       print_(absl::StrCat("ARRIVED   ", action.order_id, " ", action.crew_id));
-      if (auto v = vehicle_of_.find(action.crew_id); v != vehicle_of_.end()) {
-        tracks_.Park(v->second, action.lat, action.lon);
+      bool still = false;
+      {
+        std::lock_guard guard(mutex_);
+        still = board_.Holds(action.crew_id, action.order_id, action.generation);
+        if (auto v = vehicle_of_.find(action.crew_id); still && v != vehicle_of_.end()) {
+          tracks_.Park(v->second, action.lat, action.lon);
+        }
       }
-      Schedule(std::chrono::milliseconds(static_cast<int64_t>(120'000 / speed_)),
-               {"complete", action.crew_id, action.order_id});
+      if (still) {
+        Action complete = action;
+        complete.verb = "complete";
+        Schedule(Simulated(kCrewWorkS), std::move(complete));
+      }
     } else {
+      {
+        std::lock_guard guard(mutex_);
+        board_.OnCompleted(action.crew_id, action.order_id);
+      }
       ++completed_;
       print_(absl::StrCat("COMPLETED ", action.order_id, " ", action.crew_id));
+      if (on_completed_) on_completed_(out);
     }
     lock.lock();
   }

@@ -1,10 +1,17 @@
 #pragma once
 
 // The simulated crews' app: registers the city's crews with crew dispatch,
-// watches their assignments, and plays each one out: accept at once, arrive
-// after the estimated travel time (at most 5 minutes, divided by --speed),
-// complete after 2 minutes of work (divided by --speed). Its vehicles drive
-// there in `tracks` (whose positions the readings loop sends as telemetry).
+// watches their assignments (WatchAssignments), and plays each one out:
+// accept at once, arrive after CrewTravelSeconds(ETA) (at least 90 s, at
+// most 5 min, of simulated time: divided by --speed), complete after
+// kCrewWorkS (2 min, divided by --speed). Its vehicles drive there in
+// `tracks` (whose positions the readings loop sends as telemetry).
+//
+// A crew taken from its order (PREEMPTED, then ASSIGNED to a more urgent
+// one) abandons it and drives from where it is to the new one, printing
+// "<crew> preempted from <order> for <order>"; a crew whose order is
+// CANCELLED (its incident resolved) stops where it is. The steps still
+// timed for an abandoned order are dropped (CrewBoard's generations).
 
 #include <atomic>
 #include <chrono>
@@ -13,7 +20,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,40 +35,58 @@ namespace cityops::sim {
 
 class CrewAgent {
  public:
+  using OnCompleted = std::function<void(const dispatch::v1::WorkOrder&)>;
+
   CrewAgent(const std::shared_ptr<grpc::Channel>& channel, double speed, VehicleTracks& tracks,
             std::function<void(const std::string&)> print);
   ~CrewAgent();
   CrewAgent(const CrewAgent&) = delete;
   CrewAgent& operator=(const CrewAgent&) = delete;
 
+  // Called with the work order (as CompleteWorkOrder returned it) after a
+  // crew completed it, on the agent's thread (the simulation clears the
+  // fault the crew repaired). Set before Start.
+  void SetOnCompleted(OnCompleted on_completed) { on_completed_ = std::move(on_completed); }
+
   // Creates (or updates) every crew, available at its home base.
   absl::Status RegisterCrews(const std::vector<CrewPlan>& crews);
   void Start();
   void Stop();
+
+  // Work orders completed, and crews taken from an order for another.
   uint64_t completed() const { return completed_.load(); }
+  uint64_t preempted() const { return preempted_.load(); }
 
  private:
   struct Action {
     std::string verb;  // arrive, complete
     std::string crew_id;
     std::string order_id;
+    uint64_t generation = 0;  // CrewBoard's: dropped when the crew moved on
     double lat = 0, lon = 0;  // the order's place
   };
   void Watch();
+  void Handle(const dispatch::v1::AssignmentEvent& event);
   void Work();
   void Schedule(std::chrono::steady_clock::duration after, Action action);
-  grpc::Status Send(const std::string& verb, const std::string& crew_id, const std::string& order_id);
+  bool Current(const Action& action);
+  void StopVehicle(const std::string& crew_id);
+  grpc::Status Send(const std::string& verb, const std::string& crew_id, const std::string& order_id,
+                    dispatch::v1::WorkOrder* out);
+  std::chrono::steady_clock::duration Simulated(double seconds) const;
 
   std::unique_ptr<dispatch::v1::CrewDispatch::Stub> stub_;
   double speed_;
   VehicleTracks& tracks_;
   std::function<void(const std::string&)> print_;
-  std::set<std::string> crews_;
+  OnCompleted on_completed_;
   std::map<std::string, std::string> vehicle_of_;  // crew id -> vehicle id
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> completed_{0};
-  std::mutex mutex_;
+  std::atomic<uint64_t> preempted_{0};
+  std::mutex mutex_;  // guards board_ and due_
   std::condition_variable cv_;
+  CrewBoard board_;
   std::multimap<std::chrono::steady_clock::time_point, Action> due_;
   std::mutex watch_mutex_;
   grpc::ClientContext* watch_context_ = nullptr;

@@ -117,4 +117,76 @@ std::vector<CrewPlan> PlanCrews(const City& city) {
   return crews;
 }
 
+double CrewTravelSeconds(double eta_s) {
+  if (!(eta_s >= kMinCrewTravelS)) return kMinCrewTravelS;  // also NaN
+  return std::min(eta_s, kMaxCrewTravelS);
+}
+
+void CrewBoard::AddCrew(const std::string& crew_id) { crews_.try_emplace(crew_id); }
+
+std::string CrewBoard::Drop(const std::string& crew_id) {
+  State& state = crews_.at(crew_id);
+  std::string dropped = std::move(state.order_id);
+  state.order_id.clear();
+  if (!dropped.empty()) holder_.erase(dropped);
+  return dropped;
+}
+
+std::optional<CrewBoard::Taken> CrewBoard::OnAssigned(const std::string& crew_id, const std::string& order_id) {
+  const auto it = crews_.find(crew_id);
+  if (it == crews_.end() || order_id.empty()) return std::nullopt;
+  State& state = it->second;
+  if (state.order_id == order_id) return std::nullopt;
+  Taken taken;
+  // Taken from an order it still held (PREEMPTED not seen: the watch missed
+  // it), or from the one PREEMPTED took from it just before.
+  taken.preempted_from = state.order_id.empty() ? state.preempted_from : state.order_id;
+  if (!taken.preempted_from.empty()) ++preempted_;
+  Drop(crew_id);
+  state.preempted_from.clear();
+  state.order_id = order_id;
+  state.generation = next_generation_++;
+  holder_[order_id] = crew_id;
+  taken.generation = state.generation;
+  return taken;
+}
+
+std::optional<std::string> CrewBoard::OnPreempted(const std::string& order_id) {
+  const auto it = holder_.find(order_id);
+  if (it == holder_.end()) return std::nullopt;
+  const std::string crew_id = it->second;
+  Drop(crew_id);
+  crews_.at(crew_id).preempted_from = order_id;
+  return crew_id;
+}
+
+std::optional<std::string> CrewBoard::OnCancelled(const std::string& order_id, const std::string& crew_id) {
+  std::string holder;
+  if (const auto it = holder_.find(order_id); it != holder_.end()) {
+    holder = it->second;
+  } else if (const auto c = crews_.find(crew_id); c != crews_.end() && c->second.order_id == order_id) {
+    holder = crew_id;
+  }
+  if (holder.empty()) return std::nullopt;
+  Drop(holder);
+  crews_.at(holder).preempted_from.clear();
+  return holder;
+}
+
+void CrewBoard::OnCompleted(const std::string& crew_id, const std::string& order_id) {
+  const auto it = crews_.find(crew_id);
+  if (it == crews_.end() || it->second.order_id != order_id) return;
+  Drop(crew_id);
+}
+
+bool CrewBoard::Holds(const std::string& crew_id, const std::string& order_id, uint64_t generation) const {
+  const auto it = crews_.find(crew_id);
+  return it != crews_.end() && it->second.order_id == order_id && it->second.generation == generation;
+}
+
+std::string CrewBoard::OrderOf(const std::string& crew_id) const {
+  const auto it = crews_.find(crew_id);
+  return it == crews_.end() ? std::string() : it->second.order_id;
+}
+
 }  // namespace cityops::sim

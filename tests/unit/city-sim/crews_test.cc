@@ -103,5 +103,86 @@ TEST_CASE("Trades are spread along the fleet, not in blocks", "[crews]") {
   }
 }
 
+TEST_CASE("CrewTravelSeconds: at least 90 s even next door, at most 5 min", "[crews]") {
+  CHECK(CrewTravelSeconds(0) == 90);
+  CHECK(CrewTravelSeconds(12) == 90);
+  CHECK(CrewTravelSeconds(-5) == 90);
+  CHECK(CrewTravelSeconds(std::nan("")) == 90);
+  CHECK(CrewTravelSeconds(150) == 150);
+  CHECK(CrewTravelSeconds(300) == 300);
+  CHECK(CrewTravelSeconds(2000) == 300);
+}
+
+TEST_CASE("CrewBoard: a crew takes an order, is preempted for a critical one, and old steps are dropped", "[crews]") {
+  CrewBoard board;
+  board.AddCrew("crew-a");
+  board.AddCrew("crew-b");
+  CHECK(board.Knows("crew-a"));
+  CHECK_FALSE(board.Knows("crew-z"));
+  // Not our crew.
+  CHECK_FALSE(board.OnAssigned("crew-z", "WO-1").has_value());
+
+  const auto low = board.OnAssigned("crew-a", "WO-1");
+  REQUIRE(low.has_value());
+  CHECK(low->preempted_from.empty());
+  CHECK(board.Holds("crew-a", "WO-1", low->generation));
+  CHECK(board.OrderOf("crew-a") == "WO-1");
+  // The same event again changes nothing.
+  CHECK_FALSE(board.OnAssigned("crew-a", "WO-1").has_value());
+  CHECK(board.Holds("crew-a", "WO-1", low->generation));
+
+  // Dispatch: PREEMPTED for WO-1 (no crew on it), then ASSIGNED WO-2 to crew-a.
+  CHECK(board.OnPreempted("WO-1") == std::optional<std::string>("crew-a"));
+  CHECK_FALSE(board.Holds("crew-a", "WO-1", low->generation));
+  CHECK(board.OrderOf("crew-a").empty());
+  const auto critical = board.OnAssigned("crew-a", "WO-2");
+  REQUIRE(critical.has_value());
+  CHECK(critical->preempted_from == "WO-1");
+  CHECK(critical->generation != low->generation);
+  CHECK(board.preempted() == 1);
+  CHECK(board.Holds("crew-a", "WO-2", critical->generation));
+  // A PREEMPTED for an order nobody holds any more: nothing.
+  CHECK_FALSE(board.OnPreempted("WO-1").has_value());
+
+  // WO-1 goes to crew-b from the queue: a plain assignment.
+  const auto requeued = board.OnAssigned("crew-b", "WO-1");
+  REQUIRE(requeued.has_value());
+  CHECK(requeued->preempted_from.empty());
+
+  // crew-a completes WO-2, then gets WO-1 back later (crew-b's was cancelled):
+  // the steps scheduled for its first time on WO-1 stay dropped.
+  board.OnCompleted("crew-a", "WO-2");
+  CHECK(board.OrderOf("crew-a").empty());
+  CHECK(board.OnCancelled("WO-1", "crew-b") == std::optional<std::string>("crew-b"));
+  CHECK(board.OrderOf("crew-b").empty());
+  const auto again = board.OnAssigned("crew-a", "WO-1");
+  REQUIRE(again.has_value());
+  CHECK(again->preempted_from.empty());
+  CHECK_FALSE(board.Holds("crew-a", "WO-1", low->generation));
+  CHECK(board.Holds("crew-a", "WO-1", again->generation));
+  CHECK(board.preempted() == 1);
+}
+
+TEST_CASE("CrewBoard: an ASSIGNED while holding another order counts as a preemption (PREEMPTED missed)", "[crews]") {
+  CrewBoard board;
+  board.AddCrew("crew-a");
+  REQUIRE(board.OnAssigned("crew-a", "WO-1").has_value());
+  const auto taken = board.OnAssigned("crew-a", "WO-2");
+  REQUIRE(taken.has_value());
+  CHECK(taken->preempted_from == "WO-1");
+  CHECK(board.preempted() == 1);
+  // WO-1 is no longer crew-a's: its cancellation does not free crew-a.
+  CHECK_FALSE(board.OnCancelled("WO-1", "crew-a").has_value());
+  CHECK(board.OrderOf("crew-a") == "WO-2");
+  // Cancelling the order it holds frees it; a later order is not a preemption.
+  CHECK(board.OnCancelled("WO-2", "") == std::optional<std::string>("crew-a"));
+  const auto next = board.OnAssigned("crew-a", "WO-3");
+  REQUIRE(next.has_value());
+  CHECK(next->preempted_from.empty());
+  // Completing an order the crew does not hold changes nothing.
+  board.OnCompleted("crew-a", "WO-1");
+  CHECK(board.OrderOf("crew-a") == "WO-3");
+}
+
 }  // namespace
 }  // namespace cityops::sim
