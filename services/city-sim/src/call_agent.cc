@@ -59,12 +59,23 @@ void CallAgent::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void CallAgent::Refresh() {
+  if (thread_.joinable()) return;  // still running: its own polls count
+  // Poll stops paging once stop_ is set: let it page for this one.
+  stop_ = false;
+  Poll();
+  stop_ = true;
+}
+
 CallStats CallAgent::stats() const {
   CallStats s;
-  s.sent = sent_.load();
+  s.placed = placed_.load();
+  s.received = received_.load();
+  s.sent = s.received;
   s.rejected = rejected_.load();
   s.failed = failed_.load();
   s.linked = linked_.load();
+  s.linked_to_known = linked_to_known_.load();
   s.closed = closed_.load();
   return s;
 }
@@ -125,6 +136,7 @@ void CallAgent::Place(const ResidentCall& call) {
       absl::StrCat(call.category, " district ", call.district, " (", std::string(ChannelName(call.channel)), ")");
   grpc::Status status;
   cv1::CreateRequestResponse response;
+  ++placed_;
   for (int attempt = 0;; ++attempt) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + settings_.deadline);
@@ -145,7 +157,7 @@ void CallAgent::Place(const ResidentCall& call) {
     return;
   }
   const cv1::ResidentRequest& created = response.request().request();
-  ++sent_;
+  ++received_;
   Tracked tracked;
   tracked.category = created.category();
   tracked.status = created.status();
@@ -198,7 +210,11 @@ void CallAgent::Follow(const cv1::ResidentRequest& request) {
   t.version = request.version();
   if (!request.incident_id().empty() && request.incident_id() != t.incident_id) {
     t.incident_id = request.incident_id();
-    ++linked_;
+    if (!t.counted_linked) {
+      t.counted_linked = true;
+      ++linked_;
+      if (request.linked_to_known_incident()) ++linked_to_known_;
+    }
     print_(absl::StrCat("LINKED ", request.id(), " to ", request.incident_id(),
                         request.linked_to_known_incident() ? " (known incident)" : " (new incident)"));
   }

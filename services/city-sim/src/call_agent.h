@@ -25,12 +25,18 @@
 
 namespace cityops::sim {
 
+// What became of the calls placed, for the progress lines and the report.
+// Each request counts once in each line (a request linked, relinked to
+// another incident, then closed is one linked and one closed).
 struct CallStats {
-  uint64_t sent = 0;      // created in resident-calls
-  uint64_t rejected = 0;  // refused by resident-calls (INVALID_ARGUMENT...)
-  uint64_t failed = 0;    // not answered (UNAVAILABLE after the retries, deadline...)
-  uint64_t linked = 0;    // linked to an incident
-  uint64_t closed = 0;
+  uint64_t placed = 0;           // calls the agent made (received + rejected + failed)
+  uint64_t received = 0;         // accepted by resident calls (a request created, or already recorded for the key)
+  uint64_t sent = 0;             // the same as received (the older name)
+  uint64_t rejected = 0;         // refused by resident-calls (INVALID_ARGUMENT...)
+  uint64_t failed = 0;           // not answered (UNAVAILABLE after the retries, deadline...)
+  uint64_t linked = 0;           // requests linked to an incident
+  uint64_t linked_to_known = 0;  // of which to an incident open before the call
+  uint64_t closed = 0;           // requests closed
 };
 
 struct CallAgentSettings {
@@ -60,6 +66,10 @@ class CallAgent {
   // simulation started streaming). Once.
   void Start(std::chrono::steady_clock::time_point origin);
   void Stop();
+  // After Stop: polls resident calls once more, so that stats() counts the
+  // links and closures since the last poll (for the final report). Waits
+  // `settings.deadline` per page at most.
+  void Refresh();
   CallStats stats() const;
 
  private:
@@ -68,6 +78,7 @@ class CallAgent {
     calls::v1::RequestStatus status = calls::v1::REQUEST_STATUS_OPEN;
     std::string incident_id;
     int64_t version = 0;
+    bool counted_linked = false;
   };
 
   void Run(std::chrono::steady_clock::time_point origin);
@@ -88,8 +99,8 @@ class CallAgent {
   std::condition_variable cv_;
   std::thread thread_;
 
-  std::atomic<uint64_t> sent_{0}, rejected_{0}, failed_{0}, linked_{0}, closed_{0};
-  // Only the agent's thread touches these.
+  std::atomic<uint64_t> placed_{0}, received_{0}, rejected_{0}, failed_{0}, linked_{0}, linked_to_known_{0}, closed_{0};
+  // Only the agent's thread touches these (Refresh: after Stop).
   std::map<std::string, Tracked> tracked_;  // open requests of ours, by id
   std::chrono::system_clock::time_point last_poll_{};
   std::string last_poll_error_;
