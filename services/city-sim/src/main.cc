@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
     std::optional<sim::CallFigures> call_figures;
     if (calls != nullptr) {
       const sim::CallStats c = calls->stats();
-      call_figures = sim::CallFigures{c.sent, c.linked, c.closed};
+      call_figures = sim::CallFigures{c.received, c.linked, c.closed};
     }
     const sim::Report r = report->Snapshot(call_figures, std::chrono::system_clock::now());
     if (const absl::Status s = sim::WriteReportFile(r, options->report_path); !s.ok()) {
