@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,7 @@
 #include "report.h"
 #include "report_collector.h"
 #include "scenario.h"
+#include "scenario_file.h"
 #include "simulation.h"
 
 namespace {
@@ -79,7 +81,16 @@ int main(int argc, char** argv) {
   }
   common::ShutdownSignal::Install();
   sim::ReportSignal::Block();  // SIGUSR2: the report so far (--report); before any thread starts
-  auto config = common::Config::Load(argc, argv);
+  // --list-scenarios may come without a value.
+  std::vector<std::string> arg_text(argv, argv + argc);
+  for (size_t i = 1; i < arg_text.size(); ++i) {
+    if (arg_text[i] == "--list-scenarios" && (i + 1 == arg_text.size() || arg_text[i + 1].rfind("--", 0) == 0)) {
+      arg_text[i] = "--list-scenarios=true";
+    }
+  }
+  std::vector<const char*> args;
+  for (const auto& a : arg_text) args.push_back(a.c_str());
+  auto config = common::Config::Load(static_cast<int>(args.size()), args.data());
   if (!config.ok()) {
     std::cerr << "city-sim: " << config.status().message() << "\n" << sim::kUsage;
     return 2;
@@ -96,9 +107,30 @@ int main(int argc, char** argv) {
   Console console;
   const auto print = [&console](const std::string& line) { console.Print(line); };
 
+  // The scenario's file, read before the city is generated (a mistake in it is told at once).
+  std::error_code exe_error;
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", exe_error).string();
+  const std::string scenario_dir = sim::FindScenarioDir(options->scenario.dir, sim::DefaultScenarioDirs(exe));
+  if (options->scenario.list) {
+    std::cout << "scenarios in " << (scenario_dir.empty() ? "(no folder found: give --scenario-dir)" : scenario_dir)
+              << ":\n  none: no scenario, the city as it runs every day\n";
+    for (const auto& [name, description] : sim::ListScenarios(scenario_dir)) {
+      std::cout << "  " << name << ": " << description << "\n";
+    }
+    return 0;
+  }
+  auto scenario_spec = sim::LoadScenario(options->scenario.name, scenario_dir);
+  if (!scenario_spec.ok()) {
+    std::cerr << "city-sim: " << scenario_spec.status().message() << "\n";
+    return 2;
+  }
   const auto generated_at = std::chrono::steady_clock::now();
   const sim::City city = sim::GenerateCity(options->city);
-  auto scenario = sim::MakeScenario(city, options->scenario);
+  sim::PlanParams plan;
+  plan.speed = options->speed;
+  plan.seed = options->city.seed;
+  plan.fault_asset = options->scenario.fault_asset;
+  auto scenario = sim::MakeScenario(city, *scenario_spec, plan);
   if (!scenario.ok()) {
     std::cerr << "city-sim: " << scenario.status().message() << "\n";
     return 2;
@@ -160,6 +192,7 @@ int main(int argc, char** argv) {
 
   // The crews, in crew dispatch, playing out the work orders they get.
   std::unique_ptr<sim::CrewAgent> crews;
+  std::atomic<sim::Simulation*> repairs_to{nullptr};
   sim::VehicleTracks tracks;
   if (!options->dispatch_address.empty() && !options->register_only) {
     crews = std::make_unique<sim::CrewAgent>(
@@ -170,6 +203,12 @@ int main(int argc, char** argv) {
       spdlog::error("{}", s.ToString());
       return 1;
     }
+    // A crew's completed order repairs the scenario's fault it was about (the
+    // simulation, built below, takes it from there).
+    crews->SetOnCompleted([&repairs_to](const dispatch::v1::WorkOrder& order) {
+      if (sim::Simulation* simulation = repairs_to.load(); simulation != nullptr)
+        simulation->OnWorkOrderCompleted(order);
+    });
     crews->Start();
     console.Print(std::to_string(plans.size()) + " crews on duty in crew dispatch at " + options->dispatch_address);
   }
@@ -191,6 +230,12 @@ int main(int argc, char** argv) {
     line.seed = options->city.seed;
     line.calls_per_day = options->calls_per_day;
     line.speed = options->speed;
+    if (scenario->daily_calls) {
+      // The scenario's day of calls replaces the everyday flow.
+      line.calls_per_day = scenario->daily_calls->per_day;
+      line.hourly_profile = scenario->daily_calls->hourly_profile;
+      line.start = std::chrono::system_clock::now();
+    }
     line.districts = &options->city.Districts();
     sim::CallAgentSettings call_settings;
     call_settings.run_id = RandomSuffix();
@@ -199,7 +244,8 @@ int main(int argc, char** argv) {
         sim::ScenarioCalls(city, *scenario, options->city.seed), call_settings,
         [&console](const std::string& text) { console.Print("CALL " + text); });
     console.Print("residents call resident calls at " + options->calls_address + ": " +
-                  absl::StrCat(options->calls_per_day) + " calls a day" +
+                  absl::StrCat(line.calls_per_day) + " calls a day" +
+                  (line.hourly_profile.empty() ? "" : " shaped by the hour") +
                   (options->speed > 1 ? absl::StrCat(" (x", options->speed, ")") : "") + ", followed until closed");
   }
 
@@ -211,10 +257,13 @@ int main(int argc, char** argv) {
   run_settings.batch_max = static_cast<size_t>(options->batch_max);
   run_settings.log_every = options->log_every;
   run_settings.register_only = options->register_only;
+  // With a report and no --duration, the run ends with the scenario.
+  run_settings.stop_at_end = !options->report_path.empty() && options->duration.count() == 0;
   if (crews != nullptr) run_settings.tracks = &tracks;
   if (lighting != nullptr) run_settings.field = &field;
   if (calls != nullptr) run_settings.calls = calls.get();
   sim::Simulation simulation(city, *scenario, client, streamer, watcher.get(), clock, run_settings, print);
+  repairs_to = &simulation;
 
   // Writes the report so far and prints its table; false when it could not be written.
   const auto write_report = [&]() {
