@@ -74,6 +74,9 @@ class E2eSuite {
   std::vector<std::string> Children(const std::string& parent_id);
   // Every assignment event dispatch published so far (in order for each work order).
   std::vector<dispatch::v1::AssignmentEvent> AssignmentEvents();
+  // Every crew event (status or position changed) dispatch published so far
+  // (in order for each crew).
+  std::vector<dispatch::v1::CrewEvent> CrewEvents();
 
   // The services' logs (their ends), for failure messages.
   std::string Logs() const { return services_.Logs(); }
