@@ -29,7 +29,7 @@ namespace cityops::sim {
 // Each request counts once in each line (a request linked, relinked to
 // another incident, then closed is one linked and one closed).
 struct CallStats {
-  uint64_t placed = 0;           // calls the agent made (received + rejected + failed)
+  uint64_t placed = 0;           // calls the agent made (received + rejected + failed, once answered)
   uint64_t received = 0;         // accepted by resident calls (a request created, or already recorded for the key)
   uint64_t sent = 0;             // the same as received (the older name)
   uint64_t rejected = 0;         // refused by resident-calls (INVALID_ARGUMENT...)
