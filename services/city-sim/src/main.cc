@@ -336,6 +336,7 @@ int main(int argc, char** argv) {
     report_signal->Stop();
     // The platform's last events (the incident resolving, the order completed) still on their way.
     report->Stop(std::chrono::seconds(2), std::chrono::seconds(15));
+    if (calls != nullptr) calls->Refresh();  // the calls linked and closed since its last poll
     if (!write_report()) exit_code = 1;
   }
   const sim::StreamStats s = streamer.stats();
