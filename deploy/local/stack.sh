@@ -318,9 +318,10 @@ start_pg() {
   else
     ! port_open "${PG_PORT}" || die "PostgreSQL: port ${PG_PORT} is already in use by another process"
     log "PostgreSQL 15: starting on 127.0.0.1:${PG_PORT}"
-    # pg_ctl detaches the server into its own session.
+    # pg_ctl detaches the server into its own session. 300 connections: the
+    # tests run two suites of six services at once (a pool each, plus relays).
     as_pg "${PG_BIN}/pg_ctl" start -D "${PG_DATA}" -l "${PG_LOG}" -w -t "${START_TIMEOUT}" \
-      -o "-c listen_addresses=127.0.0.1 -p ${PG_PORT} -k ${PG_SOCK}" >/dev/null \
+      -o "-c listen_addresses=127.0.0.1 -p ${PG_PORT} -k ${PG_SOCK} -c max_connections=300" >/dev/null \
       || { pg_log_tail; die "PostgreSQL: did not start (log: ${PG_LOG})"; }
   fi
   local deadline=$((SECONDS + START_TIMEOUT))
