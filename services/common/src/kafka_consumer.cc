@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -37,18 +38,54 @@ class StartAtCreation final : public RdKafka::RebalanceCb {
     for (RdKafka::TopicPartition* tp : partitions) {
       if (tp->offset() < 0) fresh.push_back(tp);
     }
-    if (!fresh.empty()) {
-      for (RdKafka::TopicPartition* tp : fresh) tp->set_offset(created_ms_);
-      // Each offset becomes the first one stamped at or after the time, or the
-      // end (-1) when there is none yet: the end is what "latest" means anyway.
-      if (const auto e = consumer->offsetsForTimes(fresh, kTimeoutMs); e != RdKafka::ERR_NO_ERROR) {
-        spdlog::warn("Kafka: offsets for the consumer's start unknown ({}); starting at the end", RdKafka::err2str(e));
-        for (RdKafka::TopicPartition* tp : fresh) tp->set_offset(RdKafka::Topic::OFFSET_END);
-      }
-      for (RdKafka::TopicPartition* tp : fresh) {
-        if (tp->offset() < 0) tp->set_offset(RdKafka::Topic::OFFSET_END);
+    // The end of each partition now, as a concrete offset: "the end" given to
+    // assign() is resolved only when fetching starts, possibly seconds later,
+    // after messages that belong to this consumer.
+    std::vector<int64_t> ends(fresh.size(), RdKafka::Topic::OFFSET_END);
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      int64_t low = 0;
+      int64_t high = 0;
+      if (consumer->query_watermark_offsets(fresh[i]->topic(), fresh[i]->partition(), &low, &high, kTimeoutMs) ==
+          RdKafka::ERR_NO_ERROR) {
+        ends[i] = high;
       }
     }
+    // Then the first offset stamped at or after the creation; none (-1): every
+    // message up to now is older, so the end taken before is right. A
+    // partition whose leader is not known yet (topics just created) answers
+    // with an error of its own: asked again, a few times.
+    std::vector<size_t> ask(fresh.size());
+    for (size_t i = 0; i < ask.size(); ++i) ask[i] = i;
+    for (int attempt = 0; attempt < 5 && !ask.empty(); ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      std::vector<RdKafka::TopicPartition*> query;
+      for (const size_t i : ask) {
+        fresh[i]->set_offset(created_ms_);
+        query.push_back(fresh[i]);
+      }
+      const auto e = consumer->offsetsForTimes(query, kTimeoutMs);
+      std::vector<size_t> again;
+      for (const size_t i : ask) {
+        if (e != RdKafka::ERR_NO_ERROR || fresh[i]->err() != RdKafka::ERR_NO_ERROR) again.push_back(i);
+      }
+      ask = std::move(again);
+    }
+    for (const size_t i : ask) {
+      spdlog::warn("Kafka: {}[{}]: no offset for the consumer's start ({}); starting at the end", fresh[i]->topic(),
+                   fresh[i]->partition(), RdKafka::err2str(fresh[i]->err()));
+      fresh[i]->set_offset(-1);
+    }
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (fresh[i]->offset() < 0) fresh[i]->set_offset(ends[i]);
+    }
+    std::string starts;
+    for (RdKafka::TopicPartition* tp : fresh) {
+      if (tp->offset() < 0) tp->set_offset(RdKafka::Topic::OFFSET_END);
+      absl::StrAppend(&starts, starts.empty() ? "" : ", ", tp->topic(), "[", tp->partition(), "]@",
+                      tp->offset() == RdKafka::Topic::OFFSET_END ? std::string("end") : std::to_string(tp->offset()));
+    }
+    spdlog::info("Kafka: live consumer assigned {} partition(s); new to the group: {}", partitions.size(),
+                 starts.empty() ? "none" : starts);
     consumer->assign(partitions);
   }
 

@@ -183,7 +183,10 @@ bool SseClient::WaitFor(const std::string& needle, std::chrono::milliseconds tim
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     char buf[8192];
     const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    if (n <= 0) return text_.find(needle) != std::string::npos;
+    if (n <= 0) {
+      text_ += n == 0 ? "\n[connection closed by the server]\n" : "\n[recv failed]\n";
+      return text_.find(needle) != std::string::npos;
+    }
     text_.append(buf, static_cast<size_t>(n));
   }
   return true;

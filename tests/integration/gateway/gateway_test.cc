@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_split.h"
 #include "cityops/common/http.h"
 #include "gateway_suite.h"
 #include "security/jwt.h"
@@ -46,7 +47,18 @@ TEST_CASE(
   INFO(feed.text());
   // The feed reads several topics: dispatch's assignment for the incident may
   // come before the incident itself. Wait for the incident.
-  REQUIRE(feed.WaitFor("event: incident", 30s));
+  if (!feed.WaitFor("event: incident", 30s)) {
+    std::string feed_metrics;
+    for (const absl::string_view line :
+         absl::StrSplit(HttpExchange(suite.gateway_metrics_port(), "GET", "/metrics").body, '\n')) {
+      if (line.find("feed") != absl::string_view::npos) feed_metrics += std::string(line) + "\n";
+    }
+    UNSCOPED_INFO("gateway feed metrics: " << feed_metrics);
+    UNSCOPED_INFO("gateway /api/v1/incidents: " << suite.Http("GET", "/api/v1/incidents", olga).body);
+    UNSCOPED_INFO("feed text: " << feed.text());
+    UNSCOPED_INFO("gateway log: " << ReadFile(suite.gateway_log()));
+    FAIL("no incident event on the feed within 30 s");
+  }
   const std::string first_id = feed.LastId();
   CHECK(feed.text().find("cab-gw-1") != std::string::npos);
 
