@@ -287,6 +287,15 @@ absl::StatusOr<Scenario> MakeScenario(const City& city, const ScenarioSpec& spec
           }
           raise.fault_id = fault_id++;
           raise.until_repaired = f.until_repaired;
+          const milliseconds children_at =
+              at + std::max(Scaled(f.children_after, params.speed), f.children_min_wall_gap);
+          if (!raise.reporting_children.empty() && children_at > at) {
+            ScenarioStep later = raise;
+            later.children_only = true;
+            later.at = children_at;
+            later.affected.clear();
+            scenario.steps.push_back(std::move(later));
+          }
           ScenarioStep clear = raise;
           clear.cleared = true;
           clear.at = at + Scaled(f.duration, params.speed);
@@ -391,7 +400,9 @@ absl::StatusOr<Scenario> MakeScenario(const City& city, const ScenarioSpec& spec
                    [](const ScenarioStep& a, const ScenarioStep& b) { return a.at < b.at; });
   scenario.raise_step.assign(fault_id, 0);
   for (size_t i = 0; i < scenario.steps.size(); ++i) {
-    if (!scenario.steps[i].cleared) scenario.raise_step[scenario.steps[i].fault_id] = i;
+    if (!scenario.steps[i].cleared && !scenario.steps[i].children_only) {
+      scenario.raise_step[scenario.steps[i].fault_id] = i;
+    }
   }
   std::stable_sort(scenario.calls.begin(), scenario.calls.end(),
                    [](const ScenarioCall& a, const ScenarioCall& b) { return a.at < b.at; });

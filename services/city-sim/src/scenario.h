@@ -66,6 +66,12 @@ struct FaultSpec {
   // through whoever `children_via` names ("the cabinet's segment controller").
   telemetry::v1::FaultType children_type = telemetry::v1::FAULT_TYPE_UNSPECIFIED;
   std::string children_via;
+  // The children report this long after the target (simulated time), and at
+  // least `children_min_wall_gap` of real time after it: the target's own
+  // fault reaches incident correlation first, so that the children join its
+  // incident rather than open their own.
+  std::chrono::milliseconds children_after{0};
+  std::chrono::milliseconds children_min_wall_gap{0};
   // The target and its children stop sending readings while it lasts.
   bool silence = false;
   // Lasts until a crew repairs it, `duration` at most; otherwise exactly `duration`.
@@ -154,6 +160,9 @@ struct ScenarioStep {
   std::vector<size_t> reporting_children;
   telemetry::v1::FaultType children_fault = telemetry::v1::FAULT_TYPE_UNSPECIFIED;
   std::string children_detail;
+  // This step only makes the children of its fault report it (raised), a
+  // little after the fault itself; applied only while the fault is open.
+  bool children_only = false;
   // Pairs a raise with its clear.
   size_t fault_id = 0;
   bool until_repaired = false;

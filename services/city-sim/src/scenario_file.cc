@@ -364,8 +364,8 @@ class SpecParser {
     std::vector<std::string> known = {"at", "action", "target", "say", "min_wall_gap"};
     if (*action == "fault") {
       step.action = StepAction::kFault;
-      known.insert(known.end(), {"fault", "children_fault", "children_via", "silence", "until", "duration",
-                                 "max_duration", "detail"});
+      known.insert(known.end(), {"fault", "children_fault", "children_via", "children_after", "children_min_wall_gap",
+                                 "silence", "until", "duration", "max_duration", "detail"});
     } else if (*action == "call") {
       step.action = StepAction::kCall;
       known.insert(known.end(),
@@ -409,6 +409,16 @@ class SpecParser {
         auto via = String(s, "children_via", pointer, field, false);
         if (!via.ok()) return via.status();
         f.children_via = *via;
+        auto children_after = OptionalDuration(s, "children_after", pointer, field);
+        if (!children_after.ok()) return children_after.status();
+        f.children_after = *children_after;
+        auto children_gap = OptionalDuration(s, "children_min_wall_gap", pointer, field);
+        if (!children_gap.ok()) return children_gap.status();
+        f.children_min_wall_gap = *children_gap;
+        if ((f.children_after.count() > 0 || f.children_min_wall_gap.count() > 0 || !f.children_via.empty()) &&
+            f.children_type == v1::FAULT_TYPE_UNSPECIFIED) {
+          return r_.Error(pointer, field + ".children_fault", "missing (children_via and children_after need it)");
+        }
         auto silence = Bool(s, "silence", pointer, field);
         if (!silence.ok()) return silence.status();
         f.silence = *silence;

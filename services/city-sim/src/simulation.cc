@@ -138,7 +138,9 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
     }
     while (next_step < scenario_.steps.size() && elapsed >= scenario_.steps[next_step].at) {
       const ScenarioStep& step = scenario_.steps[next_step++];
-      if (!step.cleared) {
+      if (step.children_only) {
+        if (open_.count(step.fault_id) != 0) ApplyStep(step);
+      } else if (!step.cleared) {
         ApplyStep(step);
         open_.insert(step.fault_id);
       } else if (open_.erase(step.fault_id) != 0) {
@@ -315,9 +317,24 @@ void Simulation::ApplyStep(const ScenarioStep& step, const std::string& why) {
     fault.set_detail(detail.substr(0, 512));
     return client_.ReportFault(fault);
   };
-  absl::Status status = report(step.asset_id, step.fault, step.detail);
+  // A raise reports the fault itself (its children later, in a step of
+  // their own, when they report after it); a clear reports both, the
+  // children only if they had reported.
+  absl::Status status;
+  if (!step.children_only) status = report(step.asset_id, step.fault, step.detail);
+  bool children_report = false;
+  if (step.cleared) {
+    children_report = children_raised_.erase(step.fault_id) != 0;
+  } else {
+    const bool later = std::any_of(scenario_.steps.begin(), scenario_.steps.end(), [&](const ScenarioStep& s) {
+      return s.children_only && s.fault_id == step.fault_id;
+    });
+    children_report = !step.reporting_children.empty() && (step.children_only || !later);
+    if (children_report) children_raised_.insert(step.fault_id);
+  }
   size_t children_failed = 0;
-  for (const size_t child : step.reporting_children) {
+  static const std::vector<size_t> kNone;
+  for (const size_t child : children_report ? step.reporting_children : kNone) {
     if (!report(city_.at(child).id, step.children_fault, step.cleared ? step.detail : step.children_detail).ok()) {
       ++children_failed;
     }
@@ -329,15 +346,18 @@ void Simulation::ApplyStep(const ScenarioStep& step, const std::string& why) {
   const int district = index < 0 ? 0 : city_.at(static_cast<size_t>(index)).district;
   std::string line = absl::StrCat("scenario ", scenario_.name, ": ", step.asset_id, " (", kind, ", district ", district,
                                   ") reports ", FaultLabel(step.fault), step.cleared ? " CLEARED" : "");
-  if (!why.empty()) absl::StrAppend(&line, " (", why, ")");
-  if (!step.reporting_children.empty()) {
+  if (step.children_only) {
+    line = absl::StrCat("scenario ", scenario_.name, ": the ", step.reporting_children.size(), " child(ren) of ",
+                        step.asset_id, " report ", FaultLabel(step.children_fault), " (", step.children_detail, ")");
+  } else if (children_report) {
     absl::StrAppend(&line, "; ", step.reporting_children.size(), " child(ren) report ", FaultLabel(step.children_fault),
                     step.cleared ? " CLEARED" : "");
   }
+  if (!why.empty()) absl::StrAppend(&line, " (", why, ")");
   if (!step.affected.empty()) {
     absl::StrAppend(&line, "; ", step.affected.size(), " asset(s) ", step.cleared ? "report again" : "stop reporting");
   }
-  if (!step.cleared && step.until_repaired) absl::StrAppend(&line, "; until a crew repairs it");
+  if (!step.cleared && !step.children_only && step.until_repaired) absl::StrAppend(&line, "; until a crew repairs it");
   if (!status.ok()) absl::StrAppend(&line, " [ReportFault failed: ", status.ToString(), "]");
   if (children_failed > 0) absl::StrAppend(&line, " [", children_failed, " children's ReportFault failed]");
   print_(line);

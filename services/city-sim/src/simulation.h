@@ -97,8 +97,9 @@ class Simulation {
   Print print_;
 
   std::vector<bool> silenced_;
-  std::set<size_t> open_;        // fault ids raised by the scenario, not cleared yet
-  std::vector<bool> ramp_past_;  // by ramp: past its mark (its fault raised)
+  std::set<size_t> open_;             // fault ids raised by the scenario, not cleared yet
+  std::set<size_t> children_raised_;  // fault ids whose children reported it
+  std::vector<bool> ramp_past_;       // by ramp: past its mark (its fault raised)
   std::unordered_map<size_t, std::vector<size_t>> ramps_of_asset_;
   std::atomic<bool> ended_{false};
   std::mutex repairs_mutex_;

@@ -161,6 +161,11 @@ TEST_CASE("Scenario file: errors name the file, the line and the field", "[scena
     const std::string e = ErrorOf(Replace(kMinimal, "\"duration\": \"3m\"}", "\"until\": \"repaired\"}"));
     CHECK(e.find("steps[0].max_duration: missing") != std::string::npos);
   }
+  SECTION("children_after without children_fault") {
+    const std::string e =
+        ErrorOf(Replace(kMinimal, "\"duration\": \"3m\"}", "\"duration\": \"3m\", \"children_after\": \"5s\"}"));
+    CHECK(e.rfind("test.json:9: steps[0].children_fault: missing", 0) == 0);
+  }
   SECTION("a ramp whose mark it never crosses") {
     const std::string e = ErrorOf(
         Replace(kMinimal, "\"action\": \"fault\", \"target\": \"cab\", \"fault\": \"POWER_LOSS\", \"duration\": \"3m\"",
@@ -255,9 +260,16 @@ TEST_CASE("Scenario cabinet-power-loss: the cabinet and its light points report,
           "[scenario]") {
   const City& city = Dijon();
   const Scenario s = Plan(city, "cabinet-power-loss");
-  REQUIRE(s.steps.size() == 2);
+  REQUIRE(s.steps.size() == 3);
   const ScenarioStep& loss = s.steps[0];
-  const ScenarioStep& back = s.steps[1];
+  const ScenarioStep& lamps = s.steps[1];
+  const ScenarioStep& back = s.steps[2];
+  // The light points report 30 s after the cabinet, so that its incident is open when they do.
+  CHECK(lamps.children_only);
+  CHECK(lamps.at == seconds(60));
+  CHECK(lamps.fault_id == loss.fault_id);
+  CHECK(lamps.affected.empty());
+  CHECK(s.raise_step[loss.fault_id] == 0);
   CHECK(loss.at == seconds(30));
   CHECK_FALSE(loss.cleared);
   CHECK(back.cleared);
@@ -304,7 +316,9 @@ TEST_CASE("Scenario times are divided by the speed, but keep their real gaps", "
   const Scenario s = Plan(Dijon(), "cabinet-power-loss", 20);
   // 30 s / 20 = 1.5 s, but at least 10 s after the start (min_wall_gap).
   CHECK(s.steps[0].at == seconds(10));
-  CHECK(s.steps[1].at == seconds(10) + minutes(1));  // 20 min / 20
+  // The light points: 30 s / 20 = 1.5 s after the cabinet, but at least 3 s.
+  CHECK(s.steps[1].at == seconds(13));
+  CHECK(s.steps[2].at == seconds(10) + minutes(1));  // 20 min / 20
   // The calls: 50 s / 20 = 2.5 s, but at least 5 s after the loss; then every 25 s / 20.
   REQUIRE(s.calls.size() == 3);
   CHECK(s.calls[0].at == seconds(15));
@@ -315,7 +329,8 @@ TEST_CASE("Scenario times are divided by the speed, but keep their real gaps", "
 TEST_CASE("Scenario fibre-cut: a site and its cameras, one report each through the VMS", "[scenario]") {
   const City& city = Dijon();
   const Scenario s = Plan(city, "fibre-cut");
-  REQUIRE(s.steps.size() == 2);
+  REQUIRE(s.steps.size() == 3);
+  CHECK(s.steps[1].children_only);
   const ScenarioStep& cut = s.steps[0];
   const int64_t site = city.IndexOf(cut.asset_id);
   REQUIRE(site >= 0);
