@@ -205,6 +205,16 @@ std::vector<dv1::AssignmentEvent> E2eSuite::AssignmentEvents() {
   return events;
 }
 
+std::vector<tv1::FaultEvent> E2eSuite::FaultEvents() {
+  std::vector<tv1::FaultEvent> events;
+  for (const auto& message : ConsumeAll(services_.topics().Name(topics::kTelemetryFaults), std::chrono::seconds(2))) {
+    tv1::FaultEvent event;
+    REQUIRE(event.ParseFromString(message.value));
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
 std::vector<dv1::CrewEvent> E2eSuite::CrewEvents() {
   std::vector<dv1::CrewEvent> events;
   for (const auto& message : ConsumeAll(services_.topics().Name(topics::kDispatchCrews), std::chrono::seconds(2))) {

@@ -74,6 +74,8 @@ class E2eSuite {
   std::vector<std::string> Children(const std::string& parent_id);
   // Every assignment event dispatch published so far (in order for each work order).
   std::vector<dispatch::v1::AssignmentEvent> AssignmentEvents();
+  // Every fault event telemetry ingest published so far (raised and cleared).
+  std::vector<telemetry::v1::FaultEvent> FaultEvents();
   // Every crew event (status or position changed) dispatch published so far
   // (in order for each crew).
   std::vector<dispatch::v1::CrewEvent> CrewEvents();
