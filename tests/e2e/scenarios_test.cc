@@ -300,6 +300,12 @@ TEST_CASE("School fire alarm: critical, and it takes the nearest building-securi
   }
   CHECK(preempted_low);
   CHECK(run.report["preemptions"].get<int>() >= 1);
+
+  // The crew resets the alarm, and the incident resolves after it.
+  const dv1::WorkOrder done = CompletedOrder(suite, fire, "building_security");
+  CHECK(done.crew_id() == order.crew_id());
+  const iv1::Incident resolved = WaitResolved(suite, fire.id(), 90s);
+  CHECK(resolved.resolved_at().seconds() >= done.completed_at().seconds());
   CheckReportAgainstServices(suite, run.report, incidents);
 }
 
