@@ -237,6 +237,7 @@ absl::StatusOr<Scenario> MakeScenario(const City& city, const ScenarioSpec& spec
   scenario.name = spec.name;
   scenario.description = spec.description;
   scenario.daily_calls = spec.daily_calls;
+  scenario.readings_speed = std::min(params.speed, spec.readings_speed_max.value_or(params.speed));
 
   for (const auto& target : spec.targets) {
     auto assets = Resolve(city, spec, target, params, scenario.resolved);

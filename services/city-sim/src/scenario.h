@@ -141,6 +141,9 @@ struct ScenarioSpec {
   std::vector<TargetSpec> targets;
   std::vector<StepSpec> steps;
   std::optional<DailyCallsSpec> daily_calls;
+  // The readings are sped up by at most this much, whatever --speed (a day
+  // of calls at --speed 500 need not stream 500 times the telemetry).
+  std::optional<double> readings_speed_max;
 };
 
 // --------------------------------------------------------------- the plan
@@ -217,6 +220,9 @@ struct Scenario {
   std::vector<ScenarioCall> calls;  // in time order
   std::vector<ScenarioNote> notes;  // in time order: one line each as it happens
   std::optional<DailyCallsSpec> daily_calls;
+  // The speed-up of the readings: min(--speed, the file's
+  // readings_speed_max); 0: --speed.
+  double readings_speed = 0;
   // The assets each step's target resolved to, by target name (for tests and lines).
   std::map<std::string, std::vector<size_t>> resolved;
 };

@@ -652,7 +652,8 @@ absl::StatusOr<ScenarioSpec> ParseScenario(std::string_view text, const std::str
   SpecParser parser(source, lines);
   const Reader& r = parser.reader();
   if (!root.is_object()) return r.Error("", "(file)", "must be a JSON object");
-  if (auto s = r.OnlyKnown(root, "", "", {"name", "description", "duration", "targets", "steps", "daily_calls"});
+  if (auto s = r.OnlyKnown(
+          root, "", "", {"name", "description", "duration", "targets", "steps", "daily_calls", "readings_speed_max"});
       !s.ok()) {
     return s;
   }
@@ -704,6 +705,11 @@ absl::StatusOr<ScenarioSpec> ParseScenario(std::string_view text, const std::str
     auto daily = parser.DailyCalls(root.at("daily_calls"), "/daily_calls");
     if (!daily.ok()) return daily.status();
     spec.daily_calls = *daily;
+  }
+  if (root.contains("readings_speed_max")) {
+    auto max = parser.Number(root, "readings_speed_max", "", "", 1, 10000);
+    if (!max.ok()) return max.status();
+    spec.readings_speed_max = *max;
   }
   if (spec.steps.empty() && !spec.daily_calls) return r.Error("", "steps", "a scenario needs steps or daily_calls");
   return spec;

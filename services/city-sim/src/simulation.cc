@@ -100,11 +100,14 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
   std::vector<int> intervals;
   intervals.reserve(city_.size());
   for (const auto& asset : city_.assets()) intervals.push_back(asset.reporting_interval_s);
-  ReadingSchedule schedule(intervals, settings_.speed);
+  // A scenario may cap the readings' speed-up (calls-day at --speed 500).
+  const double readings_speed = scenario_.readings_speed > 0 ? scenario_.readings_speed : settings_.speed;
+  ReadingSchedule schedule(intervals, readings_speed);
   SimRng rng(city_.params().seed ^ kReadingsSalt);
 
   print_(absl::StrCat(
       "streaming readings", settings_.speed > 1 ? absl::StrCat(" ", settings_.speed, "x faster than real time") : "",
+      readings_speed < settings_.speed ? absl::StrCat(" (the readings only ", readings_speed, "x)") : "",
       "; scenario: ", scenario_.name,
       scenario_.description.empty() ? "" : absl::StrCat(" (", scenario_.description, ")"),
       scenario_.end.count() > 0 ? absl::StrCat(", over after ", Seconds(scenario_.end), " s",

@@ -444,6 +444,10 @@ TEST_CASE("Scenario calls-day: the daily flow, no fault", "[scenario]") {
   REQUIRE(s.daily_calls->hourly_profile.size() == 24);
   CHECK(s.daily_calls->hourly_profile[3] < s.daily_calls->hourly_profile[10]);
   CHECK(s.end == milliseconds(86'400'000 / 500));
+  // Its telemetry is not sped up 500 times, only 20.
+  CHECK(s.readings_speed == 20);
+  CHECK(Plan(Small(), "calls-day", 4).readings_speed == 4);
+  CHECK(Plan(Small(), "fibre-cut", 500).readings_speed == 500);
 }
 
 TEST_CASE("Scenario repairs: a completed work order clears the fault it was about", "[scenario]") {
