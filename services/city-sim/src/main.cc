@@ -174,11 +174,12 @@ int main(int argc, char** argv) {
     common::KafkaSettings kafka;
     kafka.bootstrap = options->kafka_bootstrap;
     kafka.client_id = "city-sim";
-    kafka.extra["auto.offset.reset"] = "latest";
     const std::string topic = topics::Full(options->topic_prefix, topics::kTelemetryFaults);
     const std::string incidents_topic = topics::Full(options->topic_prefix, topics::kIncidents);
+    // From the watcher's creation on (not from when its group has joined):
+    // the repairs need every incident's asset.
     auto consumer = common::KafkaConsumer::Create(kafka, options->topic_prefix + "city-sim-watch-" + RandomSuffix(),
-                                                  {topic, incidents_topic});
+                                                  {topic, incidents_topic}, common::ConsumeFrom::kLatest);
     if (!consumer.ok()) {
       spdlog::error("cannot watch {}: {}", topic, consumer.status().ToString());
       return 1;
