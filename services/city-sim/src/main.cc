@@ -260,6 +260,9 @@ int main(int argc, char** argv) {
   run_settings.register_only = options->register_only;
   // With a report and no --duration, the run ends with the scenario.
   run_settings.stop_at_end = !options->report_path.empty() && options->duration.count() == 0;
+  if (report != nullptr) {
+    run_settings.settled = [&report] { return report->UnresolvedFromFaults() == 0; };
+  }
   if (crews != nullptr) run_settings.tracks = &tracks;
   if (lighting != nullptr) run_settings.field = &field;
   if (calls != nullptr) run_settings.calls = calls.get();

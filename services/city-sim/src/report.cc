@@ -153,6 +153,7 @@ bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event, std::optional<co
     case iv1::INCIDENT_CHANGE_OPENED:
       if (track.opened) break;
       track.opened = true;
+      track.active = true;
       track.from_faults = !incident.asset_id().empty();
       track.opened_at =
           published_at ? published_at : TimeOf(event.meta().occurred_at(), event.meta().has_occurred_at());
@@ -165,9 +166,11 @@ bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event, std::optional<co
       break;
     case iv1::INCIDENT_CHANGE_REOPENED:
       track.reopened = true;
+      track.active = true;
       break;
     case iv1::INCIDENT_CHANGE_RESOLVED:
       track.resolved = true;
+      track.active = false;
       break;
     default:
       break;
@@ -200,6 +203,14 @@ bool ReportBuilder::OnAssignment(const dv1::AssignmentEvent& event, std::optiona
       break;
   }
   return true;
+}
+
+size_t ReportBuilder::UnresolvedFromFaults() const {
+  size_t open = 0;
+  for (const auto& [id, track] : incidents_) {
+    if (track.opened && track.from_faults && track.active && !track.merged) ++open;
+  }
+  return open;
 }
 
 Report ReportBuilder::Build(common::TimePoint ended, std::optional<CallFigures> calls, EnergyFigures energy) const {

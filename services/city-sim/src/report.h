@@ -131,6 +131,9 @@ class ReportBuilder {
 
   // The report as of `ended`, with the figures that come from elsewhere.
   Report Build(common::TimePoint ended, std::optional<CallFigures> calls, EnergyFigures energy) const;
+  // Incidents opened from faults during the run and neither resolved nor
+  // merged yet.
+  size_t UnresolvedFromFaults() const;
 
  private:
   struct IncidentTrack {
@@ -142,6 +145,7 @@ class ReportBuilder {
     bool merged = false;
     bool reopened = false;
     bool resolved = false;
+    bool active = false;  // opened or reopened, not resolved since
     std::optional<common::TimePoint> first_assigned;
   };
 

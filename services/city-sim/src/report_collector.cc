@@ -135,6 +135,11 @@ Report ReportCollector::Snapshot(std::optional<CallFigures> calls, common::TimeP
   return builder_.Build(now, calls, std::move(energy));
 }
 
+size_t ReportCollector::UnresolvedFromFaults() {
+  std::lock_guard lock(mutex_);
+  return builder_.UnresolvedFromFaults();
+}
+
 void ReportSignal::Block() {
   sigset_t set;
   sigemptyset(&set);

@@ -56,6 +56,8 @@ class ReportCollector {
   // The report as of `now`, lighting control asked for the energy of the
   // nights the run covers. Safe from any thread, while running or after Stop.
   Report Snapshot(std::optional<CallFigures> calls, common::TimePoint now);
+  // ReportBuilder::UnresolvedFromFaults, so far.
+  size_t UnresolvedFromFaults();
 
   uint64_t events_applied() const { return applied_.load(); }
 

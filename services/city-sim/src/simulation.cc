@@ -161,7 +161,17 @@ absl::Status Simulation::Run(const std::atomic<bool>& stop) {
       ended_ = true;
       print_(absl::StrCat("scenario ", scenario_.name, " is over (+", Seconds(elapsed_ms), " s)",
                           open_.empty() ? "" : absl::StrCat("; ", open_.size(), " fault(s) still open")));
-      if (settings_.stop_at_end) break;
+      ended_at_ = tick;
+    }
+    if (ended_.load() && settings_.stop_at_end) {
+      const bool settled = !settings_.settled || settings_.settled();
+      if (settled) break;
+      if (tick - ended_at_ >= settings_.settle_max) {
+        print_(absl::StrCat("the platform has not settled ",
+                            std::chrono::duration_cast<std::chrono::seconds>(settings_.settle_max).count(),
+                            " s after the scenario: stopping anyway"));
+        break;
+      }
     }
 
     due.clear();

@@ -48,6 +48,11 @@ struct SimulationSettings {
   // Return from Run when the scenario's duration is over (the faults it left
   // open cleared), rather than waiting for `stop`.
   bool stop_at_end = false;
+  // With stop_at_end: once the scenario is over, go on until this says the
+  // platform has settled (the incidents it opened resolved: they resolve a
+  // hold time after their equipment recovered), `settle_max` at most.
+  std::function<bool()> settled;
+  std::chrono::milliseconds settle_max{std::chrono::seconds(90)};
 };
 
 class Simulation {
@@ -102,6 +107,7 @@ class Simulation {
   std::vector<bool> ramp_past_;       // by ramp: past its mark (its fault raised)
   std::unordered_map<size_t, std::vector<size_t>> ramps_of_asset_;
   std::atomic<bool> ended_{false};
+  std::chrono::steady_clock::time_point ended_at_{};
   std::mutex repairs_mutex_;
   std::vector<Repair> repairs_;  // handed over by the crew agent's thread
   uint64_t last_sent_ = 0;

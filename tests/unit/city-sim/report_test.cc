@@ -408,4 +408,27 @@ TEST_CASE("the report file is written whole, replacing the previous one", "[city
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("the incidents from faults still unresolved tell when the platform has settled", "[city-sim][report]") {
+  ReportBuilder b = CabinetCase();
+  CHECK(b.UnresolvedFromFaults() == 1);
+  // An incident opened by a call does not hold the end.
+  b.OnIncident(IncidentEvent("i-call", "INC-2", iv1::INCIDENT_CHANGE_OPENED, kT0 + milliseconds(5000), "",
+                             {{"rq-1", kT0 + milliseconds(4990)}}, iv1::PRIORITY_NORMAL));
+  CHECK(b.UnresolvedFromFaults() == 1);
+  // A lamp's own incident, merged into the cabinet's, does not either.
+  b.OnIncident(IncidentEvent("i-lp", "INC-3", iv1::INCIDENT_CHANGE_OPENED, kT0 + milliseconds(1100), "lp-000001",
+                             {{"f-lp-1", kT0 + milliseconds(1051)}}, iv1::PRIORITY_LOW));
+  CHECK(b.UnresolvedFromFaults() == 2);
+  iv1::IncidentEvent merged =
+      IncidentEvent("i-lp-m", "INC-3", iv1::INCIDENT_CHANGE_MERGED, kT0 + milliseconds(1200), "lp-000001");
+  merged.mutable_incident()->set_status(iv1::INCIDENT_STATUS_MERGED);
+  b.OnIncident(merged);
+  CHECK(b.UnresolvedFromFaults() == 1);
+  b.OnIncident(IncidentEvent("i-res", "INC-1", iv1::INCIDENT_CHANGE_RESOLVED, kT0 + milliseconds(90000), "cab-0001"));
+  CHECK(b.UnresolvedFromFaults() == 0);
+  // Reopened: unsettled again.
+  b.OnIncident(IncidentEvent("i-reo", "INC-1", iv1::INCIDENT_CHANGE_REOPENED, kT0 + milliseconds(95000), "cab-0001"));
+  CHECK(b.UnresolvedFromFaults() == 1);
+}
+
 }  // namespace cityops::sim
