@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
                                     topics::Full(options->topic_prefix, topics::kDispatchAssignments)};
     auto consumer = common::KafkaConsumer::Create(
         kafka, options->topic_prefix + "city-sim-report-" + RandomSuffix(),
-        {report_topics.faults, report_topics.incidents, report_topics.assignments}, common::ConsumeFrom::kEarliest);
+        {report_topics.faults, report_topics.incidents, report_topics.assignments}, common::ConsumeFrom::kLatest);
     if (!consumer.ok()) {
       spdlog::error("cannot collect the report: {}", consumer.status().ToString());
       return 1;

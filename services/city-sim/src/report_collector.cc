@@ -74,7 +74,7 @@ void ReportCollector::Run() {
 }
 
 void ReportCollector::Apply(const common::ConsumedMessage& message) {
-  // Before the run (the group reads from the beginning): not ours.
+  // Before the run: not ours.
   if (message.timestamp_ms > 0 && message.timestamp_ms < started_ms_) return;
   bool applied = false;
   std::optional<common::TimePoint> published_at;

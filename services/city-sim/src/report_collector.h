@@ -4,12 +4,10 @@
 // dispatch assignments topics that feeds a ReportBuilder, and lighting
 // control's GetEnergyReport asked when a report is made.
 //
-// Its group is new for each run and reads each topic from the beginning
-// (common::ConsumeFrom::kEarliest), skipping, before decoding them, the
-// messages stamped before the run's start: whenever the group's join
-// completes, nothing of the run is missed. (ConsumeFrom::kLatest, tried
-// first, lost the incident and the assignment in about half of the trials of
-// a manual check against the local Kafka, their partitions never delivering.)
+// Its group is new for each run and reads from the collector's creation on
+// (common::ConsumeFrom::kLatest: from the first message stamped at or after
+// it, however long the group's join takes), and still skips, before decoding
+// them, any message stamped before the run's start.
 
 #include <atomic>
 #include <chrono>
