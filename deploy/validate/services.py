@@ -42,9 +42,10 @@ PodMonitors rendered, one of them selects its pods and scrapes the port named me
 
 Both: Kafka and PostgreSQL are the local stack's versions (deploy/local/common.sh's Kafka
 release: the apache/kafka image's tag, the Strimzi Kafka's spec.kafka.version; PostgreSQL's
-major version of deploy/local/stack.sh, with PostGIS). Every setting of a service whose default in services/<name>/src/settings.h is a
-loopback address (127.0.0.1:<port>, right for the local stack only) is set, in
-docker-compose.yml's environment and in the ConfigMap.
+major version of deploy/local/stack.sh, with PostGIS). Every setting of a service whose
+default in services/<name>/src/settings.h (or settings.cc) is a loopback address
+(127.0.0.1:<port>, right for the local stack only) is set, in docker-compose.yml's
+environment and in the ConfigMap.
 
 Exit 0 when consistent, 1 with one line per problem otherwise.
 """
@@ -157,15 +158,22 @@ def check_versions_rendered(by_kind):
 
 
 def loopback_settings(path):
-    # CITYOPS_<NAME> of each `std::string name = "127.0.0.1:<port>"` setting of a
-    # settings/options header: right for the local stack, wrong in a container or a pod,
-    # so docker-compose.yml and the ConfigMaps must set them.
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return []
-    return ["CITYOPS_" + field.upper() for field in re.findall(r'std::string (\w+) = "127\.0\.0\.1:', text)]
+    # CITYOPS_<NAME> of each setting whose default is a loopback address (127.0.0.1:<port>,
+    # right for the local stack, wrong in a container or a pod), so docker-compose.yml and
+    # the ConfigMaps must set them. Found in the settings/options header (a field
+    # `std::string name = "127.0.0.1:..."`) and in its .cc beside it (such a field, or a
+    # default read as `config.GetString("name", "127.0.0.1:...")`).
+    found = []
+    for file in (path, os.path.splitext(path)[0] + ".cc"):
+        try:
+            with open(file, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            continue
+        found += ["CITYOPS_" + field.upper() for field in re.findall(r'std::string (\w+) = "127\.0\.0\.1:', text)]
+        found += ["CITYOPS_" + flag.upper().replace("-", "_")
+                  for flag in re.findall(r'Get\w*\(\s*"([a-z0-9-]+)"\s*,\s*"127\.0\.0\.1:', text)]
+    return sorted(set(found))
 
 
 def service_loopback_settings(name):
