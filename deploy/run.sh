@@ -313,8 +313,11 @@ for dsn in CITYOPS_INCIDENT_CORRELATION_PG_DSN CITYOPS_RESIDENT_CALLS_PG_DSN CIT
 done
 start_service INGEST_PID telemetry-ingest "${INGEST_BIN}" "${CITYOPS_TELEMETRY_INGEST_PG_DSN}" \
   "${GRPC_PORT}" "${METRICS_PORT}"
+# incident-correlation carries out a declared crisis through lighting-control and
+# crew-dispatch, started after it: it retries those calls until they answer.
 start_service CORRELATION_PID incident-correlation "${CORRELATION_BIN}" "${CITYOPS_INCIDENT_CORRELATION_PG_DSN}" \
-  "${CORRELATION_GRPC_PORT}" "${CORRELATION_METRICS_PORT}"
+  "${CORRELATION_GRPC_PORT}" "${CORRELATION_METRICS_PORT}" \
+  --lighting-address "127.0.0.1:${LIGHTING_GRPC_PORT}" --dispatch-address "127.0.0.1:${DISPATCH_GRPC_PORT}"
 # resident-calls keeps its own Open311 port as before, but without the API keys (they
 # are the gateway's now): POSTs there are refused, residents' apps use the gateway's
 # /open311/v2/.
