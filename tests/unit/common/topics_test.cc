@@ -71,7 +71,7 @@ TEST_CASE("Every topic the code names is declared in deploy/topics.json", "[topi
   for (std::string_view name :
        {cityops::topics::kTelemetryAssets, cityops::topics::kTelemetryReadings, cityops::topics::kTelemetryFaults,
         cityops::topics::kCallsRequests, cityops::topics::kIncidents, cityops::topics::kDispatchAssignments,
-        cityops::topics::kDispatchCrews}) {
+        cityops::topics::kDispatchCrews, cityops::topics::kLightingCommands, cityops::topics::kCrises}) {
     INFO(name);
     bool declared = false;
     for (const auto& spec : *specs) declared = declared || spec.name == name;

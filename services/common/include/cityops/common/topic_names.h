@@ -13,6 +13,7 @@ inline constexpr std::string_view kTelemetryReadings = "cityops.telemetry.readin
 inline constexpr std::string_view kTelemetryFaults = "cityops.telemetry.faults.v1";
 inline constexpr std::string_view kCallsRequests = "cityops.calls.requests.v1";
 inline constexpr std::string_view kIncidents = "cityops.incidents.v1";
+inline constexpr std::string_view kCrises = "cityops.crises.v1";
 inline constexpr std::string_view kDispatchAssignments = "cityops.dispatch.assignments.v1";
 inline constexpr std::string_view kDispatchCrews = "cityops.dispatch.crews.v1";
 inline constexpr std::string_view kLightingCommands = "cityops.lighting.commands.v1";
