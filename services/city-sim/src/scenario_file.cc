@@ -14,102 +14,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cityops/common/json_lines.h"
 
 namespace cityops::sim {
 
 namespace v1 = telemetry::v1;
+using common::LineIndex;
 using Json = nlohmann::ordered_json;
 using std::chrono::milliseconds;
 
 namespace {
-
-// The line each value of a (valid) JSON text starts on, by JSON pointer
-// ("/steps/2/fault"); an object member's line is its key's.
-class LineIndex {
- public:
-  explicit LineIndex(std::string_view text) : text_(text) {
-    Skip();
-    Value("");
-  }
-
-  // The line of `pointer`, or of its nearest parent known; 1 at worst.
-  int LineOf(std::string pointer) const {
-    while (true) {
-      const auto it = lines_.find(pointer);
-      if (it != lines_.end()) return it->second;
-      const size_t slash = pointer.rfind('/');
-      if (slash == std::string::npos) return 1;
-      pointer.resize(slash);
-    }
-  }
-
- private:
-  bool AtEnd() const { return pos_ >= text_.size(); }
-  void Skip() {
-    while (!AtEnd() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' || text_[pos_] == '\n')) {
-      if (text_[pos_] == '\n') ++line_;
-      ++pos_;
-    }
-  }
-  std::string String() {
-    std::string out;
-    ++pos_;  // opening quote
-    while (!AtEnd() && text_[pos_] != '"') {
-      if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) {
-        out += text_[pos_ + 1];
-        pos_ += 2;
-        continue;
-      }
-      out += text_[pos_++];
-    }
-    ++pos_;  // closing quote
-    return out;
-  }
-  void Value(const std::string& path) {
-    if (AtEnd() || ++depth_ > 256) return;
-    lines_.emplace(path, line_);
-    const char c = text_[pos_];
-    if (c == '{' || c == '[') {
-      const char close = c == '{' ? '}' : ']';
-      ++pos_;
-      Skip();
-      size_t index = 0;
-      while (!AtEnd() && text_[pos_] != close) {
-        std::string child;
-        if (c == '{') {
-          std::string key = String();
-          // JSON pointer escaping: ~ as ~0, / as ~1.
-          std::string escaped;
-          for (const char k : key)
-            escaped += k == '~' ? std::string("~0") : k == '/' ? std::string("~1") : std::string(1, k);
-          child = path + "/" + escaped;
-          lines_.emplace(child, line_);
-          Skip();
-          if (!AtEnd() && text_[pos_] == ':') ++pos_;
-          Skip();
-        } else {
-          child = absl::StrCat(path, "/", index++);
-        }
-        Value(child);
-        Skip();
-        if (!AtEnd() && text_[pos_] == ',') ++pos_;
-        Skip();
-      }
-      ++pos_;
-    } else if (c == '"') {
-      String();
-    } else {
-      while (!AtEnd() && std::string_view(",]} \t\r\n").find(text_[pos_]) == std::string_view::npos) ++pos_;
-    }
-    --depth_;
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  int line_ = 1;
-  int depth_ = 0;
-  std::map<std::string, int> lines_;
-};
 
 // Reads one JSON object strictly, naming the file, the line and the field in
 // its errors.
