@@ -99,6 +99,10 @@ DispatchDesk::DispatchDesk(common::PgPool& pool, DispatchStore& store, const Dis
                     .Help("Work orders whose crew had not arrived by the priority's time target")
                     .Register(metrics)
                     .Add({})),
+      staging_(prometheus::BuildCounter()
+                   .Name("cityops_crew_dispatch_crew_staging_total")
+                   .Help("Crews held for a crisis (staged) or let go (released), by change")
+                   .Register(metrics)),
       set_aside_(prometheus::BuildCounter()
                      .Name("cityops_crew_dispatch_messages_set_aside_total")
                      .Help("Input messages that could not be used, kept in dead_letters, by reason")
@@ -187,6 +191,8 @@ absl::StatusOr<size_t> DispatchDesk::Apply(const std::vector<common::ConsumedMes
     for (const auto* in : fresh) {
       decisions.SetCause(in->event_id, FromProtoTime(in->event.meta().occurred_at()));
       const iv1::Incident& incident = in->event.incident();
+      // A crisis incident groups others; it needs no crew of its own.
+      if (incident.rule() == iv1::RULE_CRISIS) continue;
       const bool opens =
           in->event.change() == iv1::INCIDENT_CHANGE_OPENED || in->event.change() == iv1::INCIDENT_CHANGE_REOPENED;
       if (!IncidentOpen(incident)) {
@@ -328,6 +334,41 @@ absl::Status DispatchDesk::Execute(const Command& command) {
   CITYOPS_RETURN_IF_ERROR(Commit(decisions, now));
   if (!decisions.Crews().empty()) RenewVehicles();
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Crew> DispatchDesk::StageCrew(const std::string& crew_id, const CrewStaging& staging,
+                                                  bool call_in) {
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.Now();
+  Decisions decisions;
+  CITYOPS_RETURN_IF_ERROR(dispatcher_.Stage(crew_id, staging, call_in, now, decisions));
+  CITYOPS_RETURN_IF_ERROR(Commit(decisions, now));
+  const Crew* crew = dispatcher_.FindCrew(crew_id);
+  if (decisions.Crews().count(crew_id) != 0 && crew != nullptr && crew->staging) {
+    staging_.Add({{"change", "staged"}}).Increment();
+    spdlog::info("crew {} staged for crisis {} by {}: {}{} (district {}, status {}): {}", crew_id,
+                 crew->staging->crisis_id, crew->staging->staged_by.empty() ? "-" : crew->staging->staged_by,
+                 crew->staging->position ? "at a staging point" : "standby where it is",
+                 crew->staging->called_in ? ", called in" : "", crew->staging->district,
+                 CrewStatusLabel(crew->status), crew->staging->reason);
+  }
+  return ToProto(*crew);
+}
+
+absl::StatusOr<v1::Crew> DispatchDesk::ReleaseCrew(const std::string& crew_id, const std::string& crisis_id,
+                                                    const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.Now();
+  Decisions decisions;
+  CITYOPS_RETURN_IF_ERROR(dispatcher_.Unstage(crew_id, crisis_id, decisions));
+  CITYOPS_RETURN_IF_ERROR(Commit(decisions, now));
+  const Crew* crew = dispatcher_.FindCrew(crew_id);
+  if (decisions.Crews().count(crew_id) != 0) {
+    staging_.Add({{"change", "released"}}).Increment();
+    spdlog::info("crew {} released by crisis {} ({}): status {}{}", crew_id, crisis_id, actor.empty() ? "-" : actor,
+                 CrewStatusLabel(crew->status), crew->off_duty_after_order ? ", off duty after its order" : "");
+  }
+  return ToProto(*crew);
 }
 
 std::optional<v1::Crew> DispatchDesk::GetCrew(const std::string& id) {
