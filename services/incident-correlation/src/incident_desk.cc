@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cityops/common/inbox.h"
 #include "cityops/common/outbox.h"
@@ -26,6 +27,8 @@ const char* RuleLabel(v1::Rule rule) {
       return "topology";
     case v1::RULE_RESIDENT_CALL:
       return "resident_call";
+    case v1::RULE_CRISIS:
+      return "crisis";
     default:
       return "none";
   }
@@ -69,7 +72,8 @@ struct IncidentDesk::Decoded {
 
 IncidentDesk::IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rules& rules, common::Clock& clock,
                            EventHub& hub, Topics topics, std::chrono::hours applied_events_retention,
-                           prometheus::Registry& metrics)
+                           prometheus::Registry& metrics, CrisisStore& crisis_store, const crisis::Playbooks& playbooks,
+                           const common::DistrictMap& districts)
     : pool_(pool),
       store_(store),
       rules_(rules),
@@ -78,6 +82,8 @@ IncidentDesk::IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rul
       topics_(std::move(topics)),
       applied_events_retention_(applied_events_retention),
       correlator_(rules, topology_),
+      crisis_store_(crisis_store),
+      crises_(playbooks, districts),
       faults_in_(prometheus::BuildCounter()
                      .Name("cityops_incident_correlation_faults_in_total")
                      .Help("Fault events applied, by state (raised, cleared)")
@@ -134,7 +140,16 @@ IncidentDesk::IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rul
               .Name("cityops_incident_correlation_apply_duration_seconds")
               .Help("Time to apply one polled batch in PostgreSQL")
               .Register(metrics)
-              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})) {}
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})),
+      crises_gauge_(prometheus::BuildGauge()
+                        .Name("cityops_incident_correlation_crises")
+                        .Help("Crises held, by status (proposed, active; ended and dismissed ones still settling)")
+                        .Register(metrics)),
+      crisis_changes_(prometheus::BuildCounter()
+                          .Name("cityops_incident_correlation_crisis_changes_total")
+                          .Help("Crisis events published, by change (proposed, declared, scope_changed, updated, "
+                                "ended, dismissed)")
+                          .Register(metrics)) {}
 
 absl::Status IncidentDesk::Load() {
   std::lock_guard lock(mutex_);
@@ -152,6 +167,14 @@ absl::Status IncidentDesk::LoadLocked() {
   if (!next.ok()) return next.status();
   correlator_.Load(std::move(*held), *next);
   open_incidents_.Set(static_cast<double>(correlator_.open_count()));
+  auto crises = crisis_store_.LoadLive(clock_.Now() - CrisisBook::kQuietAfterSettled);
+  if (!crises.ok()) return crises.status();
+  auto next_crisis = crisis_store_.NextNumber();
+  if (!next_crisis.ok()) return next_crisis.status();
+  crises_.Load(std::move(*crises), *next_crisis);
+  // A crisis's incidents resolved long ago are not held; the crisis incident
+  // of a live crisis is (it stays open while the crisis is active).
+  CountCrises();
   return absl::OkStatus();
 }
 
@@ -243,6 +266,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
   const auto now = clock_.Now();
   std::vector<v1::IncidentEvent> events;
   std::vector<Outcome> outcomes;
+  CrisisChanges crisis_changes;
   size_t replayed = 0;
   auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
     outcomes.clear();
@@ -274,6 +298,9 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
       outcomes.push_back(d.kind == Decoded::Kind::kFault ? correlator_.OnFault(d.fault, now, changes)
                                                          : correlator_.OnRequest(d.request, now, changes));
     }
+    crisis_changes = CrisisChanges();
+    CrisisFollowUp(changes, crisis_changes, now);
+    if (auto s = PersistCrises(tx, crisis_changes, now); !s.ok()) return s;
     return Persist(tx, changes, now, events);
   });
   if (!status.ok()) {
@@ -299,6 +326,7 @@ absl::StatusOr<size_t> IncidentDesk::Apply(const std::vector<common::ConsumedMes
     }
   }
   for (const auto& o : outcomes) CountOutcome(o);
+  if (!crisis_changes.empty()) CountCrises();
   AfterCommit(events, clock_.Now());
   apply_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return outcomes.size();
@@ -371,16 +399,24 @@ absl::Status IncidentDesk::Tick() {
   const auto now = clock_.Now();
   std::vector<v1::IncidentEvent> events;
   Changes changes;
+  CrisisChanges crisis_changes;
   correlator_.Tick(now, changes);
   // Counted once per tick, not after every batch (it walks the incidents held).
   open_incidents_.Set(static_cast<double>(correlator_.open_count()));
-  if (changes.empty()) return absl::OkStatus();
-  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, changes, now, events); });
+  crises_.EvaluateTriggers(correlator_, now, crisis_changes);
+  crises_.Forget(now);
+  CrisisFollowUp(changes, crisis_changes, now);
+  if (changes.empty() && crisis_changes.empty()) return absl::OkStatus();
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
+    if (auto s = PersistCrises(tx, crisis_changes, now); !s.ok()) return s;
+    return Persist(tx, changes, now, events);
+  });
   if (!status.ok()) {
     failures_.Increment();
     if (auto reload = LoadLocked(); !reload.ok()) spdlog::error("incident state reload failed: {}", reload.ToString());
     return status;
   }
+  if (!crisis_changes.empty()) CountCrises();
   AfterCommit(events, now);
   return absl::OkStatus();
 }
@@ -395,8 +431,13 @@ absl::StatusOr<v1::Incident> IncidentDesk::Execute(const std::string& id, const 
   const auto now = clock_.Now();
   Changes changes;
   if (auto s = command(correlator_, changes, now); !s.ok()) return s;
+  CrisisChanges crisis_changes;
+  CrisisFollowUp(changes, crisis_changes, now);
   std::vector<v1::IncidentEvent> events;
-  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return Persist(tx, changes, now, events); });
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
+    if (auto s = PersistCrises(tx, crisis_changes, now); !s.ok()) return s;
+    return Persist(tx, changes, now, events);
+  });
   if (!status.ok()) {
     failures_.Increment();
     if (auto reload = LoadLocked(); !reload.ok()) spdlog::error("incident state reload failed: {}", reload.ToString());
@@ -405,5 +446,127 @@ absl::StatusOr<v1::Incident> IncidentDesk::Execute(const std::string& id, const 
   AfterCommit(events, now);
   return *correlator_.Find(id);
 }
+
+void IncidentDesk::CrisisFollowUp(Changes& changes, CrisisChanges& crisis_changes, common::TimePoint now) {
+  if (changes.empty() || !crises_.AnyActive()) return;
+  crises_.OnIncidents(correlator_, changes.TouchedIds(), now, changes, crisis_changes);
+}
+
+absl::Status IncidentDesk::PersistCrises(pqxx::work& tx, const CrisisChanges& changes, common::TimePoint now) {
+  if (changes.empty()) return absl::OkStatus();
+  std::vector<const v1::Crisis*> touched;
+  for (const auto& id : changes.TouchedIds()) {
+    const v1::Crisis* crisis = crises_.Find(id);
+    if (crisis == nullptr) return absl::InternalError(absl::StrCat("changed crisis ", id, " is not held"));
+    touched.push_back(crisis);
+  }
+  CrisisStore::Save(tx, touched);
+  std::vector<std::string> keys, values;
+  for (size_t i = 0; i < changes.records().size(); ++i) {
+    const CrisisChangeRecord& record = changes.records()[i];
+    const v1::Crisis& crisis = *crises_.Find(record.crisis_id);
+    v1::CrisisEvent event;
+    event.mutable_meta()->set_event_id(absl::StrCat(crisis.id(), "/", crisis.version(), "/", i));
+    *event.mutable_meta()->mutable_occurred_at() = ToProtoTime(now);
+    event.mutable_meta()->set_producer(kProducer);
+    event.set_change(record.change);
+    *event.mutable_crisis() = crisis;
+    event.set_actor(record.actor);
+    keys.push_back(crisis.id());
+    values.push_back(event.SerializeAsString());
+  }
+  common::Outbox::EnqueueMany(tx, topics::kCrises, keys, values);
+  for (const auto& record : changes.records()) {
+    std::string change = v1::CrisisChange_Name(record.change);
+    crisis_changes_.Add({{"change", absl::AsciiStrToLower(change.substr(std::string("CRISIS_CHANGE_").size()))}})
+        .Increment();
+  }
+  return absl::OkStatus();
+}
+
+void IncidentDesk::CountCrises() {
+  std::map<std::string, int> by_status{{"proposed", 0}, {"active", 0}, {"ended", 0}, {"dismissed", 0}};
+  for (const v1::Crisis* c : crises_.All()) ++by_status[CrisisStatusName(c->status())];
+  for (const auto& [status, n] : by_status) crises_gauge_.Add({{"status", status}}).Set(n);
+}
+
+absl::StatusOr<v1::Crisis> IncidentDesk::ExecuteCrisis(const std::string& id, const CrisisCommand& command) {
+  std::lock_guard lock(mutex_);
+  if (!id.empty() && crises_.Find(id) == nullptr) {
+    auto stored = crisis_store_.Get(id);
+    if (!stored.ok()) return stored.status();
+    crises_.Adopt(std::move(*stored));
+  }
+  const auto now = clock_.Now();
+  Changes changes;
+  CrisisChanges crisis_changes;
+  auto about = command(crises_, correlator_, changes, crisis_changes, now);
+  if (!about.ok()) {
+    // Commands check everything before they change anything; should one have
+    // begun all the same, what it began is dropped.
+    if (!changes.empty() || !crisis_changes.empty()) {
+      if (auto reload = LoadLocked(); !reload.ok()) spdlog::error("crisis state reload failed: {}", reload.ToString());
+    }
+    return about.status();
+  }
+  CrisisFollowUp(changes, crisis_changes, now);
+  std::vector<v1::IncidentEvent> events;
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) -> absl::Status {
+    if (auto s = PersistCrises(tx, crisis_changes, now); !s.ok()) return s;
+    return Persist(tx, changes, now, events);
+  });
+  if (!status.ok()) {
+    failures_.Increment();
+    if (auto reload = LoadLocked(); !reload.ok()) spdlog::error("crisis state reload failed: {}", reload.ToString());
+    return status;
+  }
+  CountCrises();
+  AfterCommit(events, now);
+  for (const auto& record : crisis_changes.records()) {
+    const v1::Crisis* c = crises_.Find(record.crisis_id);
+    spdlog::info("crisis {} {} by {}: {} ({})", record.crisis_id, v1::CrisisChange_Name(record.change),
+                 record.actor.empty() ? "the platform" : record.actor, c != nullptr ? c->title() : "",
+                 c != nullptr ? CrisisStatusName(c->status()) : "");
+  }
+  const v1::Crisis* crisis = crises_.Find(*about);
+  if (crisis == nullptr) return absl::InternalError(absl::StrCat("crisis ", *about, " is not held after the command"));
+  return *crisis;
+}
+
+std::vector<ActionWork> IncidentDesk::CrisisActionsToRun() {
+  std::lock_guard lock(mutex_);
+  return crises_.ActionsToRun();
+}
+
+absl::Status IncidentDesk::RecordActionResults(const std::vector<ActionResult>& results) {
+  if (results.empty()) return absl::OkStatus();
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.Now();
+  CrisisChanges crisis_changes;
+  for (const auto& r : results) {
+    if (auto s = crises_.RecordAction(r.crisis_id, r.action_id, r.outcome, now, crisis_changes); !s.ok()) {
+      spdlog::warn("crisis action result dropped: {}", s.ToString());
+    }
+  }
+  if (crisis_changes.empty()) return absl::OkStatus();
+  auto status = pool_.WithTransaction([&](pqxx::work& tx) { return PersistCrises(tx, crisis_changes, now); });
+  if (!status.ok()) {
+    failures_.Increment();
+    if (auto reload = LoadLocked(); !reload.ok()) spdlog::error("crisis state reload failed: {}", reload.ToString());
+    return status;
+  }
+  CountCrises();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Crisis> IncidentDesk::GetCrisis(const std::string& id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (const v1::Crisis* c = crises_.Find(id); c != nullptr) return *c;
+  }
+  return crisis_store_.Get(id);
+}
+
+const crisis::Playbooks& IncidentDesk::playbooks() const { return crises_.playbooks(); }
 
 }  // namespace cityops::incidents

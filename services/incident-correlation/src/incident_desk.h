@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,9 @@
 #include "cityops/common/consumer_loop.h"
 #include "cityops/common/kafka.h"
 #include "cityops/common/pg.h"
+#include "crisis_store.h"
 #include "domain/correlator.h"
+#include "domain/crisis_book.h"
 #include "event_hub.h"
 #include "incident_store.h"
 
@@ -36,8 +39,10 @@ class IncidentDesk final : public common::BatchHandler {
     std::string assignments;  // crew dispatch's: whether a crew is working on an incident
   };
 
+  // Crisis mode needs the playbooks, the city's districts and where crises are kept.
   IncidentDesk(common::PgPool& pool, IncidentStore& store, const Rules& rules, common::Clock& clock, EventHub& hub,
-               Topics topics, std::chrono::hours applied_events_retention, prometheus::Registry& metrics);
+               Topics topics, std::chrono::hours applied_events_retention, prometheus::Registry& metrics,
+               CrisisStore& crisis_store, const crisis::Playbooks& playbooks, const common::DistrictMap& districts);
 
   // Topology and the incidents that can still change, from storage.
   absl::Status Load();
@@ -59,11 +64,33 @@ class IncidentDesk final : public common::BatchHandler {
 
   size_t topology_size();
 
+  // Crisis mode. A command changes crises (and incidents) in one transaction
+  // and returns the id of the crisis it is about.
+  using CrisisCommand = std::function<absl::StatusOr<std::string>(CrisisBook&, Correlator&, Changes&, CrisisChanges&,
+                                                                  common::TimePoint now)>;
+  // `id` (may be empty) is read from storage first when not held.
+  absl::StatusOr<v1::Crisis> ExecuteCrisis(const std::string& id, const CrisisCommand& command);
+  // The actions the runner should apply or undo now.
+  std::vector<ActionWork> CrisisActionsToRun();
+  struct ActionResult {
+    std::string crisis_id;
+    std::string action_id;
+    ActionOutcome outcome;
+  };
+  absl::Status RecordActionResults(const std::vector<ActionResult>& results);
+  // A crisis as held (live ones), or read from storage.
+  absl::StatusOr<v1::Crisis> GetCrisis(const std::string& id);
+  const crisis::Playbooks& playbooks() const;
+
  private:
   struct Decoded;
   absl::Status Persist(pqxx::work& tx, const Changes& changes, common::TimePoint now,
                        std::vector<v1::IncidentEvent>& events);
   absl::Status LoadLocked();
+  absl::Status PersistCrises(pqxx::work& tx, const CrisisChanges& changes, common::TimePoint now);
+  // Crisis mode's part of a change: grouping and raising the touched incidents.
+  void CrisisFollowUp(Changes& changes, CrisisChanges& crisis_changes, common::TimePoint now);
+  void CountCrises();
   void AfterCommit(const std::vector<v1::IncidentEvent>& events, common::TimePoint now);
   void CountOutcome(const Outcome& outcome);
 
@@ -78,6 +105,8 @@ class IncidentDesk final : public common::BatchHandler {
   std::mutex mutex_;
   Topology topology_;
   Correlator correlator_;
+  CrisisStore& crisis_store_;
+  CrisisBook crises_;
 
   prometheus::Family<prometheus::Counter>& faults_in_;
   prometheus::Counter& requests_in_;
@@ -91,6 +120,8 @@ class IncidentDesk final : public common::BatchHandler {
   prometheus::Gauge& open_incidents_;
   prometheus::Histogram& fault_to_incident_;
   prometheus::Histogram& apply_seconds_;
+  prometheus::Family<prometheus::Gauge>& crises_gauge_;
+  prometheus::Family<prometheus::Counter>& crisis_changes_;
 };
 
 }  // namespace cityops::incidents

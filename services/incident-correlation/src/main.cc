@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -22,6 +23,10 @@
 #include "cityops/common/shutdown.h"
 #include "cityops/common/startup.h"
 #include "cityops/common/topic_names.h"
+#include "crisis_actions.h"
+#include "crisis_service.h"
+#include "crisis_store.h"
+#include "domain/crisis.h"
 #include "domain/rules.h"
 #include "event_hub.h"
 #include "incident_desk.h"
@@ -52,6 +57,18 @@ int main(int argc, char** argv) {
   auto rules = settings.rules_file.empty() ? incidents::Rules::FromJson(incidents::DefaultRulesJson())
                                            : incidents::Rules::LoadFile(settings.rules_file);
   if (!rules.ok()) return common::UsageError(incidents::kServiceName, rules.status());
+  auto playbooks = settings.playbooks_file.empty()
+                       ? incidents::crisis::Playbooks::FromJson(incidents::crisis::DefaultPlaybooksJson(),
+                                                                "playbooks.json (built in)")
+                       : incidents::crisis::Playbooks::LoadFile(settings.playbooks_file);
+  if (!playbooks.ok()) return common::UsageError(incidents::kServiceName, playbooks.status());
+  std::optional<common::DistrictMap> own_districts;
+  if (!settings.districts_file.empty()) {
+    auto loaded = common::DistrictMap::FromFile(settings.districts_file);
+    if (!loaded.ok()) return common::UsageError(incidents::kServiceName, loaded.status());
+    own_districts = std::move(*loaded);
+  }
+  const common::DistrictMap& districts = own_districts ? *own_districts : common::DistrictMap::Dijon();
 
   common::ShutdownWatcher shutdown;
 
@@ -82,8 +99,10 @@ int main(int argc, char** argv) {
 
   incidents::EventHub hub;
   incidents::IncidentStore store(**pool);
+  incidents::CrisisStore crisis_store(**pool);
   incidents::IncidentDesk desk(**pool, store, *rules, clock, hub, topics,
-                               std::chrono::hours(24 * settings.applied_events_retention_days), *metrics);
+                               std::chrono::hours(24 * settings.applied_events_retention_days), *metrics, crisis_store,
+                               *playbooks, districts);
   if (auto s = desk.Load(); !s.ok()) return Fail("loading incidents", s);
   common::ConsumerLoop inputs(**consumer, desk,
                               {static_cast<size_t>(settings.apply_batch), std::chrono::milliseconds(100),
@@ -91,14 +110,21 @@ int main(int argc, char** argv) {
                               *metrics, "incident_correlation");
   common::OutboxRelay relay(**pool, **producer, {settings.service.topic_prefix}, metrics, "incident_correlation");
   incidents::IncidentService service(desk, store, hub);
+  incidents::CrisisService crisis_service(desk, crisis_store);
+  incidents::GrpcCrisisEffects effects(
+      grpc::CreateChannel(settings.lighting_address, grpc::InsecureChannelCredentials()),
+      grpc::CreateChannel(settings.dispatch_address, grpc::InsecureChannelCredentials()));
+  incidents::CrisisActionRunner runner(effects, districts, clock);
+  incidents::CrisisActionLoop crisis_actions(desk, runner, *metrics);
 
   auto metrics_server = common::MetricsServer::Start(settings.service.metrics_address, metrics);
   if (!metrics_server.ok()) return Fail("metrics endpoint", metrics_server.status());
-  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service});
+  auto server = common::GrpcServer::Start({settings.service.grpc_address}, {&service, &crisis_service});
   if (!server.ok()) return Fail("gRPC server", server.status());
 
   relay.Start();
   inputs.Start();
+  crisis_actions.Start(settings.crisis_action_interval);
   (*server)->SetServing(true);
   const auto ready_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
@@ -110,6 +136,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {}: shutting down", signal);
   (*server)->SetServing(false);
   (*server)->Shutdown(std::chrono::seconds(5));
+  crisis_actions.Stop();
   inputs.Stop();
   relay.Stop(std::chrono::seconds(10));
   const int undelivered = (*producer)->Flush(std::chrono::seconds(10));

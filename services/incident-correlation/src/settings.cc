@@ -19,7 +19,16 @@ absl::StatusOr<CorrelationSettings> LoadSettings(const common::Config& config) {
   CITYOPS_ASSIGN_OR_RETURN(s.tick_interval, config.GetDuration("tick-interval", s.tick_interval));
   CITYOPS_ASSIGN_OR_RETURN(s.applied_events_retention_days,
                            config.GetInt("applied-events-retention-days", s.applied_events_retention_days));
+  s.playbooks_file = config.GetString("playbooks-file", "");
+  s.districts_file = config.GetString("districts-file", "");
+  s.lighting_address = config.GetString("lighting-address", s.lighting_address);
+  s.dispatch_address = config.GetString("dispatch-address", s.dispatch_address);
+  CITYOPS_ASSIGN_OR_RETURN(s.crisis_action_interval,
+                           config.GetDuration("crisis-action-interval", s.crisis_action_interval));
 
+  if (s.crisis_action_interval < std::chrono::milliseconds(100)) {
+    return absl::InvalidArgumentError("crisis-action-interval must be at least 100ms");
+  }
   if (s.apply_batch < 1) return absl::InvalidArgumentError("apply-batch must be positive");
   if (s.tick_interval < std::chrono::milliseconds(10)) {
     return absl::InvalidArgumentError("tick-interval must be at least 10ms");

@@ -664,6 +664,62 @@ Outcome Correlator::OnRequest(const calls::v1::RequestEvent& event, TimePoint no
   return {Outcome::Effect::kOpened, v1::RULE_RESIDENT_CALL, incident.id()};
 }
 
+// ---------------------------------------------------------------- crisis mode
+
+const v1::Incident& Correlator::OpenCrisisIncident(const std::string& crisis_id, const std::string& title,
+                                                   const std::string& explanation, int district,
+                                                   const common::v1::GeoPoint& location, v1::Priority priority,
+                                                   const std::string& actor, TimePoint now, Changes& changes) {
+  v1::Incident& incident = NewIncident(v1::RULE_CRISIS, now);
+  incident.set_crisis_id(crisis_id);
+  incident.set_title(title);
+  incident.set_explanation(explanation);
+  incident.set_district(district);
+  *incident.mutable_location() = location;
+  incident.set_priority(priority);
+  incident.set_base_priority(priority);
+  incident.set_occurrences(1);
+  Touch(incident, now);
+  changes.Add(incident.id(), v1::INCIDENT_CHANGE_OPENED, nullptr, actor);
+  return incident;
+}
+
+absl::Status Correlator::GroupUnderCrisis(const std::string& id, const std::string& crisis_id,
+                                          std::optional<v1::Priority> raise_to, TimePoint now, Changes& changes) {
+  auto held = Held(id);
+  if (!held.ok()) return held.status();
+  v1::Incident& incident = **held;
+  bool changed = false;
+  if (incident.crisis_id() != crisis_id) {
+    incident.set_crisis_id(crisis_id);
+    changed = true;
+  }
+  if (raise_to.has_value() && *raise_to > incident.priority()) {
+    if (incident.priority_before_crisis() == v1::PRIORITY_UNSPECIFIED) {
+      incident.set_priority_before_crisis(incident.priority());
+    }
+    incident.set_priority(*raise_to);
+    changed = true;
+  }
+  if (!changed) return absl::OkStatus();
+  Touch(incident, now);
+  changes.Add(id, v1::INCIDENT_CHANGE_UPDATED);
+  return absl::OkStatus();
+}
+
+absl::Status Correlator::RestoreCrisisPriority(const std::string& id, TimePoint now, Changes& changes) {
+  auto held = Held(id);
+  if (!held.ok()) return held.status();
+  v1::Incident& incident = **held;
+  if (incident.priority_before_crisis() == v1::PRIORITY_UNSPECIFIED) return absl::OkStatus();
+  incident.set_priority(incident.priority_before_crisis());
+  incident.clear_priority_before_crisis();
+  RaisePriorityForCalls(incident);
+  Touch(incident, now);
+  changes.Add(id, v1::INCIDENT_CHANGE_UPDATED);
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------- operators
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -91,6 +92,20 @@ class Correlator {
                        Changes& changes);
   absl::Status Reopen(const std::string& id, const std::string& actor, const std::string& reason, TimePoint now,
                       Changes& changes);
+
+  // Crisis mode (see crisis_book.h). Opens the crisis incident of a declared
+  // crisis: no asset, no crew of its own, resolved only by the crisis's end.
+  const v1::Incident& OpenCrisisIncident(const std::string& crisis_id, const std::string& title,
+                                         const std::string& explanation, int district,
+                                         const common::v1::GeoPoint& location, v1::Priority priority,
+                                         const std::string& actor, TimePoint now, Changes& changes);
+  // Groups an incident under a crisis and, when `raise_to` is set, raises its
+  // priority to it (remembering the priority before). No-op when nothing changes.
+  absl::Status GroupUnderCrisis(const std::string& id, const std::string& crisis_id,
+                                std::optional<v1::Priority> raise_to, TimePoint now, Changes& changes);
+  // Gives back the priority it had before the crisis raised it (and what
+  // residents' calls have raised since). No-op for an incident not raised.
+  absl::Status RestoreCrisisPriority(const std::string& id, TimePoint now, Changes& changes);
 
   const v1::Incident* Find(const std::string& id) const;
   // Every incident held, by id.
