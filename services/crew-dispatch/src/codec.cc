@@ -101,6 +101,17 @@ v1::Crew ToProto(const Crew& crew) {
   if (crew.shift) *out.mutable_shift() = ToProto(*crew.shift);
   if (crew.on_shift) out.set_on_shift(*crew.on_shift);
   out.set_off_duty_after_order(crew.off_duty_after_order);
+  if (crew.staging) {
+    const CrewStaging& staging = *crew.staging;
+    auto* held = out.mutable_staging();
+    held->set_crisis_id(staging.crisis_id);
+    held->set_reason(staging.reason);
+    if (staging.position) SetPoint(held->mutable_position(), *staging.position);
+    held->set_district(staging.district);
+    SetTime(held->mutable_since(), staging.since);
+    held->set_staged_by(staging.staged_by);
+    held->set_called_in(staging.called_in);
+  }
   return out;
 }
 
@@ -120,6 +131,18 @@ Crew FromProto(const v1::Crew& in) {
   }
   if (in.has_on_shift()) crew.on_shift = in.on_shift();
   crew.off_duty_after_order = in.off_duty_after_order();
+  if (in.has_staging() && !in.staging().crisis_id().empty()) {
+    const v1::CrewStaging& held = in.staging();
+    CrewStaging staging;
+    staging.crisis_id = held.crisis_id();
+    staging.reason = held.reason();
+    if (held.has_position()) staging.position = GetPoint(held.position());
+    staging.district = held.district();
+    staging.since = GetTime(held.since());
+    staging.staged_by = held.staged_by();
+    staging.called_in = held.called_in();
+    crew.staging = std::move(staging);
+  }
   return crew;
 }
 

@@ -336,8 +336,7 @@ absl::Status DispatchDesk::Execute(const Command& command) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Crew> DispatchDesk::StageCrew(const std::string& crew_id, const CrewStaging& staging,
-                                                  bool call_in) {
+absl::StatusOr<v1::Crew> DispatchDesk::StageCrew(const std::string& crew_id, const CrewStaging& staging, bool call_in) {
   std::lock_guard lock(mutex_);
   const auto now = clock_.Now();
   Decisions decisions;
@@ -349,14 +348,14 @@ absl::StatusOr<v1::Crew> DispatchDesk::StageCrew(const std::string& crew_id, con
     spdlog::info("crew {} staged for crisis {} by {}: {}{} (district {}, status {}): {}", crew_id,
                  crew->staging->crisis_id, crew->staging->staged_by.empty() ? "-" : crew->staging->staged_by,
                  crew->staging->position ? "at a staging point" : "standby where it is",
-                 crew->staging->called_in ? ", called in" : "", crew->staging->district,
-                 CrewStatusLabel(crew->status), crew->staging->reason);
+                 crew->staging->called_in ? ", called in" : "", crew->staging->district, CrewStatusLabel(crew->status),
+                 crew->staging->reason);
   }
   return ToProto(*crew);
 }
 
 absl::StatusOr<v1::Crew> DispatchDesk::ReleaseCrew(const std::string& crew_id, const std::string& crisis_id,
-                                                    const std::string& actor) {
+                                                   const std::string& actor) {
   std::lock_guard lock(mutex_);
   const auto now = clock_.Now();
   Decisions decisions;

@@ -62,6 +62,12 @@ class DispatchDesk final : public common::BatchHandler {
   // Runs a command; returns OK or its error (nothing changed then).
   absl::Status Execute(const Command& command);
 
+  // A crisis holds a crew, or lets it go (Dispatcher::Stage, Unstage), counted
+  // and logged when something changed; answers the crew as it is after.
+  absl::StatusOr<v1::Crew> StageCrew(const std::string& crew_id, const CrewStaging& staging, bool call_in);
+  absl::StatusOr<v1::Crew> ReleaseCrew(const std::string& crew_id, const std::string& crisis_id,
+                                       const std::string& actor);
+
   // Copies, read under the lock.
   std::optional<v1::Crew> GetCrew(const std::string& id);
   std::vector<v1::Crew> ListCrews(const std::vector<v1::CrewStatus>& statuses, const std::string& skill);
@@ -95,6 +101,7 @@ class DispatchDesk final : public common::BatchHandler {
   prometheus::Family<prometheus::Gauge>& queue_;
   prometheus::Family<prometheus::Gauge>& crews_;
   prometheus::Counter& breaches_;
+  prometheus::Family<prometheus::Counter>& staging_;
   prometheus::Family<prometheus::Counter>& set_aside_;
   prometheus::Counter& replayed_;
   prometheus::Counter& failures_;

@@ -14,6 +14,10 @@ using common::ToGrpcStatus;
 
 using common::CheckId;
 
+// A crisis's reason for staging a crew, and who asked.
+constexpr size_t kMaxReasonBytes = 512;
+constexpr size_t kMaxActorBytes = 128;
+
 absl::Status CheckSkill(const std::string& skill) {
   const bool ok = !skill.empty() && skill.size() <= 32 && std::all_of(skill.begin(), skill.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -110,6 +114,43 @@ grpc::Status DispatchService::UpdateCrewPosition(grpc::ServerContext*, const v1:
   });
   if (!s.ok()) return ToGrpcStatus(s);
   *response = *desk_.GetCrew(request->crew_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchService::StageCrew(grpc::ServerContext*, const v1::StageCrewRequest* request, v1::Crew* response) {
+  if (auto s = CheckId(request->crew_id(), "crew_id"); !s.ok()) return ToGrpcStatus(s);
+  if (auto s = CheckId(request->crisis_id(), "crisis_id"); !s.ok()) return ToGrpcStatus(s);
+  if (request->reason().size() > kMaxReasonBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("reason is over ", kMaxReasonBytes, " bytes")));
+  }
+  if (request->actor().size() > kMaxActorBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("actor is over ", kMaxActorBytes, " bytes")));
+  }
+  CrewStaging staging;
+  staging.crisis_id = request->crisis_id();
+  staging.reason = request->reason();
+  staging.staged_by = request->actor();
+  if (request->has_position()) {
+    if (auto s = CheckPosition(request->position(), "position"); !s.ok()) return ToGrpcStatus(s);
+    staging.position = Point{request->position().lat(), request->position().lon()};
+    staging.district = districts_.Locate(request->position().lat(), request->position().lon());
+  }
+  auto crew = desk_.StageCrew(request->crew_id(), staging, request->call_in());
+  if (!crew.ok()) return ToGrpcStatus(crew.status());
+  *response = std::move(*crew);
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchService::ReleaseCrew(grpc::ServerContext*, const v1::ReleaseCrewRequest* request,
+                                          v1::Crew* response) {
+  if (auto s = CheckId(request->crew_id(), "crew_id"); !s.ok()) return ToGrpcStatus(s);
+  if (auto s = CheckId(request->crisis_id(), "crisis_id"); !s.ok()) return ToGrpcStatus(s);
+  if (request->actor().size() > kMaxActorBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("actor is over ", kMaxActorBytes, " bytes")));
+  }
+  auto crew = desk_.ReleaseCrew(request->crew_id(), request->crisis_id(), request->actor());
+  if (!crew.ok()) return ToGrpcStatus(crew.status());
+  *response = std::move(*crew);
   return grpc::Status::OK;
 }
 

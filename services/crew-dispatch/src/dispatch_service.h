@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "cityops/common/districts.h"
 #include "cityops/dispatch/v1/crew_dispatch.grpc.pb.h"
 #include "dispatch_desk.h"
 #include "dispatch_store.h"
@@ -13,15 +14,18 @@ namespace cityops::dispatch {
 // and maps Status to grpc::Status.
 class DispatchService final : public v1::CrewDispatch::Service {
  public:
+  // `districts` locates staging points (StageCrew).
   DispatchService(DispatchDesk& desk, DispatchStore& store, AssignmentFeed& feed, const DispatchSettings& settings,
-                  common::Clock& clock)
-      : desk_(desk), store_(store), feed_(feed), settings_(settings), clock_(clock) {}
+                  common::Clock& clock, const common::DistrictMap& districts = common::DistrictMap::Dijon())
+      : desk_(desk), store_(store), feed_(feed), settings_(settings), clock_(clock), districts_(districts) {}
 
   grpc::Status UpsertCrew(grpc::ServerContext*, const v1::UpsertCrewRequest*, v1::Crew*) override;
   grpc::Status GetCrew(grpc::ServerContext*, const v1::GetCrewRequest*, v1::Crew*) override;
   grpc::Status ListCrews(grpc::ServerContext*, const v1::ListCrewsRequest*, v1::ListCrewsResponse*) override;
   grpc::Status SetCrewAvailability(grpc::ServerContext*, const v1::SetCrewAvailabilityRequest*, v1::Crew*) override;
   grpc::Status UpdateCrewPosition(grpc::ServerContext*, const v1::UpdateCrewPositionRequest*, v1::Crew*) override;
+  grpc::Status StageCrew(grpc::ServerContext*, const v1::StageCrewRequest*, v1::Crew*) override;
+  grpc::Status ReleaseCrew(grpc::ServerContext*, const v1::ReleaseCrewRequest*, v1::Crew*) override;
   grpc::Status AcceptWorkOrder(grpc::ServerContext*, const v1::CrewWorkOrderRequest*, v1::WorkOrder*) override;
   grpc::Status DeclineWorkOrder(grpc::ServerContext*, const v1::CrewWorkOrderRequest*, v1::WorkOrder*) override;
   grpc::Status ArriveAtWorkOrder(grpc::ServerContext*, const v1::CrewWorkOrderRequest*, v1::WorkOrder*) override;
@@ -46,6 +50,7 @@ class DispatchService final : public v1::CrewDispatch::Service {
   AssignmentFeed& feed_;
   const DispatchSettings& settings_;
   common::Clock& clock_;
+  const common::DistrictMap& districts_;
 };
 
 }  // namespace cityops::dispatch

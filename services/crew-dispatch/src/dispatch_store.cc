@@ -21,8 +21,10 @@ constexpr const char* kSelectActive = "SELECT body FROM work_orders WHERE status
 constexpr const char* kSelectMaxId = "SELECT max(id) FROM work_orders";
 constexpr const char* kSelectOrder = "SELECT body FROM work_orders WHERE id = $1";
 constexpr const char* kSaveCrews =
-    "INSERT INTO crews (id, status, body) SELECT * FROM unnest($1::text[], $2::smallint[], $3::bytea[]) "
-    "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body, updated_at = now()";
+    "INSERT INTO crews (id, status, crisis_id, body) "
+    "SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bytea[]) "
+    "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, crisis_id = EXCLUDED.crisis_id, body = EXCLUDED.body, "
+    "updated_at = now()";
 constexpr const char* kSaveOrders =
     "INSERT INTO work_orders (id, incident_id, status, priority, crew_id, created_at, version, body) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::smallint[], $5::text[], $6::timestamptz[], "
@@ -147,14 +149,16 @@ absl::StatusOr<v1::ListWorkOrdersResponse> DispatchStore::ListOrders(const Order
 
 void DispatchStore::SaveCrews(pqxx::work& tx, const std::vector<Crew>& crews) {
   if (crews.empty()) return;
-  std::vector<std::string> ids, bodies;
+  std::vector<std::string> ids, crises, bodies;
   std::vector<int> statuses;
   for (const auto& c : crews) {
     ids.push_back(c.id);
     statuses.push_back(ToProto(c.status));
+    crises.push_back(c.staging ? c.staging->crisis_id : std::string());
     bodies.push_back(ToProto(c).SerializeAsString());
   }
-  tx.exec_params(kSaveCrews, common::PgTextArray(ids), common::PgNumberArray(statuses), common::PgByteaArray(bodies));
+  tx.exec_params(kSaveCrews, common::PgTextArray(ids), common::PgNumberArray(statuses), common::PgTextArray(crises),
+                 common::PgByteaArray(bodies));
 }
 
 void DispatchStore::SaveOrders(pqxx::work& tx, const std::vector<WorkOrder>& orders) {

@@ -470,3 +470,205 @@ TEST_CASE("Decisions carry the incident event that caused them", "[dispatch]") {
 }
 
 }  // namespace cityops::dispatch
+
+// ---------------------------------------------------------------- crises' staging
+
+namespace cityops::dispatch {
+namespace {
+
+CrewStaging StagingFor(const std::string& crisis, std::optional<Point> at = std::nullopt) {
+  CrewStaging s;
+  s.crisis_id = crisis;
+  s.reason = "flood watch";
+  s.position = at;
+  s.district = at ? 7 : 0;
+  s.staged_by = "supervisor-1";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Staging holds a crew for a crisis: recorded, idempotent, refused to another crisis", "[dispatch][staging]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  Decisions staged;
+  REQUIRE(w.dispatcher.Stage("c1", StagingFor("CRI-1", North(2000)), false, kT0 + 1min, staged).ok());
+  CHECK(staged.Crews() == std::set<std::string>{"c1"});
+  const Crew& crew = w.CrewOf("c1");
+  REQUIRE(crew.staging.has_value());
+  CHECK(crew.staging->crisis_id == "CRI-1");
+  CHECK(crew.staging->reason == "flood watch");
+  CHECK(crew.staging->district == 7);
+  CHECK(crew.staging->since == kT0 + 1min);
+  CHECK(crew.staging->staged_by == "supervisor-1");
+  CHECK_FALSE(crew.staging->called_in);
+  REQUIRE(crew.staging->position.has_value());
+  CHECK(crew.staging->position->lat == Approx(North(2000).lat));
+  // Staging moves nothing by itself: the crew is where it was, still available.
+  CHECK(crew.status == CrewStatus::kAvailable);
+  CHECK(crew.position.lat == Approx(North(0).lat));
+
+  // Again for the same crisis: nothing changes (not even `since`).
+  Decisions again;
+  REQUIRE(w.dispatcher.Stage("c1", StagingFor("CRI-1", North(9000)), false, kT0 + 5min, again).ok());
+  CHECK(again.empty());
+  CHECK(w.CrewOf("c1").staging->since == kT0 + 1min);
+  CHECK(w.CrewOf("c1").staging->position->lat == Approx(North(2000).lat));
+
+  // Another crisis is refused and changes nothing.
+  Decisions other;
+  const auto refused = w.dispatcher.Stage("c1", StagingFor("CRI-2"), true, kT0 + 6min, other);
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(refused.message()), Catch::Contains("CRI-1"));
+  CHECK(other.empty());
+  CHECK(w.CrewOf("c1").staging->crisis_id == "CRI-1");
+
+  // Unknown crew, missing crisis.
+  CHECK(w.dispatcher.Stage("nobody", StagingFor("CRI-1"), false, kT0, other).code() == absl::StatusCode::kNotFound);
+  CHECK(w.dispatcher.Stage("c1", StagingFor(""), false, kT0, other).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(w.dispatcher.Unstage("nobody", "CRI-1", other).code() == absl::StatusCode::kNotFound);
+  CHECK(other.empty());
+}
+
+TEST_CASE("A staged crew stays assignable, with its ETA from where it is", "[dispatch][staging]") {
+  World w;
+  w.Add(MakeCrew("staged", {"roads"}, North(1000)));
+  w.Add(MakeCrew("far", {"roads"}, North(4000)));
+  // Staged far away, but not there yet: it is chosen from its live position.
+  REQUIRE(w.dispatcher.Stage("staged", StagingFor("CRI-1", North(20000)), false, kT0, w.decisions).ok());
+  const auto id = w.Open("INC-1", "roads", Priority::kNormal, North(0));
+  CHECK(w.Order(id).crew_id == "staged");
+  CHECK(w.Order(id).eta_s == Approx(1000 * 1.4 / (30 / 3.6)).epsilon(0.01));
+  // Still held after its order.
+  w.Finish("staged", id, kT0 + 1min);
+  CHECK(w.CrewOf("staged").status == CrewStatus::kAvailable);
+  CHECK(w.CrewOf("staged").staging.has_value());
+}
+
+TEST_CASE("An off-duty crew is called in only when asked, and released goes off duty again", "[dispatch][staging]") {
+  World w;
+  Crew home = MakeCrew("home", {"roads"}, North(0));
+  home.status = CrewStatus::kOffDuty;
+  w.Add(home);
+  Decisions refused;
+  const auto s = w.dispatcher.Stage("home", StagingFor("CRI-1"), false, kT0, refused);
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(s.message()), Catch::Contains("call_in"));
+  CHECK(refused.empty());
+  CHECK_FALSE(w.CrewOf("home").staging.has_value());
+  CHECK(w.CrewOf("home").status == CrewStatus::kOffDuty);
+
+  REQUIRE(w.dispatcher.Stage("home", StagingFor("CRI-1"), true, kT0, w.decisions).ok());
+  CHECK(w.CrewOf("home").status == CrewStatus::kAvailable);
+  CHECK(w.CrewOf("home").staging->called_in);
+  // It takes orders as any available crew.
+  const auto id = w.Open("INC-1", "roads", Priority::kNormal, North(100));
+  CHECK(w.Order(id).crew_id == "home");
+  w.Finish("home", id, kT0 + 1min);
+  CHECK(w.CrewOf("home").status == CrewStatus::kAvailable);
+
+  // Releasing by another crisis: nothing.
+  Decisions none;
+  REQUIRE(w.dispatcher.Unstage("home", "CRI-9", none).ok());
+  CHECK(none.empty());
+  CHECK(w.CrewOf("home").staging.has_value());
+  // Released idle: off duty at once.
+  Decisions released;
+  REQUIRE(w.dispatcher.Unstage("home", "CRI-1", released).ok());
+  CHECK(released.Crews() == std::set<std::string>{"home"});
+  CHECK_FALSE(w.CrewOf("home").staging.has_value());
+  CHECK(w.CrewOf("home").status == CrewStatus::kOffDuty);
+  // Released again: a no-op.
+  Decisions twice;
+  REQUIRE(w.dispatcher.Unstage("home", "CRI-1", twice).ok());
+  CHECK(twice.empty());
+}
+
+TEST_CASE("A called-in crew released while busy finishes its order, then goes off duty", "[dispatch][staging]") {
+  World w;
+  Crew home = MakeCrew("home", {"roads"}, North(0));
+  home.status = CrewStatus::kOffDuty;
+  w.Add(home);
+  REQUIRE(w.dispatcher.Stage("home", StagingFor("CRI-1", North(500)), true, kT0, w.decisions).ok());
+  const auto id = w.Open("INC-1", "roads", Priority::kNormal, North(100));
+  const auto next = w.Open("INC-2", "roads", Priority::kNormal, North(200));
+  REQUIRE(w.Order(id).crew_id == "home");
+  REQUIRE(w.dispatcher.Unstage("home", "CRI-1", w.decisions).ok());
+  CHECK(w.CrewOf("home").status == CrewStatus::kEnRoute);
+  CHECK(w.CrewOf("home").off_duty_after_order);
+  w.Finish("home", id, kT0 + 1min);
+  CHECK(w.CrewOf("home").status == CrewStatus::kOffDuty);
+  CHECK(w.Order(next).status == OrderStatus::kQueued);  // not taken on the way home
+}
+
+TEST_CASE("A staged crew (not called in) is released without changing its duty", "[dispatch][staging]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  REQUIRE(w.dispatcher.Stage("c1", StagingFor("CRI-1", North(500)), false, kT0, w.decisions).ok());
+  REQUIRE(w.dispatcher.Unstage("c1", "CRI-1", w.decisions).ok());
+  CHECK(w.CrewOf("c1").status == CrewStatus::kAvailable);
+  CHECK_FALSE(w.CrewOf("c1").staging.has_value());
+  CHECK_FALSE(w.CrewOf("c1").off_duty_after_order);
+}
+
+TEST_CASE("The end of a shift does not undo a call-in while the crisis holds the crew", "[dispatch][staging][shift]") {
+  World w;
+  w.Add(ShiftCrew("day", {7 * 60, 15 * 60, 0x7f}));
+  w.dispatcher.Tick(Local(16, 20, 0), w.decisions);
+  REQUIRE(w.CrewOf("day").status == CrewStatus::kOffDuty);
+  REQUIRE(w.dispatcher.Stage("day", StagingFor("CRI-1"), true, Local(16, 20, 5), w.decisions).ok());
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+  // A changed shift is looked at again (first look: off): still on duty.
+  w.Add(ShiftCrew("day", {8 * 60, 16 * 60, 0x7f}));
+  w.dispatcher.Tick(Local(16, 20, 10), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+  CHECK(w.CrewOf("day").on_shift == false);
+  // Its shift comes and goes: still on duty, still held.
+  w.dispatcher.Tick(Local(17, 8, 0), w.decisions);
+  w.dispatcher.Tick(Local(17, 16, 0), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+  CHECK(w.CrewOf("day").staging.has_value());
+  // Busy at the end of a shift: not marked to go off duty either.
+  const auto id = w.Open("INC-1", "street_lighting", Priority::kNormal, North(0), Local(18, 7, 0));
+  REQUIRE(w.Order(id).crew_id == "day");
+  REQUIRE(w.dispatcher.Accept("day", id, Local(18, 7, 1), w.decisions).ok());
+  w.dispatcher.Tick(Local(18, 8, 0), w.decisions);
+  REQUIRE(w.dispatcher.Arrive("day", id, Local(18, 8, 30), w.decisions).ok());
+  w.dispatcher.Tick(Local(18, 16, 0), w.decisions);
+  CHECK_FALSE(w.CrewOf("day").off_duty_after_order);
+  REQUIRE(w.dispatcher.Complete("day", id, Local(18, 16, 1), w.decisions).ok());
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+  // Released off shift: off duty.
+  REQUIRE(w.dispatcher.Unstage("day", "CRI-1", w.decisions).ok());
+  CHECK(w.CrewOf("day").status == CrewStatus::kOffDuty);
+}
+
+TEST_CASE("A called-in crew whose own shift came on stays on duty when released", "[dispatch][staging][shift]") {
+  World w;
+  w.Add(ShiftCrew("day", {7 * 60, 15 * 60, 0x7f}));
+  w.dispatcher.Tick(Local(16, 6, 0), w.decisions);
+  REQUIRE(w.dispatcher.Stage("day", StagingFor("CRI-1"), true, Local(16, 6, 5), w.decisions).ok());
+  w.dispatcher.Tick(Local(16, 7, 0), w.decisions);
+  REQUIRE(w.dispatcher.Unstage("day", "CRI-1", w.decisions).ok());
+  CHECK(w.CrewOf("day").status == CrewStatus::kAvailable);
+  // And the end of its shift acts as usual again.
+  w.dispatcher.Tick(Local(16, 15, 0), w.decisions);
+  CHECK(w.CrewOf("day").status == CrewStatus::kOffDuty);
+}
+
+TEST_CASE("A staged crew sent home is called in by the same crisis again", "[dispatch][staging]") {
+  World w;
+  w.Add(MakeCrew("c1", {"roads"}, North(0)));
+  REQUIRE(w.dispatcher.Stage("c1", StagingFor("CRI-1"), false, kT0, w.decisions).ok());
+  REQUIRE(w.dispatcher.SetAvailability("c1", false, kT0 + 1min, w.decisions).ok());
+  Decisions plain;
+  REQUIRE(w.dispatcher.Stage("c1", StagingFor("CRI-1"), false, kT0 + 2min, plain).ok());
+  CHECK(plain.empty());
+  CHECK(w.CrewOf("c1").status == CrewStatus::kOffDuty);
+  REQUIRE(w.dispatcher.Stage("c1", StagingFor("CRI-1"), true, kT0 + 3min, w.decisions).ok());
+  CHECK(w.CrewOf("c1").status == CrewStatus::kAvailable);
+  CHECK(w.CrewOf("c1").staging->called_in);
+  CHECK(w.CrewOf("c1").staging->since == kT0);
+}
+
+}  // namespace cityops::dispatch

@@ -137,6 +137,7 @@ absl::Status Dispatcher::UpsertCrew(const Crew& crew, Decisions& decisions) {
     added.order_id.clear();
     added.on_shift.reset();
     added.off_duty_after_order = false;
+    added.staging.reset();  // only StageCrew holds a crew
     if (!added.vehicle_id.empty()) crew_by_vehicle_[added.vehicle_id] = added.id;
     if (added.position.lat == 0 && added.position.lon == 0) added.position = added.home_base;
     if (added.status != CrewStatus::kAvailable) added.status = CrewStatus::kOffDuty;
@@ -193,6 +194,64 @@ absl::Status Dispatcher::SetPosition(const std::string& crew_id, const Point& po
   crew.position_at = at;
   index_.Put(crew);
   decisions.TouchCrew(crew_id);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- crises
+
+absl::Status Dispatcher::Stage(const std::string& crew_id, CrewStaging staging, bool call_in, TimePoint now,
+                               Decisions& decisions) {
+  if (staging.crisis_id.empty()) return absl::InvalidArgumentError("crisis_id is required");
+  auto held = HeldCrew(crew_id);
+  if (!held.ok()) return held.status();
+  Crew& crew = **held;
+  const bool off_duty = crew.status == CrewStatus::kOffDuty;
+  if (crew.staging) {
+    if (crew.staging->crisis_id != staging.crisis_id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("crew ", crew_id, " is held by crisis ", crew.staging->crisis_id));
+    }
+    // The same crisis again: nothing changes, unless it went off duty since
+    // and this call calls it in.
+    if (!(off_duty && call_in)) return absl::OkStatus();
+    crew.staging->called_in = true;
+    crew.off_duty_after_order = false;
+    Release(crew, now, decisions);
+    return absl::OkStatus();
+  }
+  if (off_duty && !call_in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("crew ", crew_id, " is off duty: set call_in to call it in for crisis ", staging.crisis_id));
+  }
+  staging.since = now;
+  staging.called_in = off_duty;
+  crew.staging = std::move(staging);
+  decisions.TouchCrew(crew_id);
+  if (off_duty) {
+    crew.off_duty_after_order = false;
+    Release(crew, now, decisions);  // on duty: available, or the first queued order it can do
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Dispatcher::Unstage(const std::string& crew_id, const std::string& crisis_id, Decisions& decisions) {
+  if (crisis_id.empty()) return absl::InvalidArgumentError("crisis_id is required");
+  auto held = HeldCrew(crew_id);
+  if (!held.ok()) return held.status();
+  Crew& crew = **held;
+  if (!crew.staging || crew.staging->crisis_id != crisis_id) return absl::OkStatus();  // not held by it
+  const bool called_in = crew.staging->called_in;
+  crew.staging.reset();
+  decisions.TouchCrew(crew_id);
+  // Off duty again, unless its own shift has come on meanwhile (or a
+  // supervisor sent it home already).
+  if (!called_in || crew.on_shift == true || crew.status == CrewStatus::kOffDuty) return absl::OkStatus();
+  if (crew.order_id.empty()) {
+    crew.status = CrewStatus::kOffDuty;
+    index_.Remove(crew_id);
+  } else {
+    crew.off_duty_after_order = true;  // it finishes the order it holds
+  }
   return absl::OkStatus();
 }
 
@@ -455,6 +514,8 @@ void Dispatcher::FollowShifts(TimePoint now, Decisions& decisions) {
     if (on) {
       crew.off_duty_after_order = false;
       if (crew.status == CrewStatus::kOffDuty) starting.push_back(id);
+    } else if (crew.staging && crew.staging->called_in) {
+      // Called in by a crisis that still holds it: on duty until released.
     } else if (crew.status == CrewStatus::kAvailable) {
       crew.status = CrewStatus::kOffDuty;
       index_.Remove(id);

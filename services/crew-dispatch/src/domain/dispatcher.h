@@ -81,6 +81,18 @@ class Dispatcher {
   // holding an order cannot go off duty.
   absl::Status SetAvailability(const std::string& crew_id, bool available, TimePoint now, Decisions& decisions);
   absl::Status SetPosition(const std::string& crew_id, const Point& position, TimePoint at, Decisions& decisions);
+  // Holds a crew for a crisis (`staging`: its crisis, reason, point, district
+  // and actor; `since` is set to now). Staging it again for the same crisis
+  // changes nothing (except calling in, with `call_in`, a crew that went off
+  // duty since); FAILED_PRECONDITION if another crisis holds it, or if it is
+  // off duty without `call_in`. A crew called in becomes available (and takes
+  // from the queue); it stays assignable like any available crew.
+  absl::Status Stage(const std::string& crew_id, CrewStaging staging, bool call_in, TimePoint now,
+                     Decisions& decisions);
+  // Lets the crew go if `crisis_id` holds it (nothing otherwise): a crew it
+  // called in goes off duty, at once if idle, else after its order (unless
+  // its own shift is on by now).
+  absl::Status Unstage(const std::string& crew_id, const std::string& crisis_id, Decisions& decisions);
 
   // An incident that needs a crew: one active work order per incident (a
   // second call only raises its priority; after the order finished, a new
@@ -143,7 +155,8 @@ class Dispatcher {
   // When a shift starts, an off-duty crew becomes available (and takes from
   // the queue); when it ends, an available crew goes off duty and a busy one
   // finishes its order first. Only the changes act, so a supervisor's word
-  // in between (SetAvailability) stands until the next change of shift.
+  // in between (SetAvailability) stands until the next change of shift. A
+  // crew a crisis called in stays on duty at the end of a shift while held.
   void FollowShifts(TimePoint now, Decisions& decisions);
 
   const DispatchRules& rules_;

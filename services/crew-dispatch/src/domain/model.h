@@ -38,6 +38,18 @@ struct Shift {
   bool operator==(const Shift&) const = default;
 };
 
+// A crew held for a crisis: waiting at a staging point, or kept where it is
+// (standby); `called_in` when it was off duty and the crisis called it in.
+struct CrewStaging {
+  std::string crisis_id;
+  std::string reason;
+  std::optional<Point> position;  // unset: standby where it is
+  int district = 0;               // of the staging point (0: none, or not located)
+  TimePoint since{};
+  std::string staged_by;
+  bool called_in = false;
+};
+
 struct Crew {
   std::string id;
   std::string name;
@@ -54,6 +66,8 @@ struct Crew {
   std::optional<bool> on_shift;
   // The shift ended while the crew held an order: off duty once it is done.
   bool off_duty_after_order = false;
+  // Held by a crisis (see Dispatcher::Stage).
+  std::optional<CrewStaging> staging;
 };
 
 // Priorities as cityops.incidents.v1.Priority: 1 low .. 4 critical.
