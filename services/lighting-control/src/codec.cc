@@ -29,6 +29,9 @@ absl::StatusOr<Scope> FromProto(const v1::Scope& in, const std::string& field) {
     case v1::SCOPE_KIND_CITY:
       scope = Scope::City();
       break;
+    case v1::SCOPE_KIND_ROAD_CLASS:
+      scope = Scope::RoadClass(in.id(), in.district());
+      break;
     default:
       return absl::InvalidArgumentError(absl::StrCat(field, ".kind: missing or unknown scope kind"));
   }
@@ -54,6 +57,9 @@ v1::Scope ToProto(const Scope& scope) {
     case ScopeKind::kCity:
       out.set_kind(v1::SCOPE_KIND_CITY);
       break;
+    case ScopeKind::kRoadClass:
+      out.set_kind(v1::SCOPE_KIND_ROAD_CLASS);
+      break;
   }
   out.set_id(scope.id);
   out.set_district(scope.district);
@@ -66,6 +72,8 @@ std::string ScopeKey(const Scope& scope) {
       return "city";
     case ScopeKind::kDistrict:
       return absl::StrCat("district:", scope.district);
+    case ScopeKind::kRoadClass:
+      return absl::StrCat("road_class:", scope.id, ":", scope.district);
     default:
       return absl::StrCat(ScopeKindName(scope.kind), ":", scope.id);
   }

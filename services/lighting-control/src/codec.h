@@ -17,7 +17,8 @@ v1::CalendarException ToProto(const CalendarException& exception);
 // The override as asked (level, scope, reason, start, expiry, source).
 absl::StatusOr<Override> FromProto(const v1::Override& override_);
 v1::Override ToProto(const Override& override_);
-// "cabinet:ID", "street:NAME", "district:N", "city": a group's storage key.
+// "cabinet:ID", "street:NAME", "district:N", "road_class:NAME:N" (N = 0 for
+// the whole city), "city": a group's storage key.
 std::string ScopeKey(const Scope& scope);
 
 }  // namespace cityops::lighting

@@ -219,6 +219,9 @@ absl::StatusOr<size_t> LightingDesk::Apply(const std::vector<common::ConsumedMes
     if (auto street = asset.attributes().find("street"); street != asset.attributes().end()) {
       row.point.street = street->second;
     }
+    if (auto road_class = asset.attributes().find("road_class"); road_class != asset.attributes().end()) {
+      row.point.road_class = road_class->second;
+    }
     row.point.rated_w = asset.rated_watts();
     row.point.baseline_w = asset.baseline_watts();
     row.retired = asset.retired() || event.change() == tv1::ASSET_CHANGE_RETIRED;

@@ -84,7 +84,7 @@ grpc::Status LightingService::AssignProfile(grpc::ServerContext*, const v1::Assi
   if (!group.ok()) return ToGrpcStatus(group.status());
   if (!group->is_group()) {
     return ToGrpcStatus(
-        absl::InvalidArgumentError("scope: a profile goes to a group (cabinet, street, district, city)"));
+        absl::InvalidArgumentError("scope: a profile goes to a group (cabinet, street, road class, district, city)"));
   }
   const std::string& actor = request->actor();
   const std::string& profile_id = request->profile_id();

@@ -16,13 +16,15 @@ using common::PgTextArray;
 using common::ToPgTimestamp;
 
 constexpr const char* kSelectPoints =
-    "SELECT id, cabinet_id, district, street, rated_w, baseline_w FROM light_points WHERE NOT retired ORDER BY id";
+    "SELECT id, cabinet_id, district, street, rated_w, baseline_w, road_class FROM light_points WHERE NOT retired "
+    "ORDER BY id";
 constexpr const char* kUpsertPoints =
-    "INSERT INTO light_points (id, cabinet_id, district, street, rated_w, baseline_w, retired, version) "
+    "INSERT INTO light_points (id, cabinet_id, district, street, rated_w, baseline_w, retired, version, road_class) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::float8[], $6::float8[], $7::bool[], "
-    "$8::int8[]) "
+    "$8::int8[], $9::text[]) "
     "ON CONFLICT (id) DO UPDATE SET cabinet_id = EXCLUDED.cabinet_id, district = EXCLUDED.district, "
     "street = EXCLUDED.street, rated_w = EXCLUDED.rated_w, baseline_w = EXCLUDED.baseline_w, "
+    "road_class = EXCLUDED.road_class, "
     "retired = EXCLUDED.retired, version = EXCLUDED.version, updated_at = now() "
     "WHERE light_points.version < EXCLUDED.version";
 constexpr const char* kMicros = "(extract(epoch from {}) * 1000000)::int8";
@@ -51,6 +53,7 @@ std::vector<LightPoint> LoadPoints(pqxx::work& tx) {
     p.street = row[3].as<std::string>();
     p.rated_w = row[4].as<double>();
     p.baseline_w = row[5].as<double>();
+    p.road_class = row[6].as<std::string>();
     points.push_back(std::move(p));
   }
   return points;
@@ -58,7 +61,7 @@ std::vector<LightPoint> LoadPoints(pqxx::work& tx) {
 
 void UpsertPoints(pqxx::work& tx, const std::vector<PointRow>& rows) {
   if (rows.empty()) return;
-  std::vector<std::string> ids, cabinets, streets;
+  std::vector<std::string> ids, cabinets, streets, road_classes;
   std::vector<bool> retired;
   std::vector<int> districts;
   std::vector<double> rated, baseline;
@@ -68,13 +71,15 @@ void UpsertPoints(pqxx::work& tx, const std::vector<PointRow>& rows) {
     cabinets.push_back(r.point.cabinet_id);
     districts.push_back(r.point.district);
     streets.push_back(r.point.street);
+    road_classes.push_back(r.point.road_class);
     rated.push_back(r.point.rated_w);
     baseline.push_back(r.point.baseline_w);
     retired.push_back(r.retired);
     versions.push_back(r.version);
   }
   tx.exec_params(kUpsertPoints, PgTextArray(ids), PgTextArray(cabinets), PgNumberArray(districts), PgTextArray(streets),
-                 PgNumberArray(rated), PgNumberArray(baseline), PgBoolArray(retired), PgNumberArray(versions));
+                 PgNumberArray(rated), PgNumberArray(baseline), PgBoolArray(retired), PgNumberArray(versions),
+                 PgTextArray(road_classes));
 }
 
 absl::StatusOr<Schedule> LoadSchedule(pqxx::work& tx, TimePoint now) {

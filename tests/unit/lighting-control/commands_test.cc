@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
 
 #include "domain/planner.h"
@@ -201,6 +202,46 @@ TEST_CASE("The city index refuses bad light points", "[commands][validation]") {
   const CityIndex city = Index(SmallCityPoints());
   CHECK(city.point(*city.FindPoint("p5")).street == "Rue B");
   CHECK(city.district(*city.FindDistrict(1)).point_end - city.district(*city.FindDistrict(1)).point_begin == 8);
+}
+
+TEST_CASE("A road-class override commands the main-road cabinets of its district, and lists mixed ones' points",
+          "[commands][road_class]") {
+  const CityIndex city = Index(RoadCityPoints());
+  Planner planner = MakePlanner(city, "flat10");
+  CommandState state(city);
+  CityLevels levels;
+  CommandBatch batch;
+  planner.Plan(kT0, levels);
+  state.Diff(levels, batch);
+  REQUIRE(planner
+              .AddOverride(
+                  MakeOverride("snow", Scope::RoadClass("main", 1), 100, OverrideSource::kCrisis, kT0, kT0 + 1h), kT0)
+              .ok());
+  planner.Plan(kT0 + 1s, levels);
+  state.Diff(levels, batch);
+  REQUIRE(batch.commands.size() == 2);
+  std::map<std::string, const SectionCommand*> by_cabinet;
+  for (const auto& c : batch.commands) by_cabinet[city.cabinet_id(c.section)] = &c;
+  REQUIRE(by_cabinet.count("main-1") == 1);
+  REQUIRE(by_cabinet.count("mix-1") == 1);
+  CHECK(by_cabinet["main-1"]->whole_section);
+  CHECK(by_cabinet["main-1"]->level == 100);
+  CHECK_FALSE(by_cabinet["mix-1"]->whole_section);
+  const auto listed = batch.PointsOf(*by_cabinet["mix-1"]);
+  REQUIRE(listed.size() == 1);
+  CHECK(city.point_id(listed[0].point) == "m1-mix");
+  CHECK(int{listed[0].level} == 100);
+  CHECK(batch.PointsCovered(city) == 5);
+  CHECK(int{state.commanded(*city.FindPoint("l1-mix"))} == 10);
+  // Cancelled: the same points go back to the schedule.
+  REQUIRE(planner.CancelOverride("snow").ok());
+  planner.Plan(kT0 + 2s, levels);
+  state.Diff(levels, batch);
+  CHECK(batch.commands.size() == 2);
+  // mix-1 is one level again: a cabinet-wide command (its 2 points) this time.
+  for (const auto& c : batch.commands) CHECK((c.whole_section && c.level == 10));
+  CHECK(batch.PointsCovered(city) == 6);
+  for (PointIndex p = 0; p < city.point_count(); ++p) CHECK(int{state.commanded(p)} == 10);
 }
 
 }  // namespace

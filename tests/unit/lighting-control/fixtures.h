@@ -80,6 +80,34 @@ inline std::vector<LightPoint> GridCityPoints(int districts, int cabinets, int p
   return points;
 }
 
+inline LightPoint Road(std::string id, std::string cabinet, int district, std::string street, std::string road_class) {
+  LightPoint p = Lp(std::move(id), std::move(cabinet), district, std::move(street));
+  p.road_class = std::move(road_class);
+  return p;
+}
+
+// Districts 1..3, each with a main-road cabinet main-D (points mD-0..mD-3 on
+// Boulevard D; in district 3, mD-2 and mD-3 are on Avenue 3 instead) and a
+// local one loc-D (lD-0..lD-3 on Rue D). District 1 also has mix-1, one main
+// point (m1-mix, Boulevard 1) and one local (l1-mix, Rue 1). District 4: cab-x
+// (x-0, x-1), no road class.
+inline std::vector<LightPoint> RoadCityPoints() {
+  std::vector<LightPoint> points;
+  for (int d = 1; d <= 3; ++d) {
+    const std::string n = std::to_string(d);
+    for (int i = 0; i < 4; ++i) {
+      const std::string street = d == 3 && i >= 2 ? "Avenue 3" : "Boulevard " + n;
+      points.push_back(Road("m" + n + "-" + std::to_string(i), "main-" + n, d, street, "main"));
+      points.push_back(Road("l" + n + "-" + std::to_string(i), "loc-" + n, d, "Rue " + n, "local"));
+    }
+  }
+  points.push_back(Road("m1-mix", "mix-1", 1, "Boulevard 1", "main"));
+  points.push_back(Road("l1-mix", "mix-1", 1, "Rue 1", "local"));
+  points.push_back(Road("x-0", "cab-x", 4, "", ""));
+  points.push_back(Road("x-1", "cab-x", 4, "", ""));
+  return points;
+}
+
 inline CityIndex Index(std::vector<LightPoint> points) {
   auto city = CityIndex::Build(std::move(points));
   if (!city.ok()) throw std::runtime_error(std::string(city.status().message()));

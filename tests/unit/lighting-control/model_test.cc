@@ -138,5 +138,37 @@ TEST_CASE("A calendar exception is on a group, over a valid range, with a profil
   CHECK_FALSE(Exception("x", Scope::City(), {2025, 12, 24}, {2025, 12, 26}).Covers({2025, 12, 27}));
 }
 
+TEST_CASE("A road-class scope: a road class name and a district, or 0 for the whole city", "[model][road_class]") {
+  CHECK(ValidateScope(Scope::RoadClass("main", 3), "scope").ok());
+  CHECK(ValidateScope(Scope::RoadClass("main"), "scope").ok());
+  CHECK(ValidateScope(Scope::RoadClass("ring_road-2"), "scope").ok());
+  RequireInvalid(ValidateScope(Scope::RoadClass("", 3), "override.scope"), "override.scope", "road class");
+  RequireInvalid(ValidateScope(Scope::RoadClass("main", -2), "override.scope"), "override.scope", "district -2");
+  RequireInvalid(ValidateScope(Scope::RoadClass("Main", 3), "override.scope"), "override.scope", "a-z");
+  RequireInvalid(ValidateScope(Scope::RoadClass("main;drop", 3), "override.scope"), "override.scope");
+  RequireInvalid(ValidateScope(Scope::RoadClass(std::string(33, 'a'), 3), "override.scope"), "override.scope");
+  Override o = Valid();
+  o.scope = Scope::RoadClass("", 3);
+  RequireInvalid(ValidateOverride(o, kNow), "override.scope");
+
+  CHECK(*ParseScope("road_class", "main:3", "scope") == Scope::RoadClass("main", 3));
+  CHECK(*ParseScope("road_class", "main", "scope") == Scope::RoadClass("main", 0));
+  RequireInvalid(ParseScope("road_class", "main:three", "scope").status(), "scope", "not a number");
+  RequireInvalid(ParseScope("road_class", ":3", "scope").status(), "scope");
+  CHECK(ScopeName(Scope::RoadClass("main", 3)) == "main roads of district 3");
+  CHECK(ScopeName(Scope::RoadClass("main")) == "main roads of the city");
+  CHECK(std::string(ScopeKindName(ScopeKind::kRoadClass)) == "road_class");
+  CHECK(Scope::RoadClass("main", 3).is_group());
+  CHECK_FALSE(Scope::RoadClass("main", 3) == Scope::RoadClass("main", 4));
+}
+
+TEST_CASE("Exceptions on the same road class overlap only in the same district", "[model][road_class][exceptions]") {
+  const CalendarException d3{"a", Scope::RoadClass("main", 3), {2025, 12, 24}, {2025, 12, 26}, "p", ""};
+  const CalendarException d4{"b", Scope::RoadClass("main", 4), {2025, 12, 25}, {2025, 12, 25}, "p", ""};
+  const CalendarException d3_again{"c", Scope::RoadClass("main", 3), {2025, 12, 26}, {2025, 12, 27}, "p", ""};
+  CHECK(ValidateExceptions({d3, d4}).ok());
+  RequireInvalid(ValidateExceptions({d3, d3_again}), "exception.first", "main roads of district 3");
+}
+
 }  // namespace
 }  // namespace cityops::lighting

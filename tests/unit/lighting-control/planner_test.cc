@@ -301,5 +301,160 @@ TEST_CASE("The whole-city plan agrees with the point-by-point explanation", "[pl
   }
 }
 
+// ------------------------------------------------------------------ road classes
+
+bool IsMain(const std::string& id) { return id[0] == 'm'; }
+int DistrictOfRoadPoint(const std::string& id) { return id[0] == 'x' ? 4 : id[1] - '0'; }
+
+// The plan and the point-by-point explanation agree everywhere.
+void RequirePlanMatchesExplain(Planner& planner, TimePoint t) {
+  const auto levels = PlanById(planner, t);
+  for (const auto& [id, level] : levels) {
+    INFO(id);
+    REQUIRE(planner.Explain(id, t)->level == level);
+  }
+}
+
+TEST_CASE("A crisis override on the main roads of district 3 sets exactly those points", "[planner][road_class]") {
+  const CityIndex city = Index(RoadCityPoints());
+  Planner planner = MakePlanner(city, "flat10");
+  REQUIRE(planner
+              .AddOverride(
+                  MakeOverride("snow", Scope::RoadClass("main", 3), 100, OverrideSource::kCrisis, kT0, kT0 + 2h), kT0)
+              .ok());
+  const TimePoint t = kT0 + 1min;
+  const auto levels = PlanById(planner, t);
+  int lit = 0;
+  for (const auto& [id, level] : levels) {
+    INFO(id);
+    const bool targeted = IsMain(id) && DistrictOfRoadPoint(id) == 3;
+    CHECK(level == (targeted ? 100 : 10));
+    lit += targeted;
+  }
+  CHECK(lit == 4);  // m3-0..m3-3, not l3-*, not m1-*/m2-*
+  const auto why = planner.Explain("m3-2", t);
+  CHECK(why->source == Source::kOverride);
+  CHECK(why->override_id == "snow");
+  CHECK(planner.Explain("l3-0", t)->source == Source::kDefaultProfile);
+  RequirePlanMatchesExplain(planner, t);
+  REQUIRE(planner.CancelOverride("snow").ok());
+  CHECK(LevelOf(planner, "m3-0", t) == 10);
+}
+
+TEST_CASE("A road-class override on district 0 covers the main roads of the whole city", "[planner][road_class]") {
+  const CityIndex city = Index(RoadCityPoints());
+  Planner planner = MakePlanner(city, "flat10");
+  REQUIRE(
+      planner
+          .AddOverride(MakeOverride("ice", Scope::RoadClass("main"), 80, OverrideSource::kCrisis, kT0, kT0 + 2h), kT0)
+          .ok());
+  const auto levels = PlanById(planner, kT0);
+  int lit = 0;
+  for (const auto& [id, level] : levels) {
+    INFO(id);
+    CHECK(level == (IsMain(id) ? 80 : 10));
+    lit += level == 80;
+  }
+  CHECK(lit == 13);  // 4 per district and m1-mix
+  CHECK(city.Covers(Scope::RoadClass("main"), *city.FindPoint("m2-1")));
+  CHECK_FALSE(city.Covers(Scope::RoadClass("main"), *city.FindPoint("x-0")));
+  CHECK_FALSE(city.Covers(Scope::RoadClass("main", 2), *city.FindPoint("m1-0")));
+  RequirePlanMatchesExplain(planner, kT0);
+}
+
+TEST_CASE("A road class in a district is narrower than the district, wider than a street", "[planner][road_class]") {
+  const CityIndex city = Index(RoadCityPoints());
+  Planner planner = MakePlanner(city, "flat10");
+  const auto op = [&](const std::string& id, Scope scope, int level,
+                      OverrideSource source = OverrideSource::kOperator) {
+    REQUIRE(planner.AddOverride(MakeOverride(id, std::move(scope), level, source, kT0, kT0 + 4h), kT0).ok());
+  };
+  CHECK(ScopeBreadth(Scope::Street("Avenue 3")) < ScopeBreadth(Scope::RoadClass("main", 3)));
+  CHECK(ScopeBreadth(Scope::RoadClass("main", 3)) < ScopeBreadth(Scope::District(3)));
+  CHECK(ScopeBreadth(Scope::District(3)) < ScopeBreadth(Scope::RoadClass("main")));
+  CHECK(ScopeBreadth(Scope::RoadClass("main")) < ScopeBreadth(Scope::City()));
+
+  op("main-city", Scope::RoadClass("main"), 20);
+  op("district", Scope::District(3), 30);
+  op("main-d3", Scope::RoadClass("main", 3), 50);
+  op("avenue", Scope::Street("Avenue 3"), 70);
+  auto levels = PlanById(planner, kT0);
+  CHECK(levels["m3-0"] == 50);  // Boulevard 3: the road class in its district beats the district
+  CHECK(levels["m3-2"] == 70);  // Avenue 3: the street beats the road class
+  CHECK(levels["l3-0"] == 30);  // a local road: the district's
+  CHECK(levels["m1-0"] == 20);  // a main road elsewhere: the city-wide road class
+  CHECK(levels["l1-0"] == 10);  // the schedule
+  RequirePlanMatchesExplain(planner, kT0);
+
+  REQUIRE(planner.CancelOverride("main-d3").ok());
+  CHECK(LevelOf(planner, "m3-0", kT0) == 30);  // the district beats the city-wide road class
+  REQUIRE(planner.CancelOverride("district").ok());
+  CHECK(LevelOf(planner, "m3-0", kT0) == 20);
+  // A higher source wins whatever the scope.
+  op("crisis", Scope::RoadClass("main"), 90, OverrideSource::kCrisis);
+  CHECK(LevelOf(planner, "m3-2", kT0) == 90);
+  const auto active = planner.ActiveOverrides(kT0);
+  REQUIRE(active.size() == 3);
+  CHECK(active.front().id == "crisis");
+  CHECK(active.back().id == "main-city");  // operator, widest
+}
+
+TEST_CASE("Bad road-class overrides are refused and change nothing", "[planner][road_class][validation]") {
+  const CityIndex city = Index(RoadCityPoints());
+  Planner planner = MakePlanner(city, "flat10");
+  auto o = MakeOverride("bad", Scope::RoadClass("", 3), 100, OverrideSource::kCrisis, kT0, kT0 + 1h);
+  CHECK(planner.AddOverride(o, kT0).code() == absl::StatusCode::kInvalidArgument);
+  o.scope = Scope::RoadClass("main", -1);
+  CHECK(planner.AddOverride(o, kT0).code() == absl::StatusCode::kInvalidArgument);
+  o.scope = Scope::RoadClass("Main Road", 3);
+  CHECK(planner.AddOverride(o, kT0).code() == absl::StatusCode::kInvalidArgument);
+  o.scope = Scope::RoadClass("main", 99);
+  const auto unknown = planner.AddOverride(o, kT0);
+  CHECK(unknown.code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(unknown.message()), Catch::Contains("main roads of district 99"));
+  o.scope = Scope::RoadClass("motorway", 0);
+  CHECK(planner.AddOverride(o, kT0).code() == absl::StatusCode::kNotFound);
+  CHECK(planner.ActiveOverrides(kT0).empty());
+  for (const auto& [id, level] : PlanById(planner, kT0)) CHECK(level == 10);
+  // District 4 exists but has no main road: accepted, and it lights nothing.
+  o.scope = Scope::RoadClass("main", 4);
+  REQUIRE(planner.AddOverride(o, kT0).ok());
+  for (const auto& [id, level] : PlanById(planner, kT0)) CHECK(level == 10);
+}
+
+TEST_CASE("Profiles and exceptions on a road class take their place between street and district",
+          "[planner][road_class][groups]") {
+  const CityIndex city = Index(RoadCityPoints());
+  Planner planner = MakePlanner(city, "flat10");
+  REQUIRE(planner.AssignProfile(Scope::RoadClass("main"), "flat60").ok());
+  REQUIRE(planner.AssignProfile(Scope::District(1), "flat40").ok());
+  REQUIRE(planner.AssignProfile(Scope::RoadClass("main", 1), "flat80").ok());
+  REQUIRE(planner.AssignProfile(Scope::Street("Avenue 3"), "flat70").ok());
+  auto levels = PlanById(planner, kT0);
+  CHECK(levels["m1-0"] == 80);    // main roads of district 1
+  CHECK(levels["m1-mix"] == 80);  // the same, on a mixed cabinet
+  CHECK(levels["l1-mix"] == 40);  // district 1
+  CHECK(levels["m2-0"] == 60);    // main roads of the city
+  CHECK(levels["m3-2"] == 70);    // Avenue 3
+  CHECK(levels["l2-0"] == 10);    // the default
+  const auto why = planner.Explain("m2-0", kT0);
+  CHECK(why->source == Source::kGroupProfile);
+  CHECK(why->group == Scope::RoadClass("main"));
+  RequirePlanMatchesExplain(planner, kT0);
+  CHECK(planner.AssignProfile(Scope::RoadClass("main", 9), "flat20").code() == absl::StatusCode::kNotFound);
+
+  // An exception on the main roads of district 2 for one night.
+  REQUIRE(
+      planner.AddException({"market", Scope::RoadClass("main", 2), {2025, 11, 20}, {2025, 11, 20}, "flat20", "market"})
+          .ok());
+  levels = PlanById(planner, kT0);
+  CHECK(levels["m2-0"] == 20);
+  CHECK(levels["m3-0"] == 60);
+  CHECK(levels["l2-0"] == 10);
+  CHECK(planner.Explain("m2-0", kT0)->exception_id == "market");
+  RequirePlanMatchesExplain(planner, kT0);
+  CHECK(LevelOf(planner, "m2-0", kT0 + 24h) == 60);  // the next night
+}
+
 }  // namespace
 }  // namespace cityops::lighting

@@ -39,6 +39,8 @@ absl::StatusOr<CityIndex> CityIndex::Build(std::vector<LightPoint> points) {
   index.point_by_id_.reserve(n);
   std::vector<std::vector<SectionIndex>> sections_of_cabinet;
   std::vector<uint32_t> street_sizes;
+  std::vector<uint32_t> road_class_sizes;
+  index.road_class_of_.reserve(n);
   for (uint32_t k = 0; k < n; ++k) {
     LightPoint& p = points[order[k]];
     const PointIndex pi = k;
@@ -73,6 +75,18 @@ absl::StatusOr<CityIndex> CityIndex::Build(std::vector<LightPoint> points) {
       street = it->second;
       ++street_sizes[street];
     }
+    RoadClassIndex road_class = kNoRoadClass;
+    if (!p.road_class.empty()) {
+      auto [it, added] =
+          index.road_class_by_name_.emplace(p.road_class, static_cast<RoadClassIndex>(index.road_class_names_.size()));
+      if (added) {
+        index.road_class_names_.push_back(p.road_class);
+        road_class_sizes.push_back(0);
+      }
+      road_class = it->second;
+      ++road_class_sizes[road_class];
+    }
+    index.road_class_of_.push_back(road_class);
     index.section_of_.push_back(static_cast<SectionIndex>(index.sections_.size() - 1));
     index.street_of_.push_back(street);
     index.rated_w_.push_back(p.rated_w);
@@ -92,14 +106,34 @@ absl::StatusOr<CityIndex> CityIndex::Build(std::vector<LightPoint> points) {
   for (PointIndex p = 0; p < n; ++p) {
     if (index.street_of_[p] != kNoStreet) index.street_points_[fill[index.street_of_[p]]++] = p;
   }
+  index.road_class_offsets_.assign(road_class_sizes.size() + 1, 0);
+  for (size_t r = 0; r < road_class_sizes.size(); ++r)
+    index.road_class_offsets_[r + 1] = index.road_class_offsets_[r] + road_class_sizes[r];
+  index.road_class_points_.resize(index.road_class_offsets_.back());
+  fill.assign(index.road_class_offsets_.begin(), index.road_class_offsets_.end() - 1);
+  for (PointIndex p = 0; p < n; ++p) {
+    if (index.road_class_of_[p] != kNoRoadClass) index.road_class_points_[fill[index.road_class_of_[p]]++] = p;
+  }
   return index;
 }
 
 LightPoint CityIndex::point(PointIndex p) const {
   const StreetIndex s = street_of_[p];
-  return {point_ids_[p],  cabinet_id(section_of_[p]),
-          district_of(p), s == kNoStreet ? std::string() : street_names_[s],
-          rated_w_[p],    baseline_w_[p]};
+  return {point_ids_[p],
+          cabinet_id(section_of_[p]),
+          district_of(p),
+          s == kNoStreet ? std::string() : street_names_[s],
+          rated_w_[p],
+          baseline_w_[p],
+          road_class_of_[p] == kNoRoadClass ? std::string() : road_class_names_[road_class_of_[p]]};
+}
+
+std::span<const PointIndex> CityIndex::road_class_points(RoadClassIndex r, DistrictSlot d) const {
+  const std::span<const PointIndex> all = road_class_points(r);
+  const District& district = districts_[d];
+  const auto begin = std::lower_bound(all.begin(), all.end(), district.point_begin);
+  const auto end = std::lower_bound(begin, all.end(), district.point_end);
+  return all.subspan(static_cast<size_t>(begin - all.begin()), static_cast<size_t>(end - begin));
 }
 
 std::optional<PointIndex> CityIndex::FindPoint(const std::string& id) const {
@@ -122,6 +156,12 @@ std::optional<StreetIndex> CityIndex::FindStreet(const std::string& name) const 
   return it->second;
 }
 
+std::optional<RoadClassIndex> CityIndex::FindRoadClass(const std::string& name) const {
+  auto it = road_class_by_name_.find(name);
+  if (it == road_class_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<DistrictSlot> CityIndex::FindDistrict(int number) const {
   auto it = std::lower_bound(districts_.begin(), districts_.end(), number,
                              [](const District& d, int n) { return d.number < n; });
@@ -141,6 +181,8 @@ bool CityIndex::Knows(const Scope& scope) const {
       return !FindCabinet(scope.id).empty();
     case ScopeKind::kPoint:
       return FindPoint(scope.id).has_value();
+    case ScopeKind::kRoadClass:
+      return FindRoadClass(scope.id).has_value() && (scope.district == 0 || FindDistrict(scope.district).has_value());
   }
   return false;
 }
@@ -157,6 +199,9 @@ bool CityIndex::Covers(const Scope& scope, PointIndex p) const {
       return cabinet_id(section_of_[p]) == scope.id;
     case ScopeKind::kPoint:
       return point_ids_[p] == scope.id;
+    case ScopeKind::kRoadClass:
+      return road_class_of_[p] != kNoRoadClass && road_class_names_[road_class_of_[p]] == scope.id &&
+             (scope.district == 0 || district_of(p) == scope.district);
   }
   return false;
 }

@@ -13,7 +13,8 @@
 // The city's light points under dense integer ids, laid out so that every
 // group the planner works with is cheap to walk: points sorted by (district,
 // cabinet, id), so a district and a cabinet are each one contiguous range of
-// points; a street is a list of points.
+// points; a street is a list of points; so is a road class (in point order,
+// so its points in one district are one contiguous run of the list).
 //
 // The unit of a command is a cabinet *section*: the points of one cabinet in
 // one district. The registry puts a cabinet's points in the cabinet's
@@ -25,7 +26,9 @@ using PointIndex = uint32_t;
 using SectionIndex = uint32_t;
 using StreetIndex = uint32_t;
 using DistrictSlot = uint32_t;
+using RoadClassIndex = uint32_t;
 inline constexpr StreetIndex kNoStreet = UINT32_MAX;
+inline constexpr RoadClassIndex kNoRoadClass = UINT32_MAX;
 
 class CityIndex {
  public:
@@ -52,10 +55,12 @@ class CityIndex {
   size_t cabinet_count() const { return cabinet_ids_.size(); }
   size_t street_count() const { return street_names_.size(); }
   size_t district_count() const { return districts_.size(); }
+  size_t road_class_count() const { return road_class_names_.size(); }
 
   const std::string& point_id(PointIndex p) const { return point_ids_[p]; }
   SectionIndex section_of(PointIndex p) const { return section_of_[p]; }
   StreetIndex street_of(PointIndex p) const { return street_of_[p]; }
+  RoadClassIndex road_class_of(PointIndex p) const { return road_class_of_[p]; }
   DistrictSlot district_slot_of(PointIndex p) const { return sections_[section_of_[p]].district; }
   int district_of(PointIndex p) const { return districts_[district_slot_of(p)].number; }
   double rated_w(PointIndex p) const { return rated_w_[p]; }
@@ -70,13 +75,21 @@ class CityIndex {
     return {street_points_.data() + street_offsets_[s], street_offsets_[s + 1] - street_offsets_[s]};
   }
   const District& district(DistrictSlot d) const { return districts_[d]; }
+  const std::string& road_class_name(RoadClassIndex r) const { return road_class_names_[r]; }
+  // The points of a road class, in the whole city or in one district.
+  std::span<const PointIndex> road_class_points(RoadClassIndex r) const {
+    return {road_class_points_.data() + road_class_offsets_[r], road_class_offsets_[r + 1] - road_class_offsets_[r]};
+  }
+  std::span<const PointIndex> road_class_points(RoadClassIndex r, DistrictSlot d) const;
 
   std::optional<PointIndex> FindPoint(const std::string& id) const;
   // The cabinet's sections (usually one); empty when unknown.
   std::span<const SectionIndex> FindCabinet(const std::string& id) const;
   std::optional<StreetIndex> FindStreet(const std::string& name) const;
   std::optional<DistrictSlot> FindDistrict(int number) const;
-  // The scope names something of this city (the city always does).
+  std::optional<RoadClassIndex> FindRoadClass(const std::string& name) const;
+  // The scope names something of this city (the city always does; a road
+  // class does when some point has it and its district, unless 0, is known).
   bool Knows(const Scope& scope) const;
   // The scope covers the point.
   bool Covers(const Scope& scope, PointIndex p) const;
@@ -94,10 +107,15 @@ class CityIndex {
   std::vector<std::string> street_names_;
   std::vector<uint32_t> street_offsets_;
   std::vector<PointIndex> street_points_;
+  std::vector<RoadClassIndex> road_class_of_;
+  std::vector<std::string> road_class_names_;
+  std::vector<uint32_t> road_class_offsets_;
+  std::vector<PointIndex> road_class_points_;
   std::vector<District> districts_;
   std::unordered_map<std::string, PointIndex> point_by_id_;
   std::unordered_map<std::string, uint32_t> cabinet_by_id_;
   std::unordered_map<std::string, StreetIndex> street_by_name_;
+  std::unordered_map<std::string, RoadClassIndex> road_class_by_name_;
 };
 
 }  // namespace cityops::lighting

@@ -10,16 +10,45 @@
 namespace cityops::lighting {
 namespace {
 
-constexpr const char* kScopeKindNames[] = {"point", "cabinet", "street", "district", "city"};
+constexpr const char* kScopeKindNames[] = {"point", "cabinet", "street", "district", "city", "road_class"};
 constexpr size_t kMaxIdLength = 128;
 
 absl::Status Invalid(const std::string& field, const std::string& problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
+bool IsRoadClassChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
+
+absl::StatusOr<int> ParseDistrictNumber(const std::string& text, const std::string& field) {
+  int district = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), district);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return Invalid(field, absl::StrCat("district \"", text, "\" is not a number"));
+  }
+  return district;
+}
+
 }  // namespace
 
 const char* ScopeKindName(ScopeKind kind) { return kScopeKindNames[static_cast<int>(kind)]; }
+
+int ScopeBreadth(const Scope& scope) {
+  switch (scope.kind) {
+    case ScopeKind::kPoint:
+      return 0;
+    case ScopeKind::kCabinet:
+      return 1;
+    case ScopeKind::kStreet:
+      return 2;
+    case ScopeKind::kRoadClass:
+      return scope.district > 0 ? 3 : 5;
+    case ScopeKind::kDistrict:
+      return 4;
+    case ScopeKind::kCity:
+      return 6;
+  }
+  return 6;
+}
 
 std::string ScopeName(const Scope& scope) {
   switch (scope.kind) {
@@ -27,29 +56,38 @@ std::string ScopeName(const Scope& scope) {
       return "city";
     case ScopeKind::kDistrict:
       return absl::StrCat("district ", scope.district);
+    case ScopeKind::kRoadClass:
+      return scope.district > 0 ? absl::StrCat(scope.id, " roads of district ", scope.district)
+                                : absl::StrCat(scope.id, " roads of the city");
     default:
       return absl::StrCat(ScopeKindName(scope.kind), " ", scope.id);
   }
 }
 
 absl::StatusOr<Scope> ParseScope(const std::string& kind, const std::string& id, const std::string& field) {
-  for (int k = 0; k <= static_cast<int>(ScopeKind::kCity); ++k) {
+  for (int k = 0; k <= static_cast<int>(ScopeKind::kRoadClass); ++k) {
     if (kind != kScopeKindNames[k]) continue;
     Scope scope{static_cast<ScopeKind>(k), {}, 0};
     if (scope.kind == ScopeKind::kDistrict) {
-      int district = 0;
-      const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), district);
-      if (ec != std::errc() || end != id.data() + id.size()) {
-        return Invalid(field, absl::StrCat("district \"", id, "\" is not a number"));
+      auto district = ParseDistrictNumber(id, field);
+      if (!district.ok()) return district.status();
+      scope.district = *district;
+    } else if (scope.kind == ScopeKind::kRoadClass) {
+      const size_t colon = id.find(':');
+      scope.id = id.substr(0, colon);
+      if (colon != std::string::npos) {
+        auto district = ParseDistrictNumber(id.substr(colon + 1), field);
+        if (!district.ok()) return district.status();
+        scope.district = *district;
       }
-      scope.district = district;
     } else if (scope.kind != ScopeKind::kCity) {
       scope.id = id;
     }
     if (auto s = ValidateScope(scope, field); !s.ok()) return s;
     return scope;
   }
-  return Invalid(field, absl::StrCat("unknown scope kind \"", kind, "\" (point, cabinet, street, district or city)"));
+  return Invalid(
+      field, absl::StrCat("unknown scope kind \"", kind, "\" (point, cabinet, street, district, city or road_class)"));
 }
 
 absl::Status ValidateScope(const Scope& scope, const std::string& field) {
@@ -65,6 +103,18 @@ absl::Status ValidateScope(const Scope& scope, const std::string& field) {
     case ScopeKind::kStreet:
       if (scope.id.empty()) return Invalid(field, absl::StrCat("a ", ScopeKindName(scope.kind), " scope needs an id"));
       if (scope.id.size() > kMaxIdLength) return Invalid(field, "id over 128 bytes");
+      return absl::OkStatus();
+    case ScopeKind::kRoadClass:
+      if (scope.id.empty()) return Invalid(field, "a road_class scope needs a road class (e.g. \"main\")");
+      if (scope.id.size() > kMaxRoadClassLength) {
+        return Invalid(field, absl::StrCat("road class over ", kMaxRoadClassLength, " bytes"));
+      }
+      if (!std::all_of(scope.id.begin(), scope.id.end(), IsRoadClassChar)) {
+        return Invalid(field, absl::StrCat("road class \"", scope.id, "\" is not made of a-z, 0-9, _ and -"));
+      }
+      if (scope.district < 0) {
+        return Invalid(field, absl::StrCat("district ", scope.district, " is not >= 1 (or 0 for the whole city)"));
+      }
       return absl::OkStatus();
   }
   return Invalid(field, "unknown scope kind");
@@ -123,7 +173,8 @@ absl::Status ValidateProfile(const DimmingProfile& profile) {
 absl::Status ValidateException(const CalendarException& e) {
   if (e.id.empty()) return Invalid("exception.id", "is required");
   if (e.id.size() > kMaxIdLength) return Invalid("exception.id", "over 128 bytes");
-  if (!e.scope.is_group()) return Invalid("exception.scope", "must be a group (cabinet, street, district or city)");
+  if (!e.scope.is_group())
+    return Invalid("exception.scope", "must be a group (cabinet, street, road class, district or city)");
   if (auto s = ValidateScope(e.scope, "exception.scope"); !s.ok()) return s;
   if (!IsValidDate(e.first)) return Invalid("exception.first", "not a valid date");
   if (!IsValidDate(e.last)) return Invalid("exception.last", "not a valid date");
@@ -141,7 +192,9 @@ absl::Status ValidateExceptions(const std::vector<CalendarException>& exceptions
   for (const auto& e : exceptions) {
     if (auto s = ValidateException(e); !s.ok()) return s;
     if (!ids.insert(e.id).second) return Invalid("exception.id", absl::StrCat("\"", e.id, "\" appears twice"));
-    const std::string key = e.scope.kind == ScopeKind::kDistrict ? std::to_string(e.scope.district) : e.scope.id;
+    const std::string key = e.scope.kind == ScopeKind::kDistrict    ? std::to_string(e.scope.district)
+                            : e.scope.kind == ScopeKind::kRoadClass ? absl::StrCat(e.scope.id, ":", e.scope.district)
+                                                                    : e.scope.id;
     by_scope[{static_cast<int>(e.scope.kind), key}].push_back(&e);
   }
   for (auto& [scope, list] : by_scope) {

@@ -16,39 +16,55 @@ namespace cityops::lighting {
 struct LightPoint {
   std::string id;
   std::string cabinet_id;
-  int district = 0;       // 1..
-  std::string street;     // may be empty
-  double rated_w = 0;     // the LED lamp at 100%
-  double baseline_w = 0;  // the pre-retrofit lamp, always at full power
+  int district = 0;             // 1..
+  std::string street;           // may be empty
+  double rated_w = 0;           // the LED lamp at 100%
+  double baseline_w = 0;        // the pre-retrofit lamp, always at full power
+  std::string road_class = {};  // "main", "local"...; may be empty
 };
 
-// What a group, an exception or an override applies to, narrowest first.
-enum class ScopeKind : uint8_t { kPoint = 0, kCabinet = 1, kStreet = 2, kDistrict = 3, kCity = 4 };
+// What a group, an exception or an override applies to. How narrow a scope
+// is goes by ScopeBreadth, not by the kind's number.
+enum class ScopeKind : uint8_t { kPoint = 0, kCabinet = 1, kStreet = 2, kDistrict = 3, kCity = 4, kRoadClass = 5 };
 
 struct Scope {
   ScopeKind kind = ScopeKind::kCity;
-  std::string id;    // the point, cabinet or street; empty for a district or the city
-  int district = 0;  // for kDistrict
+  std::string id;    // the point, cabinet, street or road class; empty for a district or the city
+  int district = 0;  // for kDistrict (>= 1); for kRoadClass, the district (>= 1) or 0 for the whole city
 
   static Scope City() { return {}; }
   static Scope District(int district) { return {ScopeKind::kDistrict, {}, district}; }
   static Scope Cabinet(std::string id) { return {ScopeKind::kCabinet, std::move(id), 0}; }
   static Scope Street(std::string name) { return {ScopeKind::kStreet, std::move(name), 0}; }
   static Scope Point(std::string id) { return {ScopeKind::kPoint, std::move(id), 0}; }
+  // The points of a road class ("main") in one district, or in the whole city (district 0).
+  static Scope RoadClass(std::string road_class, int district = 0) {
+    return {ScopeKind::kRoadClass, std::move(road_class), district};
+  }
 
   bool operator==(const Scope&) const = default;
   // A group: anything but a single point.
   bool is_group() const { return kind != ScopeKind::kPoint; }
 };
 
-// "city", "district 7", "cabinet CAB-0001", "street Rue de la Liberté", "point LP-1".
+// How wide a scope is, narrowest first: point 0, cabinet 1, street 2, a road
+// class in a district 3, district 4, a road class in the whole city 5, city 6.
+// Among overrides of one source, and among exceptions, the narrowest wins.
+int ScopeBreadth(const Scope& scope);
+
+// "city", "district 7", "cabinet CAB-0001", "street Rue de la Liberté", "point LP-1",
+// "main roads of district 3", "main roads of the city".
 std::string ScopeName(const Scope& scope);
 const char* ScopeKindName(ScopeKind kind);
-// From a kind name ("point", "cabinet", "street", "district", "city") and an id
-// (the district's number for a district, nothing for the city).
+// From a kind name ("point", "cabinet", "street", "district", "city",
+// "road_class") and an id (the district's number for a district, nothing for
+// the city; for a road class, "main" for the whole city or "main:3" for
+// district 3).
 absl::StatusOr<Scope> ParseScope(const std::string& kind, const std::string& id, const std::string& field);
-// The scope is well formed (an id where one is needed, a district number >= 1).
+// The scope is well formed (an id where one is needed, a district number >= 1;
+// a road class is 1..32 of [a-z0-9_-] with a district >= 0).
 absl::Status ValidateScope(const Scope& scope, const std::string& field);
+inline constexpr size_t kMaxRoadClassLength = 32;
 
 // ------------------------------------------------------------------ dimming profiles
 

@@ -34,6 +34,7 @@ absl::StatusOr<Planner> Planner::Create(const CityIndex& city, ScheduleClock clo
   planner.cabinet_profile_.assign(city.cabinet_count(), kNoProfile);
   planner.street_profile_.assign(city.street_count(), kNoProfile);
   planner.district_profile_.assign(city.district_count(), kNoProfile);
+  planner.road_class_profile_.assign(city.road_class_count() * (city.district_count() + 1), kNoProfile);
   return planner;
 }
 
@@ -72,12 +73,14 @@ absl::Status Planner::SetDefaultProfile(const std::string& profile_id) {
 
 std::string Planner::GroupKey(const Scope& group) {
   if (group.kind == ScopeKind::kDistrict) return absl::StrCat("district:", group.district);
+  if (group.kind == ScopeKind::kRoadClass) return absl::StrCat("road_class:", group.id, ":", group.district);
   return absl::StrCat(ScopeKindName(group.kind), ":", group.id);
 }
 
 absl::Status Planner::AssignProfile(const Scope& group, const std::string& profile_id) {
   if (!group.is_group()) {
-    return absl::InvalidArgumentError("group: profiles are assigned to a cabinet, a street, a district or the city");
+    return absl::InvalidArgumentError(
+        "group: profiles are assigned to a cabinet, a street, a road class, a district or the city");
   }
   if (auto s = ValidateScope(group, "group"); !s.ok()) return s;
   if (!city_->Knows(group)) return absl::NotFoundError(absl::StrCat(ScopeName(group), " not found"));
@@ -100,6 +103,12 @@ absl::Status Planner::AssignProfile(const Scope& group, const std::string& profi
     case ScopeKind::kCabinet:
       cabinet_profile_[city_->section(city_->FindCabinet(group.id).front()).cabinet] = profile;
       break;
+    case ScopeKind::kRoadClass: {
+      std::optional<DistrictSlot> d;
+      if (group.district > 0) d = city_->FindDistrict(group.district);
+      road_class_profile_[RoadClassSlot(*city_->FindRoadClass(group.id), d)] = profile;
+      break;
+    }
     case ScopeKind::kPoint:
       break;
   }
@@ -155,7 +164,7 @@ absl::Status Planner::AddOverride(const Override& override_, TimePoint now) {
       return absl::AlreadyExistsError(absl::StrCat("override ", override_.id, " already exists"));
     }
   }
-  StoredOverride stored{override_, {}, 0};
+  StoredOverride stored{override_, {}, 0, std::nullopt};
   const Scope& scope = override_.scope;
   const auto not_found = [&] {
     return absl::NotFoundError(absl::StrCat("override.scope: ", ScopeName(scope), " not found"));
@@ -183,6 +192,16 @@ absl::Status Planner::AddOverride(const Override& override_, TimePoint now) {
       auto p = city_->FindPoint(scope.id);
       if (!p) return not_found();
       stored.target = *p;
+      break;
+    }
+    case ScopeKind::kRoadClass: {
+      auto r = city_->FindRoadClass(scope.id);
+      if (!r) return not_found();
+      stored.target = *r;
+      if (scope.district > 0) {
+        stored.district = city_->FindDistrict(scope.district);
+        if (!stored.district) return not_found();
+      }
       break;
     }
   }
@@ -215,7 +234,8 @@ std::vector<Override> Planner::ActiveOverrides(TimePoint now) const {
 
 bool Planner::Weaker(const Override& a, const Override& b) {
   if (a.source != b.source) return a.source < b.source;
-  if (a.scope.kind != b.scope.kind) return a.scope.kind > b.scope.kind;
+  const int breadth_a = ScopeBreadth(a.scope), breadth_b = ScopeBreadth(b.scope);
+  if (breadth_a != breadth_b) return breadth_a > breadth_b;
   if (a.start != b.start) return a.start < b.start;
   return a.id < b.id;
 }
@@ -229,7 +249,7 @@ uint16_t Planner::ScheduleProfileOf(PointIndex p, const CivilDate& night, Decisi
   for (size_t i = 0; i < exceptions_.size(); ++i) {
     const CalendarException& e = exceptions_[i];
     if (!e.Covers(night) || !city_->Covers(e.scope, p)) continue;
-    if (best == nullptr || e.scope.kind < best->scope.kind) {
+    if (best == nullptr || ScopeBreadth(e.scope) < ScopeBreadth(best->scope)) {
       best = &e;
       best_profile = exception_profiles_[i];
     }
@@ -242,10 +262,14 @@ uint16_t Planner::ScheduleProfileOf(PointIndex p, const CivilDate& night, Decisi
     return best_profile;
   }
   const LightPoint point = city_->point(p);
-  const Scope groups[] = {Scope::Cabinet(point.cabinet_id), Scope::Street(point.street),
-                          Scope::District(point.district), Scope::City()};
+  const Scope groups[] = {Scope::Cabinet(point.cabinet_id),
+                          Scope::Street(point.street),
+                          Scope::RoadClass(point.road_class, point.district),
+                          Scope::District(point.district),
+                          Scope::RoadClass(point.road_class, 0),
+                          Scope::City()};
   for (const Scope& group : groups) {
-    if (group.kind == ScopeKind::kStreet && group.id.empty()) continue;
+    if ((group.kind == ScopeKind::kStreet || group.kind == ScopeKind::kRoadClass) && group.id.empty()) continue;
     auto it = assignments_.find(GroupKey(group));
     if (it == assignments_.end()) continue;
     if (why != nullptr) {
@@ -291,6 +315,7 @@ void Planner::RebuildSchedule(const CivilDate& night) {
   std::vector<uint16_t> cabinet_exception(city.cabinet_count(), kNoProfile);
   std::vector<uint16_t> street_exception(city.street_count(), kNoProfile);
   std::vector<uint16_t> district_exception(city.district_count(), kNoProfile);
+  std::vector<uint16_t> road_class_exception(road_class_profile_.size(), kNoProfile);
   uint16_t city_exception = kNoProfile;
   for (size_t i = 0; i < exceptions_.size(); ++i) {
     const CalendarException& e = exceptions_[i];
@@ -311,10 +336,26 @@ void Planner::RebuildSchedule(const CivilDate& night) {
           cabinet_exception[city.section(sections.front()).cabinet] = profile;
         }
         break;
+      case ScopeKind::kRoadClass: {
+        auto r = city.FindRoadClass(e.scope.id);
+        if (!r) break;
+        std::optional<DistrictSlot> d;
+        if (e.scope.district > 0) {
+          d = city.FindDistrict(e.scope.district);
+          if (!d) break;
+        }
+        road_class_exception[RoadClassSlot(*r, d)] = profile;
+        break;
+      }
       case ScopeKind::kPoint:
         break;
     }
   }
+  const auto by_road_class = [&](const std::vector<uint16_t>& table, RoadClassIndex r, DistrictSlot d,
+                                 bool in_district) {
+    if (r == kNoRoadClass) return kNoProfile;
+    return table[RoadClassSlot(r, in_district ? std::optional<DistrictSlot>(d) : std::nullopt)];
+  };
   point_profile_.resize(city.point_count());
   section_profile_.resize(city.section_count());
   for (SectionIndex s = 0; s < city.section_count(); ++s) {
@@ -325,13 +366,18 @@ void Planner::RebuildSchedule(const CivilDate& night) {
     const uint16_t assigned_district = district_profile_[section.district];
     for (PointIndex p = section.begin; p < section.end; ++p) {
       const StreetIndex street = city.street_of(p);
+      const RoadClassIndex road_class = city.road_class_of(p);
       uint16_t profile = cabinet;
       if (profile == kNoProfile && street != kNoStreet) profile = street_exception[street];
+      if (profile == kNoProfile) profile = by_road_class(road_class_exception, road_class, section.district, true);
       if (profile == kNoProfile) profile = district;
+      if (profile == kNoProfile) profile = by_road_class(road_class_exception, road_class, section.district, false);
       if (profile == kNoProfile) profile = city_exception;
       if (profile == kNoProfile) profile = assigned_cabinet;
       if (profile == kNoProfile && street != kNoStreet) profile = street_profile_[street];
+      if (profile == kNoProfile) profile = by_road_class(road_class_profile_, road_class, section.district, true);
       if (profile == kNoProfile) profile = assigned_district;
+      if (profile == kNoProfile) profile = by_road_class(road_class_profile_, road_class, section.district, false);
       if (profile == kNoProfile) profile = city_profile_;
       if (profile == kNoProfile) profile = default_profile_;
       point_profile_[p] = profile;
@@ -393,6 +439,11 @@ void Planner::Apply(const StoredOverride& o, CityLevels& out) {
     case ScopeKind::kPoint:
       set_point(o.target);
       break;
+    case ScopeKind::kRoadClass: {
+      const auto points = o.district ? city.road_class_points(o.target, *o.district) : city.road_class_points(o.target);
+      for (PointIndex p : points) set_point(p);
+      break;
+    }
   }
 }
 

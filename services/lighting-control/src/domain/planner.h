@@ -19,15 +19,17 @@
 //
 // The level of a point at an instant: the active override that covers it with
 // the highest source (crisis > operator > schedule), ties to the narrowest
-// scope, then the latest start (then the greatest id); else the profile of
-// the calendar exception on its night (the narrowest group's); else the
-// profile assigned to its most specific group (cabinet, street, district,
-// city); else the default profile.
+// scope (ScopeBreadth: point, cabinet, street, road class in a district,
+// district, road class in the whole city, city), then the latest start (then
+// the greatest id); else the profile of the calendar exception on its night
+// (the narrowest group's); else the profile assigned to its most specific
+// group (same order); else the default profile.
 //
 // Planning the whole city walks cabinet sections, not points: which profile
 // holds where is worked out once per night (or after a change) and a section
 // whose points share it is filled with one memset; overrides write over
-// districts and cabinets as ranges, over streets and points one by one.
+// districts and cabinets as ranges, over streets, road classes and points one
+// by one.
 //
 // Not thread-safe: one owner (the service's single writer) calls it.
 namespace cityops::lighting {
@@ -53,7 +55,7 @@ class Planner {
   // A new profile, or new steps for an existing one.
   absl::Status UpsertProfile(const DimmingProfile& profile);
   absl::Status SetDefaultProfile(const std::string& profile_id);
-  // The profile of a group (cabinet, street, district, city); an empty id
+  // The profile of a group (cabinet, street, road class, district, city); an empty id
   // removes the assignment. NOT_FOUND for an unknown group or profile.
   absl::Status AssignProfile(const Scope& group, const std::string& profile_id);
   // INVALID_ARGUMENT when it overlaps another on the same scope; NOT_FOUND for
@@ -105,7 +107,8 @@ class Planner {
   struct StoredOverride {
     Override override_;
     std::span<const SectionIndex> sections;  // kCabinet
-    uint32_t target = 0;                     // point, street or district slot
+    uint32_t target = 0;                     // point, street, road class or district slot
+    std::optional<DistrictSlot> district;    // kRoadClass in one district
   };
 
   Planner(const CityIndex& city, ScheduleClock clock) : city_(&city), clock_(std::move(clock)) {}
@@ -117,6 +120,10 @@ class Planner {
   void RebuildSchedule(const CivilDate& night);
   void RebuildSteps(const CivilDate& night);
   uint16_t ScheduleProfileOf(PointIndex p, const CivilDate& night, Decision* why) const;
+  // A road class's slot among road_class_profile_: by district slot + 1, 0 for the whole city.
+  size_t RoadClassSlot(RoadClassIndex r, std::optional<DistrictSlot> d) const {
+    return r * (city_->district_count() + 1) + (d ? *d + 1 : 0);
+  }
   // Weakest first: source, then wider scope, then earlier start, then id.
   static bool Weaker(const Override& a, const Override& b);
   void Apply(const StoredOverride& o, CityLevels& out);
@@ -128,9 +135,10 @@ class Planner {
   uint16_t default_profile_ = 0;
   // Assigned profiles, by group (GroupKey) and as dense arrays.
   std::map<std::string, std::pair<Scope, uint16_t>> assignments_;
-  std::vector<uint16_t> cabinet_profile_;   // by cabinet number
-  std::vector<uint16_t> street_profile_;    // by StreetIndex
-  std::vector<uint16_t> district_profile_;  // by DistrictSlot
+  std::vector<uint16_t> cabinet_profile_;     // by cabinet number
+  std::vector<uint16_t> street_profile_;      // by StreetIndex
+  std::vector<uint16_t> district_profile_;    // by DistrictSlot
+  std::vector<uint16_t> road_class_profile_;  // by RoadClassSlot
   uint16_t city_profile_ = kNoProfile;
   std::vector<CalendarException> exceptions_;
   std::vector<uint16_t> exception_profiles_;  // parallel to exceptions_
