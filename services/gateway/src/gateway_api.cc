@@ -583,6 +583,7 @@ HttpResponse GatewayApi::Events(const HttpRequest& request, const Principal& who
   if (!query.ok()) return JsonError(400, std::string(query.status().message()));
   FeedStreamOptions options;
   options.may_see_calls = RoleAllows(who.role, Role::kOperator, false);
+  options.may_see_crises = RoleAllows(who.role, Role::kOperator, false);
   if (const std::string* types = common::FindField(*query, "types")) {
     for (const std::string& type : std::vector<std::string>(absl::StrSplit(*types, ',', absl::SkipEmpty()))) {
       bool known = false;

@@ -11,6 +11,7 @@
 #include "cityops/common/topic_names.h"
 #include "cityops/dispatch/v1/crew_dispatch.pb.h"
 #include "cityops/dispatch/v1/dispatch.pb.h"
+#include "cityops/incidents/v1/crisis.pb.h"
 #include "cityops/incidents/v1/incidents.pb.h"
 #include "cityops/lighting/v1/lighting.pb.h"
 #include "proto_json.h"
@@ -25,6 +26,7 @@ const std::vector<FeedTopic>& FeedTopics() {
       {"crew", std::string(topics::kDispatchCrews), dispatch::v1::CrewEvent::descriptor()->full_name()},
       {"lighting", std::string(topics::kLightingCommands), lighting::v1::LightingCommand::descriptor()->full_name()},
       {"call", std::string(topics::kCallsRequests), calls::v1::RequestEvent::descriptor()->full_name()},
+      {"crisis", std::string(topics::kCrises), incidents::v1::CrisisEvent::descriptor()->full_name()},
   };
   return topics;
 }
@@ -119,6 +121,7 @@ std::optional<std::string> FeedStream::Next() {
   for (const FeedEvent& event : buffer_.After(after_, 200)) {
     after_ = event.seq;
     if (event.type == "call" && !options_.may_see_calls) continue;
+    if (event.type == "crisis" && !options_.may_see_crises) continue;
     if (!options_.types.empty() && !options_.types.contains(event.type)) continue;
     absl::StrAppend(&out, "id: ", buffer_.IdOf(event.seq), "\nevent: ", event.type, "\ndata: ", event.data, "\n\n");
   }

@@ -66,6 +66,8 @@ class FeedPump {
 struct FeedStreamOptions {
   std::set<std::string, std::less<>> types;
   bool may_see_calls = false;
+  // Crises are an operator's business, as their REST routes.
+  bool may_see_crises = false;
   std::chrono::seconds keep_alive{15};
 };
 

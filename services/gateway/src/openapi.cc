@@ -120,7 +120,7 @@ const std::vector<OwnRoute>& OwnRoutes() {
                  Object({{"type", {{"type", "string"}}}, {"features", {{"type", "array"}}}}), "application/geo+json"});
     r.push_back({"GET",
                  "/api/v1/events",
-                 "The live feed (Server-Sent Events: incident, assignment, crew, lighting, call, reset); "
+                 "The live feed (Server-Sent Events: incident, assignment, crew, lighting, call, crisis, reset); "
                  "?types=a,b narrows it, Last-Event-ID resumes, ?access_token= for browsers",
                  Role::kViewer,
                  nullptr,

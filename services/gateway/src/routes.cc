@@ -9,6 +9,7 @@
 #include "cityops/calls/v1/resident_calls.grpc.pb.h"
 #include "cityops/common/http.h"
 #include "cityops/dispatch/v1/crew_dispatch.grpc.pb.h"
+#include "cityops/incidents/v1/crisis.grpc.pb.h"
 #include "cityops/incidents/v1/incident_correlation.grpc.pb.h"
 #include "cityops/lighting/v1/lighting_control.grpc.pb.h"
 #include "cityops/telemetry/v1/telemetry_ingest.grpc.pb.h"
@@ -64,6 +65,7 @@ std::vector<ServiceRoute> BuildRoutes() {
   // descriptors registered in the generated pool.
   (void)telemetry::v1::ListAssetsRequest::descriptor();
   (void)incidents::v1::ListIncidentsRequest::descriptor();
+  (void)incidents::v1::ListCrisesRequest::descriptor();
   (void)dispatch::v1::ListCrewsRequest::descriptor();
   (void)lighting::v1::ListProfilesRequest::descriptor();
   (void)calls::v1::ListCategoriesRequest::descriptor();
@@ -75,6 +77,8 @@ std::vector<ServiceRoute> BuildRoutes() {
   constexpr auto kC = Upstream::kCalls;
   const std::string t = "cityops.telemetry.v1.TelemetryIngest.";
   const std::string i = "cityops.incidents.v1.IncidentCorrelation.";
+  // The crisis desk is served by incident correlation, on its address.
+  const std::string k = "cityops.incidents.v1.CrisisDesk.";
   const std::string d = "cityops.dispatch.v1.CrewDispatch.";
   const std::string l = "cityops.lighting.v1.LightingControl.";
   const std::string c = "cityops.calls.v1.ResidentCalls.";
@@ -97,6 +101,24 @@ std::vector<ServiceRoute> BuildRoutes() {
               "Reopen a resolved incident", "id"),
       Command("POST", "/api/v1/incidents/{id}/notes", kI, i + "AddNote", Role::kOperator, "Add a note to an incident",
               "id"),
+
+      Query("/api/v1/crisis-playbooks", kI, k + "ListPlaybooks", "Crisis playbooks (snow, flood...) and what they do",
+            "", Role::kOperator),
+      Query("/api/v1/crises", kI, k + "ListCrises", "Crises, by status, newest first (paged)", "", Role::kOperator),
+      Query("/api/v1/crises/{id}", kI, k + "GetCrisis", "One crisis with its actions and timeline", "id",
+            Role::kOperator),
+      Command("POST", "/api/v1/crises:propose", kI, k + "ProposeCrisis", Role::kOperator,
+              "Propose a crisis (a playbook over districts) for a supervisor to declare"),
+      Command("POST", "/api/v1/crises:declare", kI, k + "DeclareCrisis", Role::kSupervisor,
+              "Declare a crisis: a proposal (crisisId) or a playbook over districts"),
+      Command("POST", "/api/v1/crises/{id}:declare", kI, k + "DeclareCrisis", Role::kSupervisor,
+              "Declare a proposed crisis (districts empty: the proposal's)", "crisis_id"),
+      Command("POST", "/api/v1/crises/{id}:dismiss", kI, k + "DismissProposal", Role::kSupervisor,
+              "Turn a crisis proposal down", "crisis_id"),
+      Command("POST", "/api/v1/crises/{id}:change-scope", kI, k + "ChangeCrisisScope", Role::kSupervisor,
+              "Change an active crisis's districts", "crisis_id"),
+      Command("POST", "/api/v1/crises/{id}:end", kI, k + "EndCrisis", Role::kSupervisor,
+              "End an active crisis: what it set is reverted", "crisis_id"),
 
       Query("/api/v1/crews", kD, d + "ListCrews", "Crews, by status and skill"),
       Query("/api/v1/crews/{id}", kD, d + "GetCrew", "One crew", "id"),

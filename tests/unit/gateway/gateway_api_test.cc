@@ -248,6 +248,139 @@ TEST_CASE("A command carries the logged-in user as actor and is audited before a
   CHECK(record.result == "ok");
 }
 
+TEST_CASE("Crisis routes: supervisors declare, change, dismiss and end; operators list and propose; all audited") {
+  Fixture f;
+  f.store.users["sue"] = UserRecord{"sue", "x", "supervisor", "", "test", false};
+  const std::string sue = f.TokenFor("sue", Role::kSupervisor);
+  const std::string otto = f.TokenFor("otto", Role::kOperator);
+  const std::string vera = f.TokenFor("vera", Role::kViewer);
+  const std::string desk = "/cityops.incidents.v1.CrisisDesk/";
+
+  // Who may do what: refused ones reach no service and leave no audit row.
+  for (const auto& [method, target, token] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/api/v1/crisis-playbooks", vera},
+           {"GET", "/api/v1/crises", vera},
+           {"GET", "/api/v1/crises/CRI-00000001", vera},
+           {"POST", "/api/v1/crises:propose", vera},
+           {"POST", "/api/v1/crises:declare", otto},
+           {"POST", "/api/v1/crises/CRI-00000001:declare", otto},
+           {"POST", "/api/v1/crises/CRI-00000001:dismiss", otto},
+           {"POST", "/api/v1/crises/CRI-00000001:change-scope", otto},
+           {"POST", "/api/v1/crises/CRI-00000001:end", otto},
+       }) {
+    INFO(method << " " << target);
+    const auto refused = f.Send(method, target, method == "POST" ? "{}" : "", token);
+    CHECK(refused.status == 403);
+  }
+  CHECK(f.upstreams.calls.empty());
+  CHECK(f.store.audit.empty());
+
+  // Path -> rpc, on incident correlation's address; the path's id and the user fill the request.
+  struct Case {
+    std::string method, target, body, token, rpc;
+    std::vector<std::string> in_request;
+    bool audited;
+  };
+  const std::vector<Case> cases = {
+      {"GET", "/api/v1/crisis-playbooks", "", otto, "ListPlaybooks", {}, false},
+      {"GET",
+       "/api/v1/crises?statuses=CRISIS_STATUS_ACTIVE,CRISIS_STATUS_PROPOSED&pageSize=5&pageToken=t1",
+       "",
+       otto,
+       "ListCrises",
+       {"statuses: CRISIS_STATUS_ACTIVE", "statuses: CRISIS_STATUS_PROPOSED", "page_size: 5", "page_token: \"t1\""},
+       false},
+      {"GET", "/api/v1/crises/CRI-00000001", "", otto, "GetCrisis", {"id: \"CRI-00000001\""}, false},
+      {"POST",
+       "/api/v1/crises:propose",
+       R"({"playbook":"snow","districts":[3,5],"reason":"ice on the roads","actor":"mallory"})",
+       otto,
+       "ProposeCrisis",
+       {"playbook: \"snow\"", "districts: 3", "districts: 5", "actor: \"otto\"", "reason: \"ice on the roads\""},
+       true},
+      {"POST",
+       "/api/v1/crises:declare",
+       R"({"playbook":"flood","districts":[7],"note":"river at 3 m"})",
+       sue,
+       "DeclareCrisis",
+       {"playbook: \"flood\"", "districts: 7", "actor: \"sue\"", "note: \"river at 3 m\""},
+       true},
+      {"POST",
+       "/api/v1/crises/CRI-00000002:declare",
+       R"({"note":"confirmed"})",
+       sue,
+       "DeclareCrisis",
+       {"crisis_id: \"CRI-00000002\"", "actor: \"sue\""},
+       true},
+      {"POST",
+       "/api/v1/crises/CRI-00000002:dismiss",
+       R"({"note":"sensor fault"})",
+       sue,
+       "DismissProposal",
+       {"crisis_id: \"CRI-00000002\"", "actor: \"sue\"", "note: \"sensor fault\""},
+       true},
+      {"POST",
+       "/api/v1/crises/CRI-00000003:change-scope",
+       R"({"districts":[3,5,8]})",
+       sue,
+       "ChangeCrisisScope",
+       {"crisis_id: \"CRI-00000003\"", "districts: 8", "actor: \"sue\""},
+       true},
+      {"POST",
+       "/api/v1/crises/CRI-00000003:end",
+       R"({"note":"thaw","actor":"someone-else"})",
+       sue,
+       "EndCrisis",
+       {"crisis_id: \"CRI-00000003\"", "actor: \"sue\"", "note: \"thaw\""},
+       true},
+  };
+  for (const Case& c : cases) {
+    INFO(c.method << " " << c.target);
+    const size_t calls_before = f.upstreams.calls.size();
+    const size_t audit_before = f.store.audit.size();
+    const auto response = f.Send(c.method, c.target, c.body, c.token);
+    CHECK(response.status == 200);
+    REQUIRE(f.upstreams.calls.size() == calls_before + 1);
+    const auto& seen = f.upstreams.calls.back();
+    CHECK(seen.upstream == Upstream::kIncidents);
+    CHECK(seen.method == desk + c.rpc);
+    for (const std::string& part : c.in_request) {
+      INFO(seen.request << " should hold " << part);
+      CHECK(seen.request.find(part) != std::string::npos);
+    }
+    CHECK(seen.request.find("someone-else") == std::string::npos);
+    CHECK(seen.request.find("mallory") == std::string::npos);
+    CHECK(f.store.audit.size() == audit_before + (c.audited ? 1 : 0));
+    if (c.audited && f.store.audit.size() > audit_before) {
+      CHECK(f.store.audit.back().actor == (c.token == sue ? "sue" : "otto"));
+      CHECK(f.store.audit.back().http_status == 200);
+    }
+  }
+  // The audit names the crisis an id-path command was about.
+  CHECK(f.store.audit.back().route == "/api/v1/crises/{id}:end");
+  CHECK(f.store.audit.back().target == "CRI-00000003");
+
+  // A body naming another crisis than the path, or an unknown field: 400, nothing called.
+  const size_t calls_before = f.upstreams.calls.size();
+  CHECK(f.Send("POST", "/api/v1/crises/CRI-1:end", R"({"crisisId":"CRI-2"})", sue).status == 400);
+  CHECK(f.Send("POST", "/api/v1/crises:declare", R"({"districts":"three"})", sue).status == 400);
+  CHECK(f.Send("POST", "/api/v1/crises:declare", R"({"playbok":"snow"})", sue).status == 400);
+  CHECK(f.Send("GET", "/api/v1/crises?statuses=CRISIS_STATUS_BURNING", "", otto).status == 400);
+  CHECK(f.Send("GET", "/api/v1/crises:declare", "", sue).status == 405);
+  CHECK(f.Send("GET", "/api/v1/crises/CRI-1:end", "", sue).status == 405);
+  CHECK(f.upstreams.calls.size() == calls_before);
+
+  // The service's refusal comes back with its message, and is audited as refused.
+  f.upstreams.answer = absl::InvalidArgumentError("unknown district 99");
+  const auto bad = f.Send("POST", "/api/v1/crises:declare", R"({"playbook":"snow","districts":[99]})", sue);
+  CHECK(bad.status == 400);
+  CHECK(json::parse(bad.body)["message"] == "unknown district 99");
+  CHECK(f.store.audit.back().http_status == 400);
+  CHECK(f.store.audit.back().result == "unknown district 99");
+  f.upstreams.answer = absl::FailedPreconditionError("CRI-3 is not active");
+  CHECK(f.Send("POST", "/api/v1/crises/CRI-3:end", "{}", sue).status == 409);
+}
+
 TEST_CASE("A command is refused with 503 when the audit cannot be written, and not carried out") {
   Fixture f;
   f.store.audit_works = false;

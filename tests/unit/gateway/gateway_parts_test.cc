@@ -9,6 +9,7 @@
 
 #include "cityops/common/proto_time.h"
 #include "cityops/common/topic_names.h"
+#include "cityops/incidents/v1/crisis.pb.h"
 #include "cityops/incidents/v1/incident_correlation.pb.h"
 #include "cityops/incidents/v1/incidents.pb.h"
 #include "feed_buffer.h"
@@ -50,6 +51,28 @@ TEST_CASE("Paths match the most specific pattern, with the id decoded") {
   REQUIRE(assign);
   CHECK(assign->route->rpc == "cityops.lighting.v1.LightingControl.AssignProfile");
   CHECK(assign->id == "p 1");
+  // Crises: the collection's own verbs, and a crisis's verbs by id.
+  auto declare = MatchRoute(routes, "POST", "/api/v1/crises:declare", &known);
+  REQUIRE(declare);
+  CHECK(declare->route->rpc == "cityops.incidents.v1.CrisisDesk.DeclareCrisis");
+  CHECK(declare->route->id_field.empty());
+  auto declare_one = MatchRoute(routes, "POST", "/api/v1/crises/CRI-00000004:declare", &known);
+  REQUIRE(declare_one);
+  CHECK(declare_one->route->pattern == "/api/v1/crises/{id}:declare");
+  CHECK(declare_one->route->id_field == "crisis_id");
+  CHECK(declare_one->id == "CRI-00000004");
+  auto scope = MatchRoute(routes, "POST", "/api/v1/crises/CRI-00000004:change-scope", &known);
+  REQUIRE(scope);
+  CHECK(scope->route->rpc == "cityops.incidents.v1.CrisisDesk.ChangeCrisisScope");
+  CHECK(scope->route->minimum == Role::kSupervisor);
+  auto one = MatchRoute(routes, "GET", "/api/v1/crises/CRI-00000004", &known);
+  REQUIRE(one);
+  CHECK(one->route->rpc == "cityops.incidents.v1.CrisisDesk.GetCrisis");
+  // An unknown verb is no command: at most the crisis's GET route (405 for a POST).
+  CHECK_FALSE(MatchRoute(routes, "POST", "/api/v1/crises/CRI-00000004:explode", &known));
+  CHECK(known);
+  CHECK_FALSE(MatchRoute(routes, "POST", "/api/v1/crises/CRI-00000004/explode", &known));
+  CHECK_FALSE(known);
   auto update = MatchRoute(routes, "POST", "/api/v1/lighting/profiles/p1", &known);
   REQUIRE(update);
   CHECK(update->route->rpc == "cityops.lighting.v1.LightingControl.UpdateProfile");
@@ -157,6 +180,15 @@ TEST_CASE("The OpenAPI document describes every route, and every schema it refer
       {"get", "/api/v1/calls/requests"},
       {"post", "/api/v1/calls/requests/{id}:status"},
       {"post", "/api/v1/calls/requests/{id}/notes"},
+      {"get", "/api/v1/crisis-playbooks"},
+      {"get", "/api/v1/crises"},
+      {"get", "/api/v1/crises/{id}"},
+      {"post", "/api/v1/crises:propose"},
+      {"post", "/api/v1/crises:declare"},
+      {"post", "/api/v1/crises/{id}:declare"},
+      {"post", "/api/v1/crises/{id}:dismiss"},
+      {"post", "/api/v1/crises/{id}:change-scope"},
+      {"post", "/api/v1/crises/{id}:end"},
       {"get", "/open311/v2/services.json"},
       {"post", "/open311/v2/requests.json"},
       {"get", "/openapi.json"},
@@ -193,6 +225,17 @@ TEST_CASE("The OpenAPI document describes every route, and every schema it refer
   const json& incident = doc["components"]["schemas"]["cityops_incidents_v1_Incident"];
   CHECK(incident["properties"]["priority"]["enum"].size() == 5);
   CHECK(incident["properties"]["openedAt"]["format"] == "date-time");
+  CHECK(incident["properties"].contains("crisisId"));
+  const json& crisis = doc["components"]["schemas"]["cityops_incidents_v1_Crisis"];
+  CHECK(crisis["properties"]["status"]["enum"].size() == 5);
+  CHECK(crisis["properties"]["timeline"]["type"] == "array");
+  const json& end = doc["paths"]["/api/v1/crises/{id}:end"]["post"];
+  CHECK(end["description"].get<std::string>().find("supervisor") != std::string::npos);
+  CHECK(end["description"].get<std::string>().find("Audited") != std::string::npos);
+  const json& list = doc["paths"]["/api/v1/crises"]["get"];
+  std::set<std::string> parameters;
+  for (const json& parameter : list["parameters"]) parameters.insert(parameter["name"].get<std::string>());
+  CHECK(parameters == std::set<std::string>{"statuses", "pageSize", "pageToken"});
 }
 
 TEST_CASE("The feed buffer resumes after the client's last event, or tells it to reload") {
@@ -249,6 +292,7 @@ TEST_CASE("A feed stream sends a reset first, filters by type and role, and keep
   feed.Add("incident", R"({"a":1})");
   feed.Add("call", R"({"b":2})");
   feed.Add("crew", R"({"c":3})");
+  feed.Add("crisis", R"({"d":4})");
   {
     FeedStreamOptions options;
     options.may_see_calls = false;
@@ -257,7 +301,8 @@ TEST_CASE("A feed stream sends a reset first, filters by type and role, and keep
     const std::string first = *stream.Next();
     CHECK(first.find("event: reset") < first.find("event: incident"));
     CHECK(first.find("id: e1-1\nevent: incident\ndata: {\"a\":1}\n\n") != std::string::npos);
-    CHECK(first.find("call") == std::string::npos);  // a viewer does not get residents' calls
+    CHECK(first.find("call") == std::string::npos);    // a viewer does not get residents' calls
+    CHECK(first.find("crisis") == std::string::npos);  // nor crises (an operator's routes)
     CHECK(first.find("event: crew") != std::string::npos);
     CHECK(stream.Next()->empty());
   }
@@ -271,6 +316,13 @@ TEST_CASE("A feed stream sends a reset first, filters by type and role, and keep
   CHECK(first.find("event: crew") != std::string::npos);
   CHECK(first.find("event: incident") == std::string::npos);
   CHECK(*stream.Next() == ": keep-alive\n\n");
+  FeedStreamOptions operator_view;
+  operator_view.may_see_calls = true;
+  operator_view.may_see_crises = true;
+  FeedStream all(feed, {0, false}, operator_view, stopping, clients);
+  const std::string everything = *all.Next();
+  CHECK(everything.find("event: call") != std::string::npos);
+  CHECK(everything.find("event: crisis\ndata: {\"d\":4}") != std::string::npos);
   stopping = true;
   CHECK_FALSE(stream.Next().has_value());
 }
@@ -285,6 +337,18 @@ TEST_CASE("Kafka messages become feed events by topic, and undecodable ones are 
   REQUIRE(decoded.ok());
   CHECK(decoded->type == "incident");
   CHECK(json::parse(decoded->data)["incident"]["id"] == "inc-1");
+  incidents::v1::CrisisEvent crisis;
+  crisis.set_change(incidents::v1::CRISIS_CHANGE_DECLARED);
+  crisis.mutable_crisis()->set_id("CRI-00000001");
+  crisis.mutable_crisis()->add_districts(3);
+  common::ConsumedMessage crisis_message;
+  crisis_message.topic = "t1." + std::string(topics::kCrises);
+  crisis_message.value = crisis.SerializeAsString();
+  auto decoded_crisis = DecodeFeedMessage(crisis_message, "t1.");
+  REQUIRE(decoded_crisis.ok());
+  CHECK(decoded_crisis->type == "crisis");
+  CHECK(json::parse(decoded_crisis->data)["change"] == "CRISIS_CHANGE_DECLARED");
+  CHECK(json::parse(decoded_crisis->data)["crisis"]["districts"] == json::array({3}));
   message.value = "\xff\xff\xff";
   CHECK(absl::IsInvalidArgument(DecodeFeedMessage(message, "t1.").status()));
   message.topic = std::string(topics::kTelemetryReadings);
