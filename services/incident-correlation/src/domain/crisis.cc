@@ -216,20 +216,21 @@ std::string RoadClassText(const std::string& road_class) {
 
 std::string FaultTypesText(const std::set<tv1::FaultType>& types) { return FaultList(types, "or"); }
 
-std::string RaiseText(const PriorityRaise& raise) {
+// "ICE_ON_ROAD incidents and resident calls of category roads".
+std::string RaisedWhat(const PriorityRaise& raise) {
   std::vector<std::string> what;
   if (!raise.fault_types.empty()) what.push_back(absl::StrCat(FaultList(raise.fault_types, "and"), " incidents"));
   if (!raise.call_categories.empty()) {
     what.push_back(absl::StrCat("resident calls of ", raise.call_categories.size() == 1 ? "category " : "categories ",
                                 absl::StrJoin(raise.call_categories, ", ")));
   }
-  return absl::StrCat(absl::StrJoin(what, " and "), " at least ", PriorityName(raise.at_least),
-                      " in the affected districts");
+  return absl::StrJoin(what, " and ");
 }
 
 std::string LightingText(const LightingAction& lighting, int district) {
-  if (district > 0)
+  if (district > 0) {
     return absl::StrCat(RoadClassText(lighting.road_class), " of district ", district, " at ", lighting.level, "%");
+  }
   return absl::StrCat(RoadClassText(lighting.road_class), " of each affected district at ", lighting.level, "%");
 }
 
@@ -243,10 +244,13 @@ std::string Playbook::TriggerText() const {
 
 std::vector<std::string> Playbook::ActionTexts() const {
   std::vector<std::string> out;
-  for (const PriorityRaise& raise : raises) out.push_back(absl::StrCat("Raise ", RaiseText(raise)));
+  for (const PriorityRaise& raise : raises) {
+    out.push_back(absl::StrCat("Raise ", RaisedWhat(raise), " to at least ", PriorityName(raise.at_least),
+                               " in the affected districts"));
+  }
   if (lighting) {
     out.push_back(absl::StrCat(LightingText(*lighting, 0), " (crisis override, expires after ", override_expiry.count(),
-                               " h unless the crisis ends before)"));
+                               " h if the crisis has not ended)"));
   }
   for (const CrewAction& crew : crews) {
     if (crew.mode == CrewAction::Mode::kPreposition) {
@@ -334,7 +338,8 @@ std::vector<PlannedAction> PlanActions(const Playbook& playbook, const std::vect
     PlannedAction a;
     a.id = i == 0 ? "priority" : absl::StrCat("priority:", i + 1);
     a.kind = v1::CRISIS_ACTION_KIND_RAISE_PRIORITY;
-    a.description = absl::StrCat(RaiseText(raise), " (", absl::StrJoin(scope, ", "), ")");
+    a.description = absl::StrCat(RaisedWhat(raise), " raised to at least ", PriorityName(raise.at_least),
+                                 scope.size() == 1 ? " in district " : " in districts ", absl::StrJoin(scope, ", "));
     a.level = static_cast<int>(raise.at_least);
     out.push_back(std::move(a));
   }
