@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "cityops/common/geo.h"
@@ -95,6 +96,35 @@ constexpr std::array<std::string_view, 30> kMainRoads = {
     "Avenue des Alouettes",   "Rue du Clos Fleuri",   "Boulevard de la Source",
     "Avenue des Hirondelles", "Route du Petit Bois",  "Boulevard des Érables",
     "Avenue des Mésanges",    "Rue des Cerisiers",    "Boulevard du Lavoir",
+};
+
+// Mixed into the seed for the cabinets' streets and road classes, drawn last
+// from their own stream so that nothing else of the city moves.
+constexpr uint64_t kStreetsSalt = 0x3c6ef372fe94f82bULL;
+// The share of a district's cabinets on main roads (rounded; at least one
+// from two cabinets up; a lone cabinet is on a main road with this chance).
+constexpr double kMainRoadShare = 0.25;
+// A district's next local-road cabinet opens a new street with this chance
+// (else it stands on one of the district's streets so far); same for a
+// main-road cabinet and a main road other than the district's so far.
+constexpr double kNewLocalStreetChance = 0.4;
+constexpr double kNewMainRoadChance = 0.3;
+
+// Invented local streets: each kind with each ending, shuffled per seed
+// (numbered after a full round). Names also in kMainRoads are skipped.
+constexpr std::array<std::string_view, 6> kLocalStreetKinds = {"Rue",    "Impasse", "Allée",
+                                                               "Chemin", "Passage", "Square"};
+constexpr std::array<std::string_view, 40> kLocalStreetEndings = {
+    "des Jardins",       "du Presbytère",    "des Écoles",         "de la Forge",
+    "du Verger",         "des Tisserands",   "des Meuniers",       "de la Croix Blanche",
+    "du Puits",          "des Noisetiers",   "des Sorbiers",       "des Pâquerettes",
+    "du Four",           "de l'Étang",       "des Bergeronnettes", "du Colombier",
+    "des Aubépines",     "de la Garenne",    "des Troènes",        "du Pré Vert",
+    "des Tonneliers",    "de la Grange",     "des Myosotis",       "du Cellier",
+    "des Mirabelles",    "de la Chènevière", "des Genêts",         "du Clos Joli",
+    "des Chardonnerets", "de la Maladière",  "des Vignerons",      "du Lavoir Neuf",
+    "des Capucines",     "de la Citadelle",  "des Rossignols",     "du Petit Pont",
+    "des Amandiers",     "de la Poterne",    "des Tourterelles",   "du Champ Fleuri",
 };
 
 template <size_t N>
@@ -190,6 +220,7 @@ class Generator {
     std::vector<CityAsset> all = std::move(roots);
     all.reserve(all.size() + children.size());
     for (auto& child : children) all.push_back(std::move(child));
+    NameStreets(all);
     return City(params_, std::move(all));
   }
 
@@ -400,10 +431,100 @@ class Generator {
     }
   }
 
+  template <typename T>
+  void Shuffle(std::vector<T>& items) {
+    for (size_t i = items.size(); i > 1; --i) {
+      std::swap(items[i - 1], items[static_cast<size_t>(streets_rng_.UniformInt(0, static_cast<int64_t>(i) - 1))]);
+    }
+  }
+
+  // A street and a road class for every cabinet, copied to its light points
+  // (see CityAsset::attributes). Only streets_rng_ is drawn from.
+  void NameStreets(std::vector<CityAsset>& assets) {
+    std::map<int, std::vector<size_t>> cabinets_in;  // by district, in id order
+    std::map<int, std::vector<std::string>> snow_roads_in;
+    for (size_t i = 0; i < assets.size(); ++i) {
+      const CityAsset& a = assets[i];
+      if (a.kind == v1::ASSET_KIND_CONTROL_CABINET) cabinets_in[a.district].push_back(i);
+      if (a.kind == v1::ASSET_KIND_SNOW_SENSOR) snow_roads_in[a.district].push_back(a.attributes.at(kAttrRoad));
+    }
+    // The local street names in an order of the seed's.
+    std::vector<std::string> local_names;
+    for (auto kind : kLocalStreetKinds) {
+      for (auto ending : kLocalStreetEndings) {
+        std::string name = std::string(kind) + " " + std::string(ending);
+        if (std::find(kMainRoads.begin(), kMainRoads.end(), name) == kMainRoads.end()) {
+          local_names.push_back(std::move(name));
+        }
+      }
+    }
+    Shuffle(local_names);
+    size_t next_local = 0;
+    const auto new_local_name = [&] {
+      const size_t n = next_local++;
+      std::string name = local_names[n % local_names.size()];
+      if (n >= local_names.size()) absl::StrAppend(&name, " ", n / local_names.size() + 1);
+      return name;
+    };
+    const auto pick = [&](const std::vector<std::string>& among) {
+      return among[static_cast<size_t>(streets_rng_.UniformInt(0, static_cast<int64_t>(among.size()) - 1))];
+    };
+
+    std::unordered_map<std::string, size_t> cabinet_at;
+    for (auto& [district, cabinets] : cabinets_in) {
+      const size_t n = cabinets.size();
+      size_t mains = static_cast<size_t>(std::lround(static_cast<double>(n) * kMainRoadShare));
+      if (n >= 2) mains = std::max<size_t>(mains, 1);
+      if (n == 1) mains = streets_rng_.Unit() < kMainRoadShare ? 1 : 0;
+      std::vector<size_t> order = cabinets;
+      Shuffle(order);
+      // Main roads: the district's snow sensors' first, then others of the list.
+      std::vector<std::string> main_roads = snow_roads_in[district];
+      std::vector<std::string> local_streets;
+      for (size_t k = 0; k < n; ++k) {
+        CityAsset& cabinet = assets[order[k]];
+        std::string street;
+        if (k < mains) {
+          if (k < main_roads.size()) {
+            street = main_roads[k];
+          } else if (main_roads.empty() || streets_rng_.Unit() < kNewMainRoadChance) {
+            street = std::string(kMainRoads[static_cast<size_t>(
+                streets_rng_.UniformInt(0, static_cast<int64_t>(kMainRoads.size()) - 1))]);
+            if (std::find(main_roads.begin(), main_roads.end(), street) == main_roads.end()) {
+              main_roads.push_back(street);
+            }
+          } else {
+            street = pick(main_roads);
+          }
+          cabinet.attributes[kAttrRoadClass] = kRoadClassMain;
+        } else {
+          if (local_streets.empty() || streets_rng_.Unit() < kNewLocalStreetChance) {
+            local_streets.push_back(new_local_name());
+            street = local_streets.back();
+          } else {
+            street = pick(local_streets);
+          }
+          cabinet.attributes[kAttrRoadClass] = kRoadClassLocal;
+        }
+        cabinet.attributes[kAttrStreet] = std::move(street);
+        cabinet_at.emplace(cabinet.id, order[k]);
+      }
+    }
+    for (CityAsset& a : assets) {
+      if (a.kind != v1::ASSET_KIND_LIGHT_POINT) continue;
+      const auto it = cabinet_at.find(a.parent_id);
+      if (it == cabinet_at.end()) continue;
+      const CityAsset& cabinet = assets[it->second];
+      a.attributes[kAttrStreet] = cabinet.attributes.at(kAttrStreet);
+      a.attributes[kAttrRoadClass] = cabinet.attributes.at(kAttrRoadClass);
+    }
+  }
+
   const CityParams& params_;
   const common::DistrictMap& map_;
   SimRng rng_;
   SimRng names_rng_{params_.seed ^ kNamesSalt};
+  SimRng streets_rng_{params_.seed ^ kStreetsSalt};
 };
 
 }  // namespace

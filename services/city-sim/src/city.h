@@ -63,7 +63,13 @@ struct CityAsset {
   //    `name` ("École élémentaire des Tilleuls");
   //  - flood sensors: `river` ("Ouche" or "Suzon") and `river_km` (distance
   //    along the river from where it enters the map, 1 decimal: "3.4");
-  //  - snow sensors: `road` (an invented main road, "Boulevard des Tanneurs").
+  //  - snow sensors: `road` (an invented main road, "Boulevard des Tanneurs");
+  //  - control cabinets and their light points: `street` (an invented street
+  //    name, the cabinet's and all its points' the same) and `road_class`
+  //    (kRoadClassMain or kRoadClassLocal). About a quarter of the cabinets
+  //    are on main roads (named from the snow sensors' list; a district's snow
+  //    sensor's road is one of that district's main-road cabinets' streets),
+  //    and every district with two cabinets or more has one at least.
   std::map<std::string, std::string> attributes;
 };
 
@@ -73,6 +79,12 @@ inline constexpr const char* kAttrName = "name";
 inline constexpr const char* kAttrRiver = "river";
 inline constexpr const char* kAttrRiverKm = "river_km";
 inline constexpr const char* kAttrRoad = "road";
+inline constexpr const char* kAttrStreet = "street";
+inline constexpr const char* kAttrRoadClass = "road_class";
+
+// Road classes of the cabinets' streets.
+inline constexpr const char* kRoadClassMain = "main";
+inline constexpr const char* kRoadClassLocal = "local";
 
 // The public buildings with an alarm panel, per 180 (Dijon): nursery and
 // primary schools the largest share (80 of 180 are schools), then sports

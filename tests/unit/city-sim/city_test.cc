@@ -292,7 +292,9 @@ TEST_CASE("City: building alarm panels have a building type in Dijon's mix and a
   for (const auto& asset : city.assets()) {
     if (asset.kind != v1::ASSET_KIND_BUILDING_ALARM_PANEL) {
       CHECK((asset.kind == v1::ASSET_KIND_FLOOD_SENSOR || asset.kind == v1::ASSET_KIND_SNOW_SENSOR ||
+             asset.kind == v1::ASSET_KIND_CONTROL_CABINET || asset.kind == v1::ASSET_KIND_LIGHT_POINT ||
              asset.attributes.empty()));
+      CHECK(asset.attributes.count(kAttrBuilding) == 0);
       continue;
     }
     INFO(asset.id);
@@ -465,6 +467,116 @@ TEST_CASE("CityCounts: small scales keep at least one of each", "[city]") {
   const CityCounts tinier = CityCounts::Dijon(0.0001);
   CHECK(tinier.light_points == kMinLightPointsPerCabinet);
   CHECK(tinier.buses == 1);
+}
+
+// ------------------------------------------------------------------ streets
+
+bool IsLit(const CityAsset& a) {
+  return a.kind == v1::ASSET_KIND_CONTROL_CABINET || a.kind == v1::ASSET_KIND_LIGHT_POINT;
+}
+
+TEST_CASE("City: every cabinet and light point has a street and a road class, the points their cabinet's",
+          "[city][streets]") {
+  const City city = Make(1, 1);
+  size_t cabinets = 0, points = 0;
+  for (const CityAsset& a : city.assets()) {
+    if (!IsLit(a)) continue;
+    INFO(a.id);
+    REQUIRE(a.attributes.count(kAttrStreet) == 1);
+    REQUIRE(a.attributes.count(kAttrRoadClass) == 1);
+    CHECK_FALSE(a.attributes.at(kAttrStreet).empty());
+    CHECK(a.attributes.at(kAttrStreet).size() <= 256);
+    const std::string& road_class = a.attributes.at(kAttrRoadClass);
+    CHECK((road_class == kRoadClassMain || road_class == kRoadClassLocal));
+    if (a.kind == v1::ASSET_KIND_CONTROL_CABINET) {
+      ++cabinets;
+      continue;
+    }
+    ++points;
+    const CityAsset& cabinet = city.at(static_cast<size_t>(city.IndexOf(a.parent_id)));
+    CHECK(a.attributes.at(kAttrStreet) == cabinet.attributes.at(kAttrStreet));
+    CHECK(road_class == cabinet.attributes.at(kAttrRoadClass));
+  }
+  CHECK(cabinets == city.CountOf(v1::ASSET_KIND_CONTROL_CABINET));
+  CHECK(points == 34000);
+  // ToProto carries them.
+  const v1::Asset proto = ToProto(city.at(static_cast<size_t>(city.IndexOf("lp-000001"))));
+  CHECK(proto.attributes().at(kAttrStreet) == city.at(0).attributes.at(kAttrStreet));
+}
+
+TEST_CASE("City: about a quarter of the cabinets on main roads, at least one per district of two or more",
+          "[city][streets]") {
+  for (const uint64_t seed : {1, 7, 42}) {
+    INFO("seed " << seed);
+    const City city = Make(seed, 1);
+    std::map<int, int> cabinets_in, mains_in;
+    std::map<int, std::set<std::string>> main_streets_in;
+    std::set<std::string> main_streets, local_streets;
+    for (const CityAsset& a : city.assets()) {
+      if (a.kind != v1::ASSET_KIND_CONTROL_CABINET) continue;
+      ++cabinets_in[a.district];
+      if (a.attributes.at(kAttrRoadClass) == kRoadClassMain) {
+        ++mains_in[a.district];
+        main_streets_in[a.district].insert(a.attributes.at(kAttrStreet));
+        main_streets.insert(a.attributes.at(kAttrStreet));
+      } else {
+        local_streets.insert(a.attributes.at(kAttrStreet));
+      }
+    }
+    int cabinets = 0, mains = 0;
+    for (const auto& [district, n] : cabinets_in) {
+      INFO("district " << district);
+      cabinets += n;
+      mains += mains_in[district];
+      if (n >= 2) CHECK(mains_in[district] >= 1);
+    }
+    const double share = static_cast<double>(mains) / cabinets;
+    CHECK(share >= 0.15);
+    CHECK(share <= 0.40);
+    // A main road is never also a local street, and the local streets are many.
+    for (const auto& street : main_streets) CHECK(local_streets.count(street) == 0);
+    CHECK(local_streets.size() > 100);
+    // Each district's snow sensor stands on one of its main-road cabinets' roads.
+    for (const size_t i : AssetsWhere(city, v1::ASSET_KIND_SNOW_SENSOR, kAttrRoad)) {
+      const CityAsset& sensor = city.at(i);
+      INFO(sensor.id);
+      CHECK(main_streets_in[sensor.district].count(sensor.attributes.at(kAttrRoad)) == 1);
+    }
+  }
+  // A small city too: every district of two cabinets or more has a main one.
+  const City small = Make(3, 0.05);
+  std::map<int, int> cabinets_in, mains_in;
+  for (const CityAsset& a : small.assets()) {
+    if (a.kind != v1::ASSET_KIND_CONTROL_CABINET) continue;
+    ++cabinets_in[a.district];
+    if (a.attributes.at(kAttrRoadClass) == kRoadClassMain) ++mains_in[a.district];
+  }
+  for (const auto& [district, n] : cabinets_in) {
+    if (n >= 2) CHECK(mains_in[district] >= 1);
+  }
+}
+
+TEST_CASE("City: the streets follow the seed, and only cabinets and light points have them", "[city][streets]") {
+  const City a = Make(5, 0.2);
+  const City b = Make(5, 0.2);
+  const City c = Make(6, 0.2);
+  bool differs = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const CityAsset& x = a.at(i);
+    INFO(x.id);
+    REQUIRE(x.id == b.at(i).id);
+    CHECK(x.attributes == b.at(i).attributes);
+    if (IsLit(x)) {
+      const int64_t j = c.IndexOf(x.id);
+      if (j >= 0 && c.at(static_cast<size_t>(j)).attributes.at(kAttrStreet) != x.attributes.at(kAttrStreet)) {
+        differs = true;
+      }
+      continue;
+    }
+    CHECK(x.attributes.count(kAttrStreet) == 0);
+    CHECK(x.attributes.count(kAttrRoadClass) == 0);
+  }
+  CHECK(differs);
 }
 
 }  // namespace cityops::sim
