@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -236,6 +240,26 @@ TEST_CASE("Crisis: each mistake in a playbook file names its line and field", "[
     const std::string message = ErrorOf(Edited(R"("per_district": 2},)", R"("per_district": 2})"));
     CHECK(message.find("t.json:18: not valid JSON (") == 0);
   }
+}
+
+TEST_CASE("Crisis: a file read from disk names itself by its path", "[crisis]") {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("crisis_test_" + std::to_string(::getpid()) + ".json")).string();
+  {
+    std::ofstream out(path);
+    out << Edited(R"("kind": "standby_crews")", R"("kind": "flash")");
+  }
+  auto bad = Playbooks::LoadFile(path);
+  {
+    std::ofstream out(path);
+    out << kBase;
+  }
+  auto good = Playbooks::LoadFile(path);
+  std::filesystem::remove(path);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()).find(path + ":18: playbooks[1].actions[1].kind: unknown action") == 0);
+  REQUIRE(good.ok());
+  CHECK(good->list.size() == 2);
 }
 
 TEST_CASE("Crisis: a file that is missing is NOT_FOUND", "[crisis]") {
