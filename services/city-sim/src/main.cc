@@ -151,10 +151,12 @@ int main(int argc, char** argv) {
     kafka.client_id = "city-sim-report";
     sim::ReportTopics report_topics{topics::Full(options->topic_prefix, topics::kTelemetryFaults),
                                     topics::Full(options->topic_prefix, topics::kIncidents),
-                                    topics::Full(options->topic_prefix, topics::kDispatchAssignments)};
+                                    topics::Full(options->topic_prefix, topics::kDispatchAssignments),
+                                    topics::Full(options->topic_prefix, topics::kCrises)};
     auto consumer = common::KafkaConsumer::Create(
         kafka, options->topic_prefix + "city-sim-report-" + RandomSuffix(),
-        {report_topics.faults, report_topics.incidents, report_topics.assignments}, common::ConsumeFrom::kLatest);
+        {report_topics.faults, report_topics.incidents, report_topics.assignments, report_topics.crises},
+        common::ConsumeFrom::kLatest);
     if (!consumer.ok()) {
       spdlog::error("cannot collect the report: {}", consumer.status().ToString());
       return 1;

@@ -45,6 +45,10 @@ nlohmann::json OrNull(const std::optional<double>& v) { return v ? nlohmann::jso
 
 nlohmann::json StringOrNull(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
+nlohmann::json TimeOrNull(const std::optional<common::TimePoint>& t) {
+  return t ? nlohmann::json(FormatUtc(*t)) : nlohmann::json(nullptr);
+}
+
 nlohmann::json LatencyJson(const LatencySummary& s) {
   return {{"p50", OrNull(s.p50_ms)}, {"p99", OrNull(s.p99_ms)}, {"count", s.count}};
 }
@@ -63,7 +67,95 @@ absl::Status ErrnoError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
+nlohmann::json CrisisJson(const CrisisSummary& c) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (const auto& a : c.actions) {
+    actions.push_back({{"id", a.id},
+                       {"kind", a.kind},
+                       {"district", a.district},
+                       {"state", a.state},
+                       {"target", StringOrNull(a.target)},
+                       {"detail", StringOrNull(a.detail)}});
+  }
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const auto& e : c.timeline) {
+    timeline.push_back(
+        {{"at", TimeOrNull(e.at)}, {"kind", e.kind}, {"text", e.text}, {"actor", StringOrNull(e.actor)}});
+  }
+  return {{"id", c.id},
+          {"playbook", c.playbook},
+          {"title", c.title},
+          {"status", c.status},
+          {"districts", c.districts},
+          {"reason", c.reason},
+          {"proposed_by", StringOrNull(c.proposed_by)},
+          {"proposed_at", TimeOrNull(c.proposed_at)},
+          {"declared_by", StringOrNull(c.declared_by)},
+          {"declared_at", TimeOrNull(c.declared_at)},
+          {"ended_by", StringOrNull(c.ended_by)},
+          {"ended_at", TimeOrNull(c.ended_at)},
+          {"incident_id", StringOrNull(c.incident_id)},
+          {"actions", std::move(actions)},
+          {"grouped_incidents", c.grouped_incidents},
+          {"events", c.events},
+          {"timeline", std::move(timeline)}};
+}
+
+// "06:12:03" of a time (UTC), or "--:--:--".
+std::string Clock(const std::optional<common::TimePoint>& t) {
+  if (!t) return "--:--:--";
+  return FormatUtc(*t).substr(11, 8);
+}
+
+std::string DistrictsText(const std::vector<int>& districts) {
+  return districts.empty() ? std::string("none") : absl::StrJoin(districts, ", ");
+}
+
+// "ENDED, districts 3, 5: declared by sara, ended by sara; actions: 3 REVERTED, 1 SKIPPED; 4 incidents grouped".
+std::string CrisisLine(const CrisisSummary& c) {
+  std::map<std::string, int> states;
+  for (const auto& a : c.actions) ++states[a.state];
+  std::string who;
+  if (!c.declared_by.empty()) absl::StrAppend(&who, ", declared by ", c.declared_by);
+  if (!c.ended_by.empty()) absl::StrAppend(&who, ", ended by ", c.ended_by);
+  const std::string actions =
+      states.empty() ? std::string("none") : absl::StrJoin(states, ", ", [](std::string* out, const auto& kv) {
+        absl::StrAppend(out, kv.second, " ", kv.first);
+      });
+  return absl::StrCat(c.id, " ", c.playbook, " ", c.status, ", districts ", DistrictsText(c.districts), who,
+                      "; actions: ", actions, "; ", c.grouped_incidents, " incidents grouped");
+}
+
 }  // namespace
+
+CrisisSummary SummarizeCrisis(const iv1::Crisis& crisis) {
+  CrisisSummary c;
+  c.id = crisis.id();
+  c.playbook = crisis.playbook();
+  c.title = crisis.title();
+  c.status = WithoutPrefix(iv1::CrisisStatus_Name(crisis.status()), "CRISIS_STATUS_");
+  c.districts.assign(crisis.districts().begin(), crisis.districts().end());
+  c.reason = crisis.reason();
+  c.proposed_by = crisis.proposed_by();
+  c.proposed_at = TimeOf(crisis.proposed_at(), crisis.has_proposed_at());
+  c.declared_by = crisis.declared_by();
+  c.declared_at = TimeOf(crisis.declared_at(), crisis.has_declared_at());
+  c.ended_by = crisis.ended_by();
+  c.ended_at = TimeOf(crisis.ended_at(), crisis.has_ended_at());
+  c.incident_id = crisis.incident_id();
+  for (const auto& a : crisis.actions()) {
+    c.actions.push_back({a.id(), WithoutPrefix(iv1::CrisisActionKind_Name(a.kind()), "CRISIS_ACTION_KIND_"),
+                         a.district(), WithoutPrefix(iv1::CrisisActionState_Name(a.state()), "CRISIS_ACTION_STATE_"),
+                         a.target(), a.detail()});
+  }
+  c.grouped_incidents = crisis.grouped_incidents();
+  for (const auto& e : crisis.timeline()) {
+    c.timeline.push_back({TimeOf(e.at(), e.has_at()),
+                          WithoutPrefix(iv1::CrisisTimelineKind_Name(e.kind()), "CRISIS_TIMELINE_KIND_"), e.text(),
+                          e.actor()});
+  }
+  return c;
+}
 
 std::optional<double> NearestRankPercentile(std::vector<double> samples, double p) {
   if (samples.empty()) return std::nullopt;
@@ -155,6 +247,7 @@ bool ReportBuilder::OnIncident(const iv1::IncidentEvent& event, std::optional<co
       track.opened = true;
       track.active = true;
       track.from_faults = !incident.asset_id().empty();
+      track.crisis = incident.rule() == iv1::RULE_CRISIS;
       track.opened_at =
           published_at ? published_at : TimeOf(event.meta().occurred_at(), event.meta().has_occurred_at());
       if (!track.opened_at) track.opened_at = TimeOf(incident.opened_at(), incident.has_opened_at());
@@ -205,6 +298,17 @@ bool ReportBuilder::OnAssignment(const dv1::AssignmentEvent& event, std::optiona
   return true;
 }
 
+bool ReportBuilder::OnCrisis(const iv1::CrisisEvent& event) {
+  if (!FirstTime(event.meta().event_id())) return false;
+  const iv1::Crisis& crisis = event.crisis();
+  if (crisis.id().empty()) return true;
+  CrisisTrack& track = crises_[crisis.id()];
+  ++track.events;
+  // An older version arriving late does not undo what a newer one said.
+  if (track.events == 1 || crisis.version() >= track.latest.version()) track.latest = crisis;
+  return true;
+}
+
 size_t ReportBuilder::UnresolvedFromFaults() const {
   size_t open = 0;
   for (const auto& [id, track] : incidents_) {
@@ -228,6 +332,10 @@ Report ReportBuilder::Build(common::TimePoint ended, std::optional<CallFigures> 
     if (!track.opened) continue;
     ++r.incidents_by_priority[WithoutPrefix(iv1::Priority_Name(track.priority), "PRIORITY_")];
     if (track.merged) ++r.incidents_merged;
+    if (track.crisis) {
+      ++r.crisis_incidents;
+      continue;
+    }
     if (!track.from_faults) {
       ++r.incidents_from_calls;
       continue;
@@ -248,6 +356,11 @@ Report ReportBuilder::Build(common::TimePoint ended, std::optional<CallFigures> 
   r.energy = std::move(energy);
   r.calls = calls;
   r.duplicates_ignored = duplicates_;
+  for (const auto& [id, track] : crises_) {
+    CrisisSummary c = SummarizeCrisis(track.latest);
+    c.events = track.events;
+    r.crises.push_back(std::move(c));
+  }
   return r;
 }
 
@@ -301,6 +414,9 @@ std::string ReportToJson(const Report& r) {
   j["faults_by_type"] = r.faults_by_type;
   j["incidents_by_priority"] = r.incidents_by_priority;
   j["duplicates_ignored"] = r.duplicates_ignored;
+  j["crisis_incidents"] = r.crisis_incidents;
+  j["crises"] = nlohmann::json::array();
+  for (const auto& c : r.crises) j["crises"].push_back(CrisisJson(c));
   return j.dump(2) + "\n";
 }
 
@@ -330,6 +446,37 @@ std::string FormatTable(const Report& r) {
   out += line("faults by type", Counts(r.faults_by_type));
   out += line("incidents by priority", Counts(r.incidents_by_priority));
   if (r.duplicates_ignored > 0) out += line("duplicates ignored", absl::StrCat(r.duplicates_ignored));
+  if (r.crises.empty()) {
+    out += line("crises", "none");
+    return out;
+  }
+  out += line("crises", absl::StrCat(r.crises.size(), " (", r.crisis_incidents, " crisis incidents opened)"));
+  // kCrisisTableLines in all: each crisis's line first, its timeline's
+  // entries with what is left once the following crises have theirs.
+  size_t left = kCrisisTableLines;
+  for (size_t i = 0; i < r.crises.size() && left > 0; ++i) {
+    const CrisisSummary& c = r.crises[i];
+    const size_t after = r.crises.size() - i - 1;
+    if (left < after + 1) {
+      absl::StrAppend(&out, "    ... ", after + 1, " more crises\n");
+      break;
+    }
+    absl::StrAppend(&out, "    ", CrisisLine(c), "\n");
+    --left;
+    const size_t room = left - after;
+    const auto entry = [&out](const CrisisTimelineItem& e) {
+      absl::StrAppend(&out, "      ", Clock(e.at), " ", e.kind, e.actor.empty() ? "" : absl::StrCat(" (", e.actor, ")"),
+                      ": ", e.text, "\n");
+    };
+    if (c.timeline.size() <= room) {
+      for (const auto& e : c.timeline) entry(e);
+      left -= c.timeline.size();
+    } else if (room > 0) {
+      for (size_t k = 0; k + 1 < room; ++k) entry(c.timeline[k]);
+      absl::StrAppend(&out, "      ... ", c.timeline.size() - (room - 1), " more timeline entries\n");
+      left -= room;
+    }
+  }
   return out;
 }
 

@@ -6,7 +6,9 @@
 // energy saved and residents' calls. Pure: the ReportBuilder is fed the
 // platform's events (the protos of the faults, incidents and assignments
 // topics) and, at the end, the calls' and energy figures; it knows nothing of
-// Kafka or gRPC (report_collector.* does the feeding).
+// Kafka or gRPC (report_collector.* does the feeding). The crises seen
+// during the run (cityops.crises.v1) are reported as their last event told
+// them, with their actions and timeline.
 
 #include <chrono>
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include "cityops/common/clock.h"
 #include "cityops/common/local_time.h"
 #include "cityops/dispatch/v1/dispatch.pb.h"
+#include "cityops/incidents/v1/crisis.pb.h"
 #include "cityops/incidents/v1/incidents.pb.h"
 #include "cityops/lighting/v1/lighting.pb.h"
 #include "cityops/telemetry/v1/readings.pb.h"
@@ -71,6 +74,49 @@ EnergyFigures SumEnergy(const std::vector<lighting::v1::DistrictEnergy>& rows, s
 // No figures: `note` tells why (lighting control not given, unreachable...).
 EnergyFigures NoEnergy(std::string note);
 
+// One entry of a crisis's timeline. Kinds, states and statuses are the
+// protos' enum names without their prefix ("DECLARED", "APPLIED", "ENDED").
+struct CrisisTimelineItem {
+  std::optional<common::TimePoint> at;
+  std::string kind;
+  std::string text;
+  std::string actor;  // empty for the platform
+};
+
+struct CrisisActionItem {
+  std::string id;
+  std::string kind;  // "LIGHTING_OVERRIDE"...
+  int district = 0;  // 0: city-wide
+  std::string state;
+  std::string target;  // the override id, the crew id
+  std::string detail;
+};
+
+// A crisis as its latest event during the run told it.
+struct CrisisSummary {
+  std::string id;
+  std::string playbook;
+  std::string title;
+  std::string status;  // "PROPOSED", "ACTIVE", "ENDED", "DISMISSED"
+  std::vector<int> districts;
+  std::string reason;
+  std::string proposed_by;
+  std::optional<common::TimePoint> proposed_at;
+  std::string declared_by;
+  std::optional<common::TimePoint> declared_at;
+  std::string ended_by;
+  std::optional<common::TimePoint> ended_at;
+  std::string incident_id;  // the crisis incident
+  std::vector<CrisisActionItem> actions;
+  int grouped_incidents = 0;
+  std::vector<CrisisTimelineItem> timeline;
+  // Its events applied during the run (duplicates not counted).
+  uint64_t events = 0;
+};
+
+// What the report makes of a crisis event's crisis.
+CrisisSummary SummarizeCrisis(const incidents::v1::Crisis& crisis);
+
 struct Report {
   std::string scenario;
   common::TimePoint started{};
@@ -82,6 +128,8 @@ struct Report {
   uint64_t incidents_opened = 0;
   // Opened during the run by a resident's call (no asset): not in noise_reduction.
   uint64_t incidents_from_calls = 0;
+  // Crisis incidents (RULE_CRISIS: no asset, no call) opened during the run.
+  uint64_t crisis_incidents = 0;
   // Opened during the run and later folded into another incident.
   uint64_t incidents_merged = 0;
   uint64_t incidents_reopened = 0;
@@ -107,6 +155,8 @@ struct Report {
   std::map<std::string, uint64_t> incidents_by_priority;
   // Events seen twice (same event id: the platform delivers at least once).
   uint64_t duplicates_ignored = 0;
+  // Every crisis with an event during the run, by id.
+  std::vector<CrisisSummary> crises;
 
   double duration_s() const { return std::chrono::duration<double>(ended - started).count(); }
 };
@@ -128,6 +178,10 @@ class ReportBuilder {
                   std::optional<common::TimePoint> published_at = std::nullopt);
   bool OnAssignment(const dispatch::v1::AssignmentEvent& event,
                     std::optional<common::TimePoint> published_at = std::nullopt);
+  // The crisis as of its latest event: the highest crisis.version wins (an
+  // older event arriving late changes nothing); at equal versions, the later
+  // arrival. An event without a crisis id is applied and ignored.
+  bool OnCrisis(const incidents::v1::CrisisEvent& event);
 
   // The report as of `ended`, with the figures that come from elsewhere.
   Report Build(common::TimePoint ended, std::optional<CallFigures> calls, EnergyFigures energy) const;
@@ -139,6 +193,7 @@ class ReportBuilder {
   struct IncidentTrack {
     bool opened = false;       // an OPENED event was seen
     bool from_faults = false;  // it has an asset
+    bool crisis = false;       // a crisis incident (RULE_CRISIS)
     std::optional<common::TimePoint> earliest_fault;
     std::optional<common::TimePoint> opened_at;
     incidents::v1::Priority priority = incidents::v1::PRIORITY_UNSPECIFIED;
@@ -163,14 +218,25 @@ class ReportBuilder {
   std::set<std::string> orders_created_;
   std::set<std::string> orders_completed_;
   uint64_t preemptions_ = 0;
+  struct CrisisTrack {
+    incidents::v1::Crisis latest;
+    uint64_t events = 0;
+  };
+  std::map<std::string, CrisisTrack> crises_;
 };
 
 // The report as JSON: the fields (faults_raised, incidents_opened,
 // noise_reduction, fault_to_incident_ms {p50, p99, count},
 // fault_to_assignment_ms, energy_saving_ratio, calls_received, calls_linked...)
-// and the rest; numbers, or null where there is no value.
+// and the rest; numbers, or null where there is no value. "crises": one object
+// per crisis (id, playbook, title, status, districts, proposed_at/_by,
+// declared_at/_by, ended_at/_by, incident_id, actions [{id, kind, district,
+// state, target, detail}], grouped_incidents, events, timeline [{at, kind,
+// text, actor}]); times as FormatUtc, and null (as an empty actor) when not set.
 std::string ReportToJson(const Report& report);
-// A short table for people, each figure on its line.
+// A short table for people, each figure on its line; then a line per crisis
+// with its timeline's entries under it, kCrisisTableLines lines at most in all.
+inline constexpr size_t kCrisisTableLines = 30;
 std::string FormatTable(const Report& report);
 // Writes the JSON to `path` atomically (a temporary file beside it, then
 // renamed over it): a reader sees the old report or the new, never half.

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cityops/dispatch/v1/dispatch.pb.h"
+#include "cityops/incidents/v1/crisis.pb.h"
 #include "cityops/incidents/v1/incidents.pb.h"
 #include "cityops/telemetry/v1/readings.pb.h"
 
@@ -103,6 +104,14 @@ void ReportCollector::Apply(const common::ConsumedMessage& message) {
     }
     std::lock_guard lock(mutex_);
     applied = builder_.OnAssignment(event, published_at);
+  } else if (!topics_.crises.empty() && message.topic == topics_.crises) {
+    incidents::v1::CrisisEvent event;
+    if (!event.ParseFromString(message.value)) {
+      ++unreadable_;
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    applied = builder_.OnCrisis(event);
   }
   if (applied) ++applied_;
 }

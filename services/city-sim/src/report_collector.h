@@ -1,7 +1,7 @@
 #pragma once
 
-// The report's edge: a Kafka consumer of its own on the faults, incidents and
-// dispatch assignments topics that feeds a ReportBuilder, and lighting
+// The report's edge: a Kafka consumer of its own on the faults, incidents,
+// dispatch assignments and crises topics that feeds a ReportBuilder, and lighting
 // control's GetEnergyReport asked when a report is made.
 //
 // Its group is new for each run and reads from the collector's creation on
@@ -32,6 +32,8 @@ struct ReportTopics {
   std::string faults;
   std::string incidents;
   std::string assignments;
+  // Empty: crises are not collected.
+  std::string crises;
 };
 
 class ReportCollector {

@@ -432,3 +432,239 @@ TEST_CASE("the incidents from faults still unresolved tell when the platform has
 }
 
 }  // namespace cityops::sim
+
+namespace cityops::sim {
+namespace {
+
+namespace iv1 = incidents::v1;
+using std::chrono::seconds;
+
+const common::TimePoint kC0 = common::TimePoint(std::chrono::seconds(1'795'746'600));
+
+// A snow crisis over districts 3 and 5 at its `version`-th event, as incident
+// correlation publishes it: proposed, then declared by sara, its lighting
+// and crew actions applied, then ended and reverted.
+iv1::CrisisEvent CrisisAt(const std::string& event_id, int version) {
+  iv1::CrisisEvent e;
+  e.mutable_meta()->set_event_id(event_id);
+  *e.mutable_meta()->mutable_occurred_at() = common::ToProtoTime(kC0 + seconds(version));
+  iv1::Crisis& c = *e.mutable_crisis();
+  c.set_id("CRI-00000001");
+  c.set_playbook("snow");
+  c.set_title("Snow and ice in districts 3 and 5");
+  c.set_version(version);
+  c.add_districts(3);
+  c.add_districts(5);
+  c.set_reason("ICE_ON_ROAD in 3 districts");
+  c.set_proposed_by("platform");
+  *c.mutable_proposed_at() = common::ToProtoTime(kC0);
+  c.set_status(iv1::CRISIS_STATUS_PROPOSED);
+  const auto entry = [&](int at, iv1::CrisisTimelineKind kind, const std::string& text, const std::string& actor) {
+    auto* t = c.add_timeline();
+    *t->mutable_at() = common::ToProtoTime(kC0 + seconds(at));
+    t->set_kind(kind);
+    t->set_text(text);
+    t->set_actor(actor);
+  };
+  entry(0, iv1::CRISIS_TIMELINE_KIND_PROPOSED, "proposed: ice in 3 districts", "");
+  e.set_change(iv1::CRISIS_CHANGE_PROPOSED);
+  if (version >= 2) {
+    e.set_change(iv1::CRISIS_CHANGE_DECLARED);
+    e.set_actor("sara");
+    c.set_status(iv1::CRISIS_STATUS_ACTIVE);
+    c.set_declared_by("sara");
+    *c.mutable_declared_at() = common::ToProtoTime(kC0 + seconds(2));
+    c.set_incident_id("INC-00000042");
+    c.set_grouped_incidents(3);
+    entry(2, iv1::CRISIS_TIMELINE_KIND_DECLARED, "declared over districts 3 and 5", "sara");
+    auto* lighting = c.add_actions();
+    lighting->set_id("lighting:d3");
+    lighting->set_kind(iv1::CRISIS_ACTION_KIND_LIGHTING_OVERRIDE);
+    lighting->set_district(3);
+    lighting->set_state(iv1::CRISIS_ACTION_STATE_PENDING);
+    auto* crew = c.add_actions();
+    crew->set_id("preposition:roads:d3:1");
+    crew->set_kind(iv1::CRISIS_ACTION_KIND_PREPOSITION_CREW);
+    crew->set_district(3);
+    crew->set_state(iv1::CRISIS_ACTION_STATE_PENDING);
+    crew->set_detail("waiting for an available roads crew");
+  }
+  if (version >= 3) {
+    e.set_change(iv1::CRISIS_CHANGE_UPDATED);
+    e.set_actor("");
+    c.mutable_actions(0)->set_state(iv1::CRISIS_ACTION_STATE_APPLIED);
+    c.mutable_actions(0)->set_target("ovr-7");
+    c.mutable_actions(1)->set_state(iv1::CRISIS_ACTION_STATE_APPLIED);
+    c.mutable_actions(1)->set_target("crew-012");
+    c.mutable_actions(1)->clear_detail();
+    entry(3, iv1::CRISIS_TIMELINE_KIND_ACTION_APPLIED, "main roads of district 3 at 100%", "");
+  }
+  if (version >= 4) {
+    e.set_change(iv1::CRISIS_CHANGE_ENDED);
+    e.set_actor("sara");
+    c.set_status(iv1::CRISIS_STATUS_ENDED);
+    c.set_ended_by("sara");
+    *c.mutable_ended_at() = common::ToProtoTime(kC0 + seconds(4));
+    for (auto& a : *c.mutable_actions()) a.set_state(iv1::CRISIS_ACTION_STATE_REVERTED);
+    entry(4, iv1::CRISIS_TIMELINE_KIND_ENDED, "ended: thaw", "sara");
+    entry(5, iv1::CRISIS_TIMELINE_KIND_ACTION_REVERTED, "main roads of district 3 back to their schedule", "");
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("crises: the latest event of each wins, redeliveries are counted once", "[city-sim][report][crisis]") {
+  ReportBuilder b("snow-night", kC0);
+  CHECK(b.OnCrisis(CrisisAt("c-1", 1)));
+  CHECK(b.OnCrisis(CrisisAt("c-2", 2)));
+  CHECK(b.OnCrisis(CrisisAt("c-4", 4)));
+  // Version 3 arrives after version 4 (another relay's batch): applied, but it
+  // does not bring the crisis back to ACTIVE.
+  CHECK(b.OnCrisis(CrisisAt("c-3", 3)));
+  // Redelivered: not applied again.
+  CHECK_FALSE(b.OnCrisis(CrisisAt("c-2", 2)));
+  CHECK_FALSE(b.OnCrisis(CrisisAt("c-4", 4)));
+  // Another crisis, proposed and still waiting.
+  iv1::CrisisEvent flood = CrisisAt("f-1", 1);
+  flood.mutable_crisis()->set_id("CRI-00000002");
+  flood.mutable_crisis()->set_playbook("flood");
+  CHECK(b.OnCrisis(flood));
+  // An event without a crisis: nothing to report.
+  iv1::CrisisEvent empty;
+  empty.mutable_meta()->set_event_id("e-0");
+  CHECK(b.OnCrisis(empty));
+
+  const Report r = b.Build(kC0 + seconds(60), std::nullopt, NoEnergy(""));
+  CHECK(r.duplicates_ignored == 2);
+  REQUIRE(r.crises.size() == 2);
+  const CrisisSummary& snow = r.crises[0];
+  CHECK(snow.id == "CRI-00000001");
+  CHECK(snow.playbook == "snow");
+  CHECK(snow.status == "ENDED");
+  CHECK(snow.events == 4);
+  CHECK(snow.districts == std::vector<int>{3, 5});
+  CHECK(snow.declared_by == "sara");
+  CHECK(snow.ended_by == "sara");
+  REQUIRE(snow.ended_at.has_value());
+  CHECK(*snow.ended_at == kC0 + seconds(4));
+  REQUIRE(snow.actions.size() == 2);
+  CHECK(snow.actions[0].kind == "LIGHTING_OVERRIDE");
+  CHECK(snow.actions[0].state == "REVERTED");
+  CHECK(snow.actions[0].target == "ovr-7");
+  CHECK(snow.actions[1].kind == "PREPOSITION_CREW");
+  CHECK(snow.actions[1].target == "crew-012");
+  REQUIRE(snow.timeline.size() == 5);
+  CHECK(snow.timeline[0].kind == "PROPOSED");
+  CHECK(snow.timeline[1].kind == "DECLARED");
+  CHECK(snow.timeline[1].actor == "sara");
+  CHECK(snow.timeline[2].kind == "ACTION_APPLIED");
+  CHECK(snow.timeline[3].kind == "ENDED");
+  CHECK(snow.timeline[4].kind == "ACTION_REVERTED");
+  const CrisisSummary& flood_summary = r.crises[1];
+  CHECK(flood_summary.playbook == "flood");
+  CHECK(flood_summary.status == "PROPOSED");
+  CHECK(flood_summary.events == 1);
+  CHECK_FALSE(flood_summary.declared_at.has_value());
+}
+
+TEST_CASE("crises in the JSON report: field names and types", "[city-sim][report][crisis]") {
+  ReportBuilder b("snow-night", kC0);
+  b.OnCrisis(CrisisAt("c-1", 1));
+  b.OnCrisis(CrisisAt("c-3", 3));
+  iv1::CrisisEvent flood = CrisisAt("f-1", 1);
+  flood.mutable_crisis()->set_id("CRI-00000002");
+  b.OnCrisis(flood);
+  // The crisis incident: neither from faults nor from a call.
+  iv1::IncidentEvent opened;
+  opened.mutable_meta()->set_event_id("i-c");
+  opened.set_change(iv1::INCIDENT_CHANGE_OPENED);
+  opened.mutable_incident()->set_id("INC-00000042");
+  opened.mutable_incident()->set_rule(iv1::RULE_CRISIS);
+  opened.mutable_incident()->set_priority(iv1::PRIORITY_HIGH);
+  b.OnIncident(opened);
+
+  const nlohmann::json j = nlohmann::json::parse(ReportToJson(b.Build(kC0 + seconds(60), std::nullopt, NoEnergy(""))));
+  CHECK(j.at("crisis_incidents") == 1);
+  CHECK(j.at("incidents_from_calls") == 0);
+  CHECK(j.at("incidents_opened") == 0);
+  REQUIRE(j.at("crises").is_array());
+  REQUIRE(j.at("crises").size() == 2);
+  const nlohmann::json& c = j.at("crises").at(0);
+  CHECK(c.at("id") == "CRI-00000001");
+  CHECK(c.at("playbook") == "snow");
+  CHECK(c.at("title").is_string());
+  CHECK(c.at("status") == "ACTIVE");
+  CHECK(c.at("districts") == nlohmann::json::array({3, 5}));
+  CHECK(c.at("proposed_by") == "platform");
+  CHECK(c.at("proposed_at") == "2026-11-27T02:30:00.000Z");
+  CHECK(c.at("declared_at") == "2026-11-27T02:30:02.000Z");
+  CHECK(c.at("declared_by") == "sara");
+  CHECK(c.at("ended_at").is_null());
+  CHECK(c.at("ended_by").is_null());
+  CHECK(c.at("incident_id") == "INC-00000042");
+  CHECK(c.at("grouped_incidents") == 3);
+  CHECK(c.at("events") == 2);
+  REQUIRE(c.at("actions").size() == 2);
+  const nlohmann::json& a = c.at("actions").at(0);
+  CHECK(a.at("id") == "lighting:d3");
+  CHECK(a.at("kind") == "LIGHTING_OVERRIDE");
+  CHECK(a.at("district").is_number_integer());
+  CHECK(a.at("district") == 3);
+  CHECK(a.at("state") == "APPLIED");
+  CHECK(a.at("target") == "ovr-7");
+  CHECK(a.at("detail").is_null());
+  REQUIRE(c.at("timeline").size() == 3);
+  const nlohmann::json& declared = c.at("timeline").at(1);
+  CHECK(declared.at("at") == "2026-11-27T02:30:02.000Z");
+  CHECK(declared.at("kind") == "DECLARED");
+  CHECK(declared.at("text").is_string());
+  CHECK(declared.at("actor") == "sara");
+  CHECK(c.at("timeline").at(0).at("actor").is_null());  // the platform
+  CHECK(j.at("crises").at(1).at("declared_at").is_null());
+  CHECK(j.at("crises").at(1).at("actions").empty());
+
+  // No crisis: an empty array, not a missing field.
+  const nlohmann::json none =
+      nlohmann::json::parse(ReportToJson(ReportBuilder("s", kC0).Build(kC0, std::nullopt, NoEnergy(""))));
+  CHECK(none.at("crises") == nlohmann::json::array());
+}
+
+TEST_CASE("crises in the table: a line each and their timelines, capped", "[city-sim][report][crisis]") {
+  ReportBuilder b("snow-night", kC0);
+  b.OnCrisis(CrisisAt("c-4", 4));
+  const std::string table = FormatTable(b.Build(kC0 + seconds(60), std::nullopt, NoEnergy("")));
+  INFO(table);
+  CHECK(table.find("crises                   1 (0 crisis incidents opened)") != std::string::npos);
+  CHECK(table.find("CRI-00000001 snow ENDED, districts 3, 5, declared by sara, ended by sara; actions: 2 REVERTED; 3 "
+                   "incidents grouped") != std::string::npos);
+  CHECK(table.find("02:30:02 DECLARED (sara): declared over districts 3 and 5") != std::string::npos);
+  CHECK(table.find("02:30:05 ACTION_REVERTED: main roads of district 3 back to their schedule") != std::string::npos);
+  CHECK(FormatTable(ReportBuilder("s", kC0).Build(kC0, std::nullopt, NoEnergy("")))
+            .find("crises                   none") != std::string::npos);
+
+  // A crisis with a long timeline and many crises: kCrisisTableLines lines at most.
+  ReportBuilder many("s", kC0);
+  for (int n = 1; n <= 3; ++n) {
+    iv1::CrisisEvent e = CrisisAt(absl::StrCat("m-", n), 4);
+    e.mutable_crisis()->set_id(absl::StrCat("CRI-0000000", n));
+    for (int k = 0; k < 40; ++k) {
+      auto* t = e.mutable_crisis()->add_timeline();
+      t->set_kind(iv1::CRISIS_TIMELINE_KIND_INCIDENT_GROUPED);
+      t->set_text(absl::StrCat("incident ", k, " grouped"));
+    }
+    many.OnCrisis(e);
+  }
+  const std::string capped = FormatTable(many.Build(kC0 + seconds(60), std::nullopt, NoEnergy("")));
+  INFO(capped);
+  const size_t section = capped.find("  crises ");
+  REQUIRE(section != std::string::npos);
+  const std::string lines = capped.substr(capped.find('\n', section) + 1);
+  CHECK(static_cast<size_t>(std::count(lines.begin(), lines.end(), '\n')) <= kCrisisTableLines);
+  // Every crisis still has its line; the cut is said.
+  CHECK(lines.find("CRI-00000001 snow") != std::string::npos);
+  CHECK(lines.find("CRI-00000003 snow") != std::string::npos);
+  CHECK(lines.find("more timeline entries") != std::string::npos);
+}
+
+}  // namespace cityops::sim
