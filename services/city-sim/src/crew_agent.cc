@@ -7,10 +7,19 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cityops/common/geo.h"
 
 namespace cityops::sim {
 
 namespace dv1 = dispatch::v1;
+
+namespace {
+// Dispatch's default estimate (great-circle distance times a road factor at
+// an urban speed), for a drive to a staging point, which has no order's ETA.
+constexpr double kRoadFactor = 1.4;
+constexpr double kUrbanSpeedMps = 30 / 3.6;
+}  // namespace
 
 CrewAgent::CrewAgent(const std::shared_ptr<grpc::Channel>& channel, double speed, VehicleTracks& tracks,
                      std::function<void(const std::string&)> print)
@@ -58,6 +67,7 @@ absl::Status CrewAgent::RegisterCrews(const std::vector<CrewPlan>& crews) {
 void CrewAgent::Start() {
   watcher_ = std::thread([this] { Watch(); });
   worker_ = std::thread([this] { Work(); });
+  poller_ = std::thread([this] { Poll(); });
 }
 
 void CrewAgent::Stop() {
@@ -69,6 +79,7 @@ void CrewAgent::Stop() {
   cv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
   if (worker_.joinable()) worker_.join();
+  if (poller_.joinable()) poller_.join();
 }
 
 void CrewAgent::Schedule(std::chrono::steady_clock::duration after, Action action) {
@@ -155,6 +166,10 @@ void CrewAgent::Handle(const dv1::AssignmentEvent& event) {
     taken = board_.OnAssigned(crew_id, order.id());
   }
   if (!taken) return;  // not ours, or seen already
+  {
+    std::lock_guard lock(mutex_);
+    trips_.erase(crew_id);  // off to the order; back to its staging point after it
+  }
   if (!taken->preempted_from.empty()) {
     ++preempted_;
     print_(absl::StrCat(crew_id, " preempted from ", taken->preempted_from, " for ", order.id()));
@@ -197,6 +212,15 @@ void CrewAgent::Work() {
     }
     Action action = due_.begin()->second;
     due_.erase(due_.begin());
+    if (action.verb == "stage") {
+      if (!ArrivedAtStaging(action)) continue;
+      lock.unlock();
+      ReportPosition(action.crew_id, action.lat, action.lon);
+      ++staged_;
+      print_(absl::StrFormat("STAGED    %s at its staging point (%.5f, %.5f)", action.crew_id, action.lat, action.lon));
+      lock.lock();
+      continue;
+    }
     // A step of an order the crew was taken from (or that was cancelled): dropped.
     if (!board_.Holds(action.crew_id, action.order_id, action.generation)) continue;
     lock.unlock();
@@ -228,8 +252,107 @@ void CrewAgent::Work() {
       ++completed_;
       print_(absl::StrCat("COMPLETED ", action.order_id, " ", action.crew_id));
       if (on_completed_) on_completed_(out);
+      CheckStaging(action.crew_id);  // still staged: back to the staging point
     }
     lock.lock();
+  }
+}
+
+// ---------------------------------------------------------------- staging
+
+void CrewAgent::Poll() {
+  while (!stop_) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, staging_poll_, [this] { return stop_.load(); });
+    }
+    if (stop_) return;
+    dv1::ListCrewsResponse crews;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (auto s = stub_->ListCrews(&context, dv1::ListCrewsRequest(), &crews); !s.ok()) {
+      spdlog::debug("crews' staging not read: {}", s.error_message());
+      continue;
+    }
+    for (const auto& crew : crews.crews()) FollowStaging(crew);
+  }
+}
+
+void CrewAgent::CheckStaging(const std::string& crew_id) {
+  dv1::GetCrewRequest request;
+  request.set_id(crew_id);
+  dv1::Crew crew;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (auto s = stub_->GetCrew(&context, request, &crew); !s.ok()) {
+    spdlog::debug("crew {}: staging not read: {}", crew_id, s.error_message());
+    return;
+  }
+  FollowStaging(crew);
+}
+
+void CrewAgent::FollowStaging(const dv1::Crew& crew) {
+  const std::string& id = crew.id();
+  const bool staged = crew.has_staging() && !crew.staging().crisis_id().empty() && crew.staging().has_position();
+  const double lat = crew.staging().position().lat(), lon = crew.staging().position().lon();
+  std::string line;
+  {
+    std::lock_guard lock(mutex_);
+    // Not ours, or busy with an order (it comes back after it).
+    if (!board_.Knows(id) || !board_.OrderOf(id).empty()) return;
+    const auto trip = trips_.find(id);
+    if (!staged) {
+      if (trip == trips_.end()) return;
+      if (!trip->second.arrived) StopVehicle(id);
+      trips_.erase(trip);
+      line = absl::StrCat(id, " released from its staging point");
+    } else {
+      if (trip != trips_.end() && trip->second.lat == lat && trip->second.lon == lon) return;  // going, or there
+      const auto now = std::chrono::steady_clock::now();
+      double from_lat = crew.position().lat(), from_lon = crew.position().lon();
+      const auto vehicle = vehicle_of_.find(id);
+      if (vehicle != vehicle_of_.end()) {
+        if (const auto fix = tracks_.Where(vehicle->second, now)) {
+          from_lat = fix->lat;
+          from_lon = fix->lon;
+        }
+      }
+      const double eta_s = common::DistanceMeters(from_lat, from_lon, lat, lon) * kRoadFactor / kUrbanSpeedMps;
+      const double travel_s = CrewTravelSeconds(eta_s);
+      const auto travel = Simulated(travel_s);
+      const StagingTrip started{lat, lon, next_trip_++, false};
+      trips_[id] = started;
+      if (vehicle != vehicle_of_.end()) tracks_.Drive(vehicle->second, lat, lon, now, now + travel);
+      due_.emplace(now + travel, Action{"stage", id, "", started.number, lat, lon});
+      line = absl::StrCat("STAGING   ", id, " to its staging point for ", crew.staging().crisis_id(), " (",
+                          std::lround(travel_s / 60), " min)");
+    }
+  }
+  cv_.notify_all();
+  print_(line);
+}
+
+bool CrewAgent::ArrivedAtStaging(const Action& action) {
+  const auto trip = trips_.find(action.crew_id);
+  if (trip == trips_.end() || trip->second.number != action.generation) return false;  // taken or released meanwhile
+  if (!board_.OrderOf(action.crew_id).empty()) return false;
+  trip->second.arrived = true;
+  if (const auto v = vehicle_of_.find(action.crew_id); v != vehicle_of_.end()) {
+    tracks_.Park(v->second, action.lat, action.lon);
+  }
+  return true;
+}
+
+void CrewAgent::ReportPosition(const std::string& crew_id, double lat, double lon) {
+  dv1::UpdateCrewPositionRequest request;
+  request.set_crew_id(crew_id);
+  request.mutable_position()->set_lat(lat);
+  request.mutable_position()->set_lon(lon);
+  dv1::Crew out;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (auto s = stub_->UpdateCrewPosition(&context, request, &out); !s.ok()) {
+    spdlog::info("crew {}: position at its staging point not reported: {}", crew_id, s.error_message());
   }
 }
 

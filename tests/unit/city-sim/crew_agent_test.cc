@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,10 +33,60 @@ class FakeDispatch final : public dv1::CrewDispatch::Service {
     Clock::time_point at;
   };
 
+  struct Position {
+    std::string crew_id;
+    double lat = 0, lon = 0;
+    Clock::time_point at;
+  };
+
   grpc::Status UpsertCrew(grpc::ServerContext*, const dv1::UpsertCrewRequest* request, dv1::Crew* out) override {
     *out = request->crew();
     std::lock_guard lock(mutex_);
     upserted_.push_back(request->crew().id());
+    dv1::Crew& crew = crews_[request->crew().id()];
+    crew = request->crew();
+    *crew.mutable_position() = crew.home_base();
+    return grpc::Status::OK;
+  }
+  grpc::Status GetCrew(grpc::ServerContext*, const dv1::GetCrewRequest* request, dv1::Crew* out) override {
+    std::lock_guard lock(mutex_);
+    const auto it = crews_.find(request->id());
+    if (it == crews_.end()) return {grpc::StatusCode::NOT_FOUND, "crew " + request->id() + " not found"};
+    *out = it->second;
+    return grpc::Status::OK;
+  }
+  grpc::Status ListCrews(grpc::ServerContext*, const dv1::ListCrewsRequest*, dv1::ListCrewsResponse* out) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, crew] : crews_) *out->add_crews() = crew;
+    return grpc::Status::OK;
+  }
+  grpc::Status UpdateCrewPosition(grpc::ServerContext*, const dv1::UpdateCrewPositionRequest* request,
+                                  dv1::Crew* out) override {
+    std::lock_guard lock(mutex_);
+    dv1::Crew& crew = crews_[request->crew_id()];
+    *crew.mutable_position() = request->position();
+    positions_.push_back({request->crew_id(), request->position().lat(), request->position().lon(), Clock::now()});
+    *out = crew;
+    return grpc::Status::OK;
+  }
+  // Holds a crew for a crisis at a point (as crew dispatch would, minus the checks).
+  grpc::Status StageCrew(grpc::ServerContext*, const dv1::StageCrewRequest* request, dv1::Crew* out) override {
+    std::lock_guard lock(mutex_);
+    dv1::Crew& crew = crews_[request->crew_id()];
+    if (!crew.has_staging()) {
+      auto* staging = crew.mutable_staging();
+      staging->set_crisis_id(request->crisis_id());
+      staging->set_reason(request->reason());
+      if (request->has_position()) *staging->mutable_position() = request->position();
+    }
+    *out = crew;
+    return grpc::Status::OK;
+  }
+  grpc::Status ReleaseCrew(grpc::ServerContext*, const dv1::ReleaseCrewRequest* request, dv1::Crew* out) override {
+    std::lock_guard lock(mutex_);
+    dv1::Crew& crew = crews_[request->crew_id()];
+    if (crew.staging().crisis_id() == request->crisis_id()) crew.clear_staging();
+    *out = crew;
     return grpc::Status::OK;
   }
   grpc::Status SetCrewAvailability(grpc::ServerContext*, const dv1::SetCrewAvailabilityRequest*, dv1::Crew*) override {
@@ -111,6 +162,11 @@ class FakeDispatch final : public dv1::CrewDispatch::Service {
     std::lock_guard lock(mutex_);
     return upserted_;
   }
+  // The positions the crews reported, in order.
+  std::vector<Position> positions() const {
+    std::lock_guard lock(mutex_);
+    return positions_;
+  }
 
  private:
   grpc::Status Record(const std::string& verb, const dv1::CrewWorkOrderRequest& r, dv1::WorkOrder* out) {
@@ -127,6 +183,8 @@ class FakeDispatch final : public dv1::CrewDispatch::Service {
   std::deque<dv1::AssignmentEvent> events_;
   std::vector<Answer> answers_;
   std::vector<std::string> upserted_;
+  std::map<std::string, dv1::Crew> crews_;
+  std::vector<Position> positions_;
   bool closing_ = false;
 };
 
@@ -153,7 +211,7 @@ struct Harness {
     server->Shutdown(std::chrono::system_clock::now() + 1s);
   }
 
-  std::unique_ptr<CrewAgent> Agent(double speed) {
+  std::unique_ptr<CrewAgent> Agent(double speed, std::chrono::milliseconds staging_poll = 5s) {
     auto agent = std::make_unique<CrewAgent>(channel, speed, tracks, [this](const std::string& line) {
       std::lock_guard lock(lines_mutex);
       lines.push_back(line);
@@ -172,6 +230,7 @@ struct Harness {
     b.id = "crew-b";
     b.vehicle_id = "veh-002";
     REQUIRE(agent->RegisterCrews({a, b}).ok());
+    agent->SetStagingPoll(staging_poll);
     agent->Start();
     return agent;
   }
@@ -182,6 +241,37 @@ struct Harness {
       if (line.find(text) != std::string::npos) return true;
     }
     return false;
+  }
+
+  // Through crew dispatch's RPCs, as the crisis desk would call them.
+  void Stage(const std::string& crew, double lat, double lon) {
+    auto stub = dv1::CrewDispatch::NewStub(channel);
+    dv1::StageCrewRequest request;
+    request.set_crew_id(crew);
+    request.set_crisis_id("CRI-1");
+    request.set_reason("flood watch");
+    request.mutable_position()->set_lat(lat);
+    request.mutable_position()->set_lon(lon);
+    dv1::Crew out;
+    grpc::ClientContext context;
+    REQUIRE(stub->StageCrew(&context, request, &out).ok());
+  }
+  void Release(const std::string& crew) {
+    auto stub = dv1::CrewDispatch::NewStub(channel);
+    dv1::ReleaseCrewRequest request;
+    request.set_crew_id(crew);
+    request.set_crisis_id("CRI-1");
+    dv1::Crew out;
+    grpc::ClientContext context;
+    REQUIRE(stub->ReleaseCrew(&context, request, &out).ok());
+  }
+  // The reports of a crew at (lat, lon).
+  std::vector<FakeDispatch::Position> ReportsAt(const std::string& crew, double lat, double lon) {
+    std::vector<FakeDispatch::Position> out;
+    for (const auto& p : dispatch.positions()) {
+      if (p.crew_id == crew && p.lat == Approx(lat) && p.lon == Approx(lon)) out.push_back(p);
+    }
+    return out;
   }
 };
 
@@ -277,6 +367,108 @@ TEST_CASE("CrewAgent: a cancelled order is dropped, the crew stops where it is",
   CHECK_FALSE(h.dispatch.Answered("arrive", "WO-3"));
   CHECK(agent->completed() == 0);
   CHECK(agent->preempted() == 0);
+}
+
+// A staging point 4.4 km north of the crews' base: an estimate well over
+// the 5 min cap, so the drive there takes 300 simulated seconds.
+constexpr double kStageLat = 47.36, kStageLon = 5.04;
+
+TEST_CASE("CrewAgent: a staged idle crew drives to its staging point in the travel time, then waits there",
+          "[crew_agent][staging]") {
+  Harness h;
+  auto agent = h.Agent(200, 20ms);  // 300 s of travel in 1.5 s
+  const auto staged_at = Clock::now();
+  h.Stage("crew-a", kStageLat, kStageLon);
+  REQUIRE(WaitFor([&] { return h.Printed("STAGING   crew-a"); }));
+  std::this_thread::sleep_for(300ms);
+  const auto moving = h.tracks.Where("veh-001", Clock::now());
+  REQUIRE(moving.has_value());
+  CHECK(moving->speed_kmh > 0);
+  CHECK(moving->lat > 47.32);
+  CHECK(moving->lat < kStageLat);
+  CHECK(h.ReportsAt("crew-a", kStageLat, kStageLon).empty());  // not there yet
+  REQUIRE(WaitFor([&] { return agent->staged() == 1; }));
+  const auto reports = h.ReportsAt("crew-a", kStageLat, kStageLon);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].at - staged_at >= 1450ms);
+  CHECK(h.Printed("STAGED    crew-a"));
+  // It waits there: parked, and not sent again by the next polls.
+  std::this_thread::sleep_for(200ms);
+  const auto parked = h.tracks.Where("veh-001", Clock::now());
+  REQUIRE(parked.has_value());
+  CHECK(parked->lat == Approx(kStageLat));
+  CHECK(parked->lon == Approx(kStageLon));
+  CHECK(parked->speed_kmh == 0);
+  agent->Stop();
+  CHECK(agent->staged() == 1);
+  CHECK(h.ReportsAt("crew-a", kStageLat, kStageLon).size() == 1);
+  // The other crew, not staged, stayed at its base.
+  const auto other = h.tracks.Where("veh-002", Clock::now());
+  REQUIRE(other.has_value());
+  CHECK(other->lat == Approx(47.32));
+}
+
+TEST_CASE("CrewAgent: an order during staging is served as usual, then the crew drives back", "[crew_agent][staging]") {
+  Harness h;
+  auto agent = h.Agent(200, 20ms);  // to the staging point in 1.5 s; to the order in 0.45 s, work 0.6 s
+  h.Stage("crew-a", kStageLat, kStageLon);
+  REQUIRE(WaitFor([&] { return h.Printed("STAGING   crew-a"); }));
+  std::this_thread::sleep_for(300ms);  // on the way to the staging point
+  h.dispatch.Push(dv1::ASSIGNMENT_CHANGE_ASSIGNED, "WO-1", "crew-a", 30);
+  REQUIRE(WaitFor([&] { return agent->completed() == 1; }));
+  const auto completed_at = Clock::now();
+  CHECK(h.dispatch.Answered("accept", "WO-1"));
+  CHECK(h.dispatch.Answered("arrive", "WO-1"));
+  // The staging trip it was on never arrived: taken by the order.
+  CHECK(h.ReportsAt("crew-a", kStageLat, kStageLon).empty());
+  // Back to the staging point from the order's place (4 km: 300 s, 1.5 s).
+  REQUIRE(WaitFor([&] { return agent->staged() == 1; }));
+  const auto reports = h.ReportsAt("crew-a", kStageLat, kStageLon);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].at - completed_at >= 1400ms);
+  const auto parked = h.tracks.Where("veh-001", Clock::now());
+  REQUIRE(parked.has_value());
+  CHECK(parked->lat == Approx(kStageLat));
+  agent->Stop();
+  CHECK(agent->preempted() == 0);
+}
+
+TEST_CASE("CrewAgent: a released crew does not go back to the staging point", "[crew_agent][staging]") {
+  Harness h;
+  auto agent = h.Agent(1000, 20ms);  // to the staging point in 0.3 s
+  h.Stage("crew-a", kStageLat, kStageLon);
+  REQUIRE(WaitFor([&] { return agent->staged() == 1; }));
+  h.Release("crew-a");
+  h.dispatch.Push(dv1::ASSIGNMENT_CHANGE_ASSIGNED, "WO-1", "crew-a", 30);
+  REQUIRE(WaitFor([&] { return agent->completed() == 1; }));
+  std::this_thread::sleep_for(600ms);  // twice the drive back it would have made, many polls
+  agent->Stop();
+  CHECK(agent->staged() == 1);
+  CHECK(h.ReportsAt("crew-a", kStageLat, kStageLon).size() == 1);
+  // Parked where it worked.
+  const auto parked = h.tracks.Where("veh-001", Clock::now());
+  REQUIRE(parked.has_value());
+  CHECK(parked->lat == Approx(47.33));
+  CHECK(parked->lon == Approx(5.05));
+  CHECK(parked->speed_kmh == 0);
+}
+
+TEST_CASE("CrewAgent: a crew released on its way to the staging point stops where it is", "[crew_agent][staging]") {
+  Harness h;
+  auto agent = h.Agent(200, 20ms);
+  h.Stage("crew-b", kStageLat, kStageLon);
+  REQUIRE(WaitFor([&] { return h.Printed("STAGING   crew-b"); }));
+  std::this_thread::sleep_for(300ms);
+  h.Release("crew-b");
+  REQUIRE(WaitFor([&] { return h.Printed("crew-b released from its staging point"); }));
+  const auto stopped = h.tracks.Where("veh-002", Clock::now());
+  REQUIRE(stopped.has_value());
+  CHECK(stopped->speed_kmh == 0);
+  CHECK(stopped->lat < kStageLat);
+  std::this_thread::sleep_for(1500ms);  // past the arrival it would have made
+  agent->Stop();
+  CHECK(agent->staged() == 0);
+  CHECK(h.ReportsAt("crew-b", kStageLat, kStageLon).empty());
 }
 
 }  // namespace cityops::sim
