@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +36,11 @@ namespace tv1 = ::cityops::telemetry::v1;
 const std::map<std::string, std::vector<std::string>> kCabinets = {
     {"cab-a", {"lp-a1", "lp-a2", "lp-a3"}}, {"cab-b", {"lp-b1", "lp-b2"}}, {"cab-c", {"lp-c1", "lp-c2"}}};
 int DistrictOf(const std::string& cabinet) { return cabinet == "cab-c" ? 2 : 1; }
+// Asset attribute "road_class": lp-a1 and lp-a2 on a main road (the rest of
+// cab-a and cab-b local), cab-c's on a main road of district 2.
+std::string RoadClassOf(const std::string& point) {
+  return point == "lp-a1" || point == "lp-a2" || point.rfind("lp-c", 0) == 0 ? "main" : "local";
+}
 
 // The shipped defaults with another confirmation timeout, as a file.
 std::string ConfigWithTimeout(int timeout_s) {
@@ -102,6 +108,8 @@ class Suite {
         p->set_reporting_interval_s(300);
         p->set_rated_watts(40);
         p->set_baseline_watts(150);
+        (*p->mutable_attributes())["road_class"] = RoadClassOf(id);
+        (*p->mutable_attributes())["street"] = RoadClassOf(id) == "main" ? "Boulevard " + cabinet : "Rue " + id;
       }
     }
     tv1::RegisterAssetsResponse response;
@@ -202,6 +210,38 @@ lv1::Override DistrictOverride(int district, int level, std::chrono::seconds las
   o.set_source(lv1::OVERRIDE_SOURCE_OPERATOR);
   *o.mutable_expiry() = common::ToProtoTime(std::chrono::system_clock::now() + lasts);
   return o;
+}
+
+lv1::Override RoadClassOverride(const std::string& road_class, int district, int level) {
+  lv1::Override o;
+  o.mutable_scope()->set_kind(lv1::SCOPE_KIND_ROAD_CLASS);
+  o.mutable_scope()->set_id(road_class);
+  o.mutable_scope()->set_district(district);
+  o.set_level(level);
+  o.set_reason("snow night: main roads lit");
+  o.set_source(lv1::OVERRIDE_SOURCE_CRISIS);
+  *o.mutable_expiry() = common::ToProtoTime(std::chrono::system_clock::now() + 1h);
+  return o;
+}
+
+// Every point's level and source under `scope`, by point id.
+std::map<std::string, std::pair<int, std::string>> EffectiveLevels(Suite& s, const lv1::Scope& scope) {
+  lv1::GetEffectiveLevelRequest request;
+  *request.mutable_scope() = scope;
+  lv1::GetEffectiveLevelResponse response;
+  grpc::ClientContext context;
+  const auto status = s.stub().GetEffectiveLevel(&context, request, &response);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  std::map<std::string, std::pair<int, std::string>> out;
+  for (const auto& l : response.levels()) out[l.point_id()] = {l.level(), l.source()};
+  return out;
+}
+
+lv1::Scope CityScope() {
+  lv1::Scope scope;
+  scope.set_kind(lv1::SCOPE_KIND_CITY);
+  return scope;
 }
 
 grpc::Status CreateOverride(Suite& s, const lv1::Override& o, const std::string& actor, lv1::Override* out) {
@@ -440,6 +480,121 @@ TEST_CASE("Bad requests get a clear status and change nothing") {
   }
   REQUIRE(audit.entries_size() == 1);  // the one exception that was accepted
   CHECK(audit.entries(0).action() == "exception.create");
+}
+
+TEST_CASE(
+    "A crisis override on the main roads of a district sets exactly those light points, commands them, and "
+    "cancelling it brings the schedule back") {
+  Suite s;
+  s.RegisterCity();
+  auto commands = s.WaitForCommands(3);
+  REQUIRE(commands.size() == 3);
+  const auto schedule = EffectiveLevels(s, CityScope());
+  REQUIRE(schedule.size() == 7);
+  const int level = schedule.at("lp-a1").first == 63 ? 64 : 63;  // one the schedule does not give
+
+  // Refused: no road class, a district that is not in the city, a road class none has.
+  lv1::Override refused;
+  CHECK(CreateOverride(s, RoadClassOverride("", 1, level), "crisis-desk", &refused).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(CreateOverride(s, RoadClassOverride("Main Road", 1, level), "crisis-desk", &refused).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(CreateOverride(s, RoadClassOverride("main", -1, level), "crisis-desk", &refused).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(CreateOverride(s, RoadClassOverride("main", 9, level), "crisis-desk", &refused).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  CHECK(CreateOverride(s, RoadClassOverride("motorway", 1, level), "crisis-desk", &refused).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+
+  lv1::Override created;
+  const auto status = CreateOverride(s, RoadClassOverride("main", 1, level), "crisis-desk", &created);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  CHECK(created.scope().kind() == lv1::SCOPE_KIND_ROAD_CLASS);
+  CHECK(created.scope().id() == "main");
+  CHECK(created.scope().district() == 1);
+  CHECK(created.source() == lv1::OVERRIDE_SOURCE_CRISIS);
+
+  // Only the main-road points of district 1 (lp-a1, lp-a2) change: one command to cab-a listing them.
+  const auto during = EffectiveLevels(s, CityScope());
+  for (const auto& [point, was] : schedule) {
+    INFO(point);
+    if (point == "lp-a1" || point == "lp-a2") {
+      CHECK(during.at(point).first == level);
+      CHECK(during.at(point).second == "override " + created.id());
+    } else {
+      CHECK(during.at(point) == was);  // local roads of district 1, main roads of district 2
+    }
+  }
+  lv1::Scope main_d1;
+  main_d1.set_kind(lv1::SCOPE_KIND_ROAD_CLASS);
+  main_d1.set_id("main");
+  main_d1.set_district(1);
+  CHECK(EffectiveLevels(s, main_d1).size() == 2);
+  commands = s.WaitForCommands(4);
+  REQUIRE(commands.size() == 4);
+  const lv1::LightingCommand& lit = commands[3];
+  CHECK(lit.cabinet_id() == "cab-a");
+  CHECK_FALSE(lit.has_cabinet_level());
+  REQUIRE(lit.points_size() == 2);
+  std::map<std::string, int> listed;
+  for (const auto& p : lit.points()) listed[p.point_id()] = p.level();
+  CHECK(listed == std::map<std::string, int>{{"lp-a1", level}, {"lp-a2", level}});
+  {
+    lv1::ListActiveOverridesRequest request;
+    lv1::ListActiveOverridesResponse response;
+    grpc::ClientContext context;
+    REQUIRE(s.stub().ListActiveOverrides(&context, request, &response).ok());
+    REQUIRE(response.overrides_size() == 1);
+    CHECK(response.overrides(0).scope().kind() == lv1::SCOPE_KIND_ROAD_CLASS);
+    CHECK(response.overrides(0).scope().district() == 1);
+  }
+
+  // After a restart the override is still there (stored, and the points' road classes too).
+  s.StartLighting();
+  REQUIRE(Eventually([&] { return s.Metric("cityops_lighting_control_light_points") == 7; }));
+  REQUIRE(Eventually([&] {
+    lv1::GetEffectiveLevelRequest request;
+    request.mutable_scope()->set_kind(lv1::SCOPE_KIND_POINT);
+    request.mutable_scope()->set_id("lp-a2");
+    lv1::GetEffectiveLevelResponse response;
+    grpc::ClientContext context;
+    return s.stub().GetEffectiveLevel(&context, request, &response).ok() && response.levels_size() == 1 &&
+           response.levels(0).level() == level;
+  }));
+
+  std::set<std::string> sent_before;
+  for (const auto& c : s.Commands()) sent_before.insert(c.meta().event_id());
+  {
+    lv1::CancelOverrideRequest request;
+    request.set_id(created.id());
+    request.set_actor("crisis-desk");
+    lv1::Override response;
+    grpc::ClientContext context;
+    const auto cancelled = s.stub().CancelOverride(&context, request, &response);
+    INFO(cancelled.error_message());
+    REQUIRE(cancelled.ok());
+  }
+  CHECK(EffectiveLevels(s, CityScope()) == schedule);
+  // cab-a is one level again: a cabinet-wide command at the schedule's level.
+  std::vector<lv1::LightingCommand> since;
+  REQUIRE(Eventually([&] {
+    since.clear();
+    for (auto& c : s.Commands()) {
+      if (sent_before.count(c.meta().event_id()) == 0) since.push_back(std::move(c));
+    }
+    return !since.empty();
+  }));
+  std::this_thread::sleep_for(1s);
+  since.clear();
+  for (auto& c : s.Commands()) {
+    if (sent_before.count(c.meta().event_id()) == 0) since.push_back(std::move(c));
+  }
+  REQUIRE(since.size() == 1);
+  CHECK(since[0].cabinet_id() == "cab-a");
+  REQUIRE(since[0].has_cabinet_level());
+  CHECK(since[0].cabinet_level() == schedule.at("lp-a1").first);
+  CHECK(since[0].point_count() == 3);
 }
 
 }  // namespace cityops::testing
