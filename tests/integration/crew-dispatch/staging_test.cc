@@ -168,6 +168,16 @@ TEST_CASE("Staging: an off-duty crew is called in only with call_in; released, i
   CHECK(called.staging().called_in());
   CHECK_FALSE(called.staging().has_position());
   CHECK(called.staging().district() == 0);
+  // Kept across a restart: still held, still called in.
+  CHECK(f.service().Stop() == 0);
+  f.Start();
+  const auto reloaded = f.GetCrew("home");
+  REQUIRE(reloaded.has_value());
+  CHECK(reloaded->status() == dv1::CREW_STATUS_AVAILABLE);
+  CHECK(reloaded->staging().crisis_id() == "CRI-00000001");
+  CHECK(reloaded->staging().called_in());
+  CHECK(reloaded->staging().since().seconds() == called.staging().since().seconds());
+  CHECK(Stage(f, StageRequest("home", "CRI-00000002", true)).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   dv1::Crew released;
   REQUIRE(Release(f, "home", "CRI-00000001", &released).ok());
   CHECK(released.status() == dv1::CREW_STATUS_OFF_DUTY);
@@ -190,6 +200,7 @@ TEST_CASE("Staging: an off-duty crew is called in only with call_in; released, i
   REQUIRE(f.Crew("complete", "home", order->id()).ok());
   CHECK(f.GetCrew("home")->status() == dv1::CREW_STATUS_OFF_DUTY);
   CHECK_FALSE(f.GetCrew("home")->off_duty_after_order());
+  // Both releases came after the restart, which reset the counters.
   CHECK(ScrapeMetric(f.service().metrics_port(), "cityops_crew_dispatch_crew_staging_total{change=\"released\"}") == 2);
 }
 
