@@ -39,8 +39,8 @@ TEST_CASE("LineIndex: the line of each value by JSON pointer", "[json_lines]") {
 }
 
 TEST_CASE("LineIndex: field paths as JsonReader writes them", "[json_lines]") {
-  CHECK(FieldPathToPointer("") == "");
-  CHECK(FieldPathToPointer("(top)") == "");
+  CHECK(FieldPathToPointer("").empty());
+  CHECK(FieldPathToPointer("(top)").empty());
   CHECK(FieldPathToPointer("playbooks") == "/playbooks");
   CHECK(FieldPathToPointer("playbooks[1].actions[0].kind") == "/playbooks/1/actions/0/kind");
   CHECK(FieldPathToPointer("a.b[2][3].c") == "/a/b/2/3/c");

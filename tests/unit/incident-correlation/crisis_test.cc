@@ -75,6 +75,7 @@ Playbook Base(const std::string& id) {
 
 std::vector<std::string> Ids(const std::vector<PlannedAction>& actions) {
   std::vector<std::string> ids;
+  ids.reserve(actions.size());
   for (const auto& a : actions) ids.push_back(a.id);
   return ids;
 }

@@ -196,6 +196,7 @@ absl::StatusOr<Playbooks> Read(const Reader& root) {
 
 std::string FaultList(const std::set<tv1::FaultType>& types, std::string_view conjunction) {
   std::vector<std::string> names;
+  names.reserve(types.size());
   for (const auto t : types) names.push_back(FaultName(t));
   if (names.size() <= 1) return absl::StrJoin(names, "");
   const std::string last = names.back();
