@@ -3,7 +3,7 @@
 import { Get, Post, Segment } from './api';
 import { Append, ById, Clear, h, Toast } from './dom';
 import { DateTime, Distance, EnumLabel, PriorityColour, Time } from './format';
-import { PutIncident, state, Subscribe } from './store';
+import { PutIncident, SelectCrisis, state, Subscribe } from './store';
 import { CentreOn } from './map';
 import type { Incident } from './types';
 
@@ -47,6 +47,21 @@ function History(incident: Incident): Array<[string, string, string]> {
   return entries.sort((a, b) => a[0].localeCompare(b[0]));
 }
 
+// The crisis it is grouped under (or leads, for the crisis incident), opening the crisis panel.
+function CrisisLink(incident: Incident): HTMLElement {
+  const id = incident.crisisId ?? '';
+  const link = h('a', { href: `#crisis/${encodeURIComponent(id)}`, 'data-crisis-id': id }, id);
+  link.addEventListener('click', (e) => {
+    e.preventDefault();
+    SelectCrisis(id);
+  });
+  const raised =
+    incident.priorityBeforeCrisis && incident.priorityBeforeCrisis !== 'PRIORITY_UNSPECIFIED'
+      ? ` · priority raised from ${EnumLabel(incident.priorityBeforeCrisis, 'PRIORITY_').toLowerCase()}`
+      : '';
+  return h('span', {}, incident.rule === 'RULE_CRISIS' ? 'crisis incident of ' : '', link, raised);
+}
+
 function RenderInfo(incident: Incident): void {
   Clear(info);
   const district = incident.district ? `${incident.district} · ${state.districtNames.get(incident.district) ?? ''}` : '—';
@@ -80,6 +95,7 @@ function RenderInfo(incident: Incident): void {
       ...Field('Owner', incident.owner || '—', 'incident-owner'),
       ...Field('Crew working', incident.crewWorking ? 'yes' : 'no'),
       ...(incident.flapping ? Field('Flapping', `reopened ${incident.reopenCount ?? 0} times`) : []),
+      ...(incident.crisisId ? Field('Crisis', CrisisLink(incident), 'incident-crisis') : []),
     ),
     h('h3', { text: `Symptoms (${incident.symptoms?.length ?? 0})` }),
     Table(

@@ -8,7 +8,7 @@ import { GetToken } from './session';
 export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export type LiveHandler = (type: string, data: unknown) => void;
 
-const kTypes = ['incident', 'assignment', 'crew', 'lighting', 'call'];
+const kTypes = ['incident', 'assignment', 'crew', 'lighting', 'call', 'crisis'];
 
 let source: EventSource | null = null;
 let lastEventId = '';

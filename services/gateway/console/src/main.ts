@@ -16,9 +16,13 @@ import { LightingLoaded, OnLightingCommand, RefreshLighting, StartLightingPanel 
 import { CallsLoaded, OnRequestEvent, RefreshCalls, StartCallsPanel, StopPicking } from './calls';
 import { FiguresMayHaveChanged, RefreshFigures, StartFigures, StopFigures } from './figures';
 import { StartLive, StopLive } from './live';
+import { LoadCrises, OnCrisisEvent } from './crises';
+import { StartCrisisBanner } from './crisis_banner';
+import { RefreshCrisisPanel, StartCrisisPanel } from './crisis';
 import type {
   AssignmentEvent,
   CrewEvent,
+  CrisisEvent,
   DistrictCollection,
   IncidentEvent,
   LightingCommand,
@@ -81,6 +85,7 @@ function ShowTab(name: string): void {
   for (const panel of document.querySelectorAll<HTMLElement>('.panel')) panel.hidden = panel.dataset.panel !== name;
   if (name === 'lighting' && !LightingLoaded()) RefreshLighting();
   if (name === 'calls' && !CallsLoaded()) RefreshCalls();
+  if (name === 'crisis') void RefreshCrisisPanel();
   if (name !== 'calls') StopPicking();
 }
 
@@ -95,6 +100,9 @@ function SetUpTabs(): void {
   ShowTab('incident');
   Subscribe('selection', () => {
     if (state.selectedIncidentId && CurrentTab() !== 'incident' && CurrentTab() !== 'dispatch') ShowTab('incident');
+  });
+  Subscribe('crisisSelection', () => {
+    if (state.selectedCrisisId && CurrentTab() !== 'crisis') ShowTab('crisis');
   });
 }
 
@@ -166,6 +174,7 @@ function Report(what: string) {
 // Everything the console shows, from REST (at login and on `reset`).
 function LoadState(withAssets: boolean): void {
   void LoadIncidents().catch(Report('Incidents'));
+  void LoadCrises().catch(Report('Crises'));
   void RefreshCrews();
   void RefreshFigures();
   if (withAssets) void LoadAssets().catch(Report('Assets'));
@@ -206,6 +215,9 @@ function OnLive(type: string, data: unknown): void {
       OnRequestEvent(data as RequestEvent);
       FiguresMayHaveChanged();
       break;
+    case 'crisis':
+      OnCrisisEvent(data as CrisisEvent);
+      break;
   }
 }
 
@@ -224,6 +236,8 @@ function StartApp(): void {
     StartDispatchPanel();
     StartLightingPanel();
     StartCallsPanel();
+    StartCrisisBanner();
+    StartCrisisPanel();
     SetUpTabs();
     StartMap();
     ById('logout').addEventListener('click', () => Logout());

@@ -18,7 +18,7 @@ import ScaleLine from 'ol/control/ScaleLine';
 
 import { ById, Clear, h } from './dom';
 import { EnumLabel, PriorityColour, PriorityRank } from './format';
-import { FaultyAssetIds, OpenIncidents, Select, state, Subscribe } from './store';
+import { CrisisDistricts, FaultyAssetIds, OpenIncidents, Select, state, Subscribe } from './store';
 import type { Asset, Crew, GeoPoint, Incident } from './types';
 
 // At this zoom and closer, assets are drawn one by one.
@@ -42,10 +42,19 @@ function Coord(p: GeoPoint | undefined): number[] | null {
 
 // ---- styles ---------------------------------------------------------------
 
+// Districts under a crisis: red while it is active, dashed yellow while proposed.
+let crisisDistricts = new Map<number, 'active' | 'proposed'>();
+const kDistrictLook = {
+  none: { fill: 'rgba(40, 52, 70, 0.55)', stroke: '#5b6e8a', width: 1.2, dash: undefined as number[] | undefined },
+  active: { fill: 'rgba(255, 69, 58, 0.30)', stroke: '#ff453a', width: 3, dash: undefined as number[] | undefined },
+  proposed: { fill: 'rgba(255, 214, 10, 0.16)', stroke: '#ffd60a', width: 2.5, dash: [8, 6] },
+};
+
 function DistrictStyle(feature: FeatureLike, resolution: number): Style {
+  const look = kDistrictLook[crisisDistricts.get(Number(feature.getId())) ?? 'none'];
   return new Style({
-    fill: new Fill({ color: 'rgba(40, 52, 70, 0.55)' }),
-    stroke: new Stroke({ color: '#5b6e8a', width: 1.2 }),
+    fill: new Fill({ color: look.fill }),
+    stroke: new Stroke({ color: look.stroke, width: look.width, lineDash: look.dash }),
     text:
       resolution < 40
         ? new Text({
@@ -328,6 +337,16 @@ export function CentreOn(point: GeoPoint | undefined): void {
   view.animate({ center: c, zoom: Math.max(view.getZoom() ?? 14, 15), duration: 400 });
 }
 
+function DrawCrisisDistricts(): void {
+  crisisDistricts = CrisisDistricts();
+  districtSource.changed();
+  // For tests and screen readers: the districts under a crisis, and how.
+  const list = ById('map-crisis-districts');
+  list.replaceChildren(
+    ...[...crisisDistricts.entries()].sort((a, b) => a[0] - b[0]).map(([d, kind]) => h('li', { 'data-district': d, 'data-kind': kind, text: `${d} ${kind}` })),
+  );
+}
+
 function Legend(): HTMLElement {
   const item = (colour: string, label: string, shape: string) =>
     h('span', { class: 'legend-item' }, h('i', { class: `swatch ${shape}`, style: `background:${colour}` }), label);
@@ -342,6 +361,7 @@ function Legend(): HTMLElement {
     item(kCrewColour['CREW_STATUS_EN_ROUTE'] ?? '', 'en route', 'sq'),
     item(kCrewColour['CREW_STATUS_ON_SITE'] ?? '', 'on site', 'sq'),
     item('#ff453a', 'faulty asset', 'dot'),
+    item('rgba(255, 69, 58, 0.6)', 'crisis district', 'sq-flat'),
   );
 }
 
@@ -388,7 +408,10 @@ export function StartMap(): void {
       const a = state.assets.get(String(f.getId()));
       text = `${f.getId()} · ${EnumLabel(a?.kind, 'ASSET_KIND_')}${faulty.has(String(f.getId())) ? ' · FAULTY' : ''}`;
     } else if (source === aggregateSource) text = `${state.districtNames.get(Number(f.getId())) ?? 'district ' + f.getId()}: ${f.get('count')} assets, ${f.get('faulty')} faulty`;
-    else if (source === districtSource) text = `${f.get('name')} (district ${f.getId()})`;
+    else if (source === districtSource) {
+      const crisis = crisisDistricts.get(Number(f.getId()));
+      text = `${f.get('name')} (district ${f.getId()})${crisis ? ` · crisis ${crisis}` : ''}`;
+    }
     tip.textContent = text;
     tip.hidden = !text;
     tip.style.left = `${event.pixel[0] + 14}px`;
@@ -414,6 +437,7 @@ export function StartMap(): void {
   });
 
   Subscribe('districts', DrawDistricts);
+  Subscribe('crises', DrawCrisisDistricts);
   Subscribe('incidents', DrawIncidents);
   Subscribe('selection', () => {
     incidentSource.changed();
@@ -430,6 +454,7 @@ export function StartMap(): void {
   Subscribe('crews', DrawCrews);
   Subscribe('assets', () => UpdateAggregates());
   DrawDistricts();
+  DrawCrisisDistricts();
   DrawIncidents();
   DrawCrews();
 }

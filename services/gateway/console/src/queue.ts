@@ -25,10 +25,13 @@ function Row(incident: Incident): HTMLElement {
   const selected = incident.id === state.selectedIncidentId;
   const district = incident.district ? state.districtNames.get(incident.district) ?? `D${incident.district}` : '—';
   const acknowledged = incident.status === 'INCIDENT_STATUS_ACKNOWLEDGED';
+  const crisisIncident = incident.rule === 'RULE_CRISIS';
   const row = h(
     'li',
     {
-      class: `qrow ${selected ? 'selected' : ''} ${acknowledged ? 'acked' : ''}`,
+      class: `qrow ${selected ? 'selected' : ''} ${acknowledged ? 'acked' : ''} ${crisisIncident ? 'crisis-incident' : ''}`,
+      'data-crisis-id': incident.crisisId || undefined,
+      'data-rule': incident.rule ?? '',
       'data-testid': 'incident-row',
       'data-incident-id': incident.id,
       'data-priority': incident.priority ?? '',
@@ -48,6 +51,13 @@ function Row(incident: Incident): HTMLElement {
         h('span', { text: district }),
         h('span', { class: 'qstatus', text: acknowledged ? `ACK ${incident.acknowledgedBy ?? ''}` : 'OPEN' }),
         incident.owner ? h('span', { text: `→ ${incident.owner}` }) : null,
+        crisisIncident ? h('span', { class: 'badge crisis', 'data-testid': 'crisis-incident-tag', text: 'CRISIS INCIDENT' }) : null,
+        incident.crisisId && !crisisIncident
+          ? h('span', { class: 'badge crisis', 'data-testid': 'crisis-tag', title: `Grouped under crisis ${incident.crisisId}`, text: `crisis ${incident.crisisId}` })
+          : null,
+        incident.priorityBeforeCrisis && incident.priorityBeforeCrisis !== 'PRIORITY_UNSPECIFIED'
+          ? h('span', { class: 'badge', title: `Raised by the crisis from ${EnumLabel(incident.priorityBeforeCrisis, 'PRIORITY_').toLowerCase()}`, text: '▲ crisis' })
+          : null,
         incident.crewWorking ? h('span', { class: 'badge', text: 'crew' }) : null,
         (incident.requests?.length ?? 0) > 0 ? h('span', { class: 'badge', text: `${incident.requests?.length} calls` }) : null,
       ),
@@ -83,6 +93,9 @@ function RowKey(incident: Incident): string {
     incident.openedAt,
     incident.explanation,
     incident.assetKind,
+    incident.rule,
+    incident.crisisId,
+    incident.priorityBeforeCrisis,
     state.districtNames.size,
   ].join('|');
 }

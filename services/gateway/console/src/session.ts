@@ -31,3 +31,12 @@ export function ClearSession(): void {
   sessionStorage.removeItem(kTokenKey);
   sessionStorage.removeItem(kUserKey);
 }
+
+// What the gateway lets the role do (it checks again: this only hides what would be refused).
+export function IsOperator(): boolean {
+  return ['operator', 'supervisor', 'admin'].includes(GetUser()?.role ?? '');
+}
+
+export function IsSupervisor(): boolean {
+  return ['supervisor', 'admin'].includes(GetUser()?.role ?? '');
+}

@@ -1,8 +1,18 @@
 // The console's state: what REST loaded and the live feed keeps current.
 // Modules read it and subscribe to the topics they draw.
-import type { Asset, Crew, DistrictCollection, Incident } from './types';
+import type { Asset, Crew, Crisis, DistrictCollection, Incident } from './types';
 
-export type Topic = 'incidents' | 'crews' | 'assets' | 'districts' | 'selection' | 'figures' | 'calls' | 'lighting';
+export type Topic =
+  | 'incidents'
+  | 'crews'
+  | 'assets'
+  | 'districts'
+  | 'selection'
+  | 'figures'
+  | 'calls'
+  | 'lighting'
+  | 'crises'
+  | 'crisisSelection';
 
 type Listener = () => void;
 
@@ -43,6 +53,9 @@ export const state = {
   selectedIncidentId: null as string | null,
   // Live changes seen for each incident this session (its history).
   incidentLog: new Map<string, Array<{ at: string; change: string; actor: string }>>(),
+  // Crises by id: the proposed and active ones, and any the operator opened.
+  crises: new Map<string, Crisis>(),
+  selectedCrisisId: null as string | null,
 };
 
 export function IsOpen(incident: Incident): boolean {
@@ -99,4 +112,51 @@ export function FaultyAssetIds(): Set<string> {
 
 export function OpenIncidents(): Incident[] {
   return [...state.incidents.values()].filter(IsOpen);
+}
+
+// ---- crises -----------------------------------------------------------------
+
+export function IsCrisisLive(crisis: Crisis): boolean {
+  return crisis.status === 'CRISIS_STATUS_ACTIVE' || crisis.status === 'CRISIS_STATUS_PROPOSED';
+}
+
+// Keeps the newest copy of a crisis; ended or dismissed ones stay only while shown.
+export function PutCrisis(crisis: Crisis): void {
+  const known = state.crises.get(crisis.id);
+  if (known && Number(known.version ?? 0) > Number(crisis.version ?? 0)) return;
+  if (IsCrisisLive(crisis) || state.selectedCrisisId === crisis.id) state.crises.set(crisis.id, crisis);
+  else state.crises.delete(crisis.id);
+  Notify('crises');
+}
+
+// Replaces the crises held by what a full load found (the shown one is kept).
+export function SetCrises(crises: Crisis[]): void {
+  const keep = state.selectedCrisisId ? state.crises.get(state.selectedCrisisId) : undefined;
+  state.crises.clear();
+  if (keep) state.crises.set(keep.id, keep);
+  for (const crisis of crises) PutCrisis(crisis);
+  Notify('crises');
+}
+
+export function SelectCrisis(id: string | null): void {
+  state.selectedCrisisId = id;
+  Notify('crisisSelection');
+  Notify('crises');
+}
+
+export function CrisesWithStatus(status: Crisis['status']): Crisis[] {
+  return [...state.crises.values()]
+    .filter((c) => c.status === status)
+    .sort((a, b) => (a.proposedAt ?? '').localeCompare(b.proposedAt ?? '') || a.id.localeCompare(b.id));
+}
+
+// District -> how a live crisis touches it ('active' wins over 'proposed').
+export function CrisisDistricts(): Map<number, 'active' | 'proposed'> {
+  const out = new Map<number, 'active' | 'proposed'>();
+  for (const crisis of state.crises.values()) {
+    const kind = crisis.status === 'CRISIS_STATUS_ACTIVE' ? 'active' : crisis.status === 'CRISIS_STATUS_PROPOSED' ? 'proposed' : null;
+    if (!kind) continue;
+    for (const d of crisis.districts ?? []) if (kind === 'active' || !out.has(d)) out.set(d, kind);
+  }
+  return out;
 }

@@ -90,6 +90,9 @@ export interface Incident {
   flapping?: boolean;
   version?: string | number;
   parentId?: string;
+  // The crisis it is grouped under (crisis.proto), and the priority it had before the crisis raised it.
+  crisisId?: string;
+  priorityBeforeCrisis?: Priority;
 }
 
 export interface ListIncidentsResponse {
@@ -293,4 +296,84 @@ export interface DistrictFeature {
 export interface DistrictCollection {
   type: 'FeatureCollection';
   features: DistrictFeature[];
+}
+
+// Crisis mode (proto/cityops/incidents/v1/crisis.proto).
+export type CrisisStatus =
+  | 'CRISIS_STATUS_UNSPECIFIED'
+  | 'CRISIS_STATUS_PROPOSED'
+  | 'CRISIS_STATUS_ACTIVE'
+  | 'CRISIS_STATUS_ENDED'
+  | 'CRISIS_STATUS_DISMISSED';
+
+export type CrisisActionState =
+  | 'CRISIS_ACTION_STATE_UNSPECIFIED'
+  | 'CRISIS_ACTION_STATE_PENDING'
+  | 'CRISIS_ACTION_STATE_APPLIED'
+  | 'CRISIS_ACTION_STATE_REVERTING'
+  | 'CRISIS_ACTION_STATE_REVERTED'
+  | 'CRISIS_ACTION_STATE_SKIPPED';
+
+export interface CrisisAction {
+  id: string;
+  kind?: string;
+  description?: string;
+  district?: number;
+  state?: CrisisActionState;
+  target?: string;
+  detail?: string;
+  updatedAt?: string;
+  level?: number;
+  skill?: string;
+}
+
+export interface CrisisTimelineEntry {
+  at?: string;
+  kind?: string;
+  text?: string;
+  actor?: string;
+  incidentId?: string;
+  actionId?: string;
+}
+
+export interface Crisis {
+  id: string;
+  playbook?: string;
+  title?: string;
+  status?: CrisisStatus;
+  districts?: number[];
+  reason?: string;
+  proposedBy?: string;
+  proposedAt?: string;
+  declaredBy?: string;
+  declaredAt?: string;
+  endedBy?: string;
+  endedAt?: string;
+  endNote?: string;
+  incidentId?: string;
+  actions?: CrisisAction[];
+  timeline?: CrisisTimelineEntry[];
+  groupedIncidents?: number;
+  version?: string | number;
+  updatedAt?: string;
+}
+
+export interface Playbook {
+  id: string;
+  name?: string;
+  description?: string;
+  trigger?: string;
+  actions?: string[];
+}
+
+export interface ListCrisesResponse {
+  crises?: Crisis[];
+  nextPageToken?: string;
+}
+
+export interface CrisisEvent {
+  meta?: EventMeta;
+  change?: string;
+  crisis?: Crisis;
+  actor?: string;
 }
