@@ -243,6 +243,27 @@ TEST_CASE("One order per incident, a higher priority raises it and its target", 
   CHECK(w.dispatcher.queue_size() == 1);
 }
 
+TEST_CASE("A lowered priority (a crisis's end) gives the order back its rank and target", "[dispatch]") {
+  World w;
+  const auto id = w.Open("INC-1", "roads", Priority::kLow, North(0));
+  const auto target = w.Order(id).arrive_by;
+  REQUIRE(w.Open("INC-1", "roads", Priority::kCritical, North(0), kT0 + 1min) == id);
+  REQUIRE(w.Order(id).priority == Priority::kCritical);
+  REQUIRE(w.Order(id).arrive_by < target);
+  CHECK(w.Open("INC-1", "roads", Priority::kLow, North(0), kT0 + 2min) == id);
+  CHECK(w.Order(id).priority == Priority::kLow);
+  CHECK(w.Order(id).arrive_by == target);
+  CHECK(w.dispatcher.queue_size() == 1);
+  // Queued behind a NORMAL order again, as before the crisis.
+  const auto normal = w.Open("INC-2", "roads", Priority::kNormal, North(10), kT0 + 3min);
+  Crew crew = MakeCrew("c1", {"roads"}, North(300));
+  crew.status = CrewStatus::kOffDuty;
+  w.Add(crew);
+  REQUIRE(w.dispatcher.SetAvailability("c1", true, kT0 + 4min, w.decisions).ok());
+  CHECK(w.Order(normal).crew_id == "c1");
+  CHECK(w.Order(id).status == OrderStatus::kQueued);
+}
+
 TEST_CASE("A missed arrival target is reported once", "[dispatch]") {
   World w;
   const auto id = w.Open("INC-1", "roads", Priority::kCritical, North(0));

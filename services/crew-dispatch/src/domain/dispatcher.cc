@@ -271,6 +271,13 @@ std::string Dispatcher::OnIncidentOpened(const std::string& incident_id, const s
         queue_.insert(KeyOf(order));
         Dispatch(order, now, decisions);  // a higher priority may now preempt
       }
+    } else if (priority < order.priority) {
+      // Lowered (a crisis's end gives back the priority it raised): the queue
+      // ranks it as before, and its time target is the lower priority's again.
+      if (order.status == OrderStatus::kQueued) queue_.erase(KeyOf(order));
+      order.priority = priority;
+      order.arrive_by = order.created_at + rules_.TargetFor(priority);
+      if (order.status == OrderStatus::kQueued) queue_.insert(KeyOf(order));
     }
     return order.id;
   }
