@@ -9,7 +9,9 @@
 // cabinet (and two crews with the skill street_lighting). Without reloading
 // the page it then waits for that incident in the queue and on the map,
 // acknowledges it, assigns a crew to its work order from the dispatch panel,
-// and saves a full-page screenshot. One line per step; exit 0 when every step
+// declares a snow crisis over districts 3 and 5 from the crisis panel (banner,
+// highlighted districts, actions and timeline), saves a full-page screenshot,
+// and ends the crisis (the banner and the highlight go). One line per step; exit 0 when every step
 // passed, 1 otherwise (with a screenshot at <screenshot>.failed.png).
 // Chromium: /usr/bin/chromium, or the path in CITYOPS_CHROMIUM.
 import { writeFileSync } from 'node:fs';
@@ -234,6 +236,32 @@ async function Run() {
     .getAttribute('data-status');
   Passed(`${orderId} -> ${crewId} (${orderStatus})`);
 
+  Step('declare a crisis by hand from the crisis panel');
+  await page.locator(byTestId('tab-crisis')).click();
+  await page.locator(`${byTestId('crisis-playbook')} option[value="snow"]`).waitFor({ state: 'attached', timeout: remaining() });
+  await page.locator(byTestId('crisis-playbook')).selectOption('snow');
+  await page.locator(byTestId('crisis-new-districts')).fill('3, 5');
+  await page.locator(byTestId('crisis-new-note')).fill('ice on the roads (browser test)');
+  const declare = page.locator(byTestId('crisis-declare-playbook'));
+  await declare.click();
+  await page.locator(`${byTestId('crisis-declare-playbook')}[data-armed="true"]`).waitFor({ timeout: remaining() });
+  await declare.click();
+  const banner = page.locator(`${byTestId('crisis-banner')}[data-districts="3,5"]`);
+  await banner.waitFor({ timeout: remaining() });
+  const crisisId = await banner.getAttribute('data-crisis-id');
+  Passed(`${crisisId} in the banner`);
+
+  Step('the map and the crisis panel show it');
+  for (const d of [3, 5]) {
+    await page.locator(`${byTestId('map-crisis-districts')} li[data-district="${d}"][data-kind="active"]`).waitFor({ state: 'attached', timeout: remaining() });
+  }
+  await page.locator(`${byTestId('crisis-detail')}[data-crisis-id="${crisisId}"]`).waitFor({ timeout: remaining() });
+  await page.locator(`${byTestId('crisis-status')}[data-status="CRISIS_STATUS_ACTIVE"]`).waitFor({ timeout: remaining() });
+  await page.locator(`${byTestId('crisis-timeline-entry')}[data-kind="CRISIS_TIMELINE_KIND_DECLARED"]`).waitFor({ timeout: remaining() });
+  const actions = await page.locator(byTestId('crisis-action')).count();
+  if (actions === 0) throw new Error('the crisis panel lists no action');
+  Passed(`districts 3 and 5 highlighted, ${actions} actions, declared in the timeline`);
+
   Step('no page load since login');
   const still = await page.evaluate(() => window.__cityopsTestMarker);
   if (still !== marker || navigations !== 0) {
@@ -244,6 +272,17 @@ async function Run() {
   Step('screenshot');
   await page.screenshot({ path: options.screenshot, fullPage: true, timeout: remaining() });
   Passed(options.screenshot);
+
+  Step('end the crisis');
+  await page.locator(byTestId('crisis-end-note')).fill('thaw (browser test)');
+  const end = page.locator(byTestId('crisis-end'));
+  await end.click();
+  await page.locator(`${byTestId('crisis-end')}[data-armed="true"]`).waitFor({ timeout: remaining() });
+  await end.click();
+  await page.locator(`${byTestId('crisis-status')}[data-status="CRISIS_STATUS_ENDED"]`).waitFor({ timeout: remaining() });
+  await page.locator(byTestId('crisis-banner')).waitFor({ state: 'detached', timeout: remaining() });
+  await page.locator(`${byTestId('map-crisis-districts')} li`).first().waitFor({ state: 'detached', timeout: remaining() });
+  Passed(`${crisisId} ENDED, banner and highlighted districts gone`);
 }
 
 let failed = false;

@@ -26,10 +26,14 @@ import type { Crisis } from './types';
 
 let root: HTMLElement;
 let picker: HTMLSelectElement;
-let detail: HTMLElement;
+let info: HTMLElement;
+let controls: HTMLElement;
+let lists: HTMLElement;
 let declareBox: HTMLElement;
 let recent: Crisis[] = [];
 let shownKey = '';
+let shownControlsKey = '';
+let pickerKey = '';
 
 function Field(label: string, value: Node | string | undefined | null, testid?: string): HTMLElement[] {
   return [h('dt', { text: label }), h('dd', { 'data-testid': testid }, value ?? '—')];
@@ -83,10 +87,10 @@ function Timeline(crisis: Crisis): HTMLElement {
         h(
           'tr',
           { 'data-testid': 'crisis-timeline-entry', 'data-kind': e.kind ?? '' },
-          h('td', { class: 'mono', text: Time(e.at), title: DateTime(e.at) }),
-          h('td', { text: EnumLabel(e.kind, 'CRISIS_TIMELINE_KIND_').toLowerCase() }),
+          h('td', { class: 'mono nowrap', text: Time(e.at), title: DateTime(e.at) }),
+          h('td', { class: 'nowrap', text: EnumLabel(e.kind, 'CRISIS_TIMELINE_KIND_').toLowerCase() }),
           h('td', { text: e.text ?? '' }),
-          h('td', { text: e.actor || 'platform' }),
+          h('td', { class: 'nowrap', text: e.actor || 'platform' }),
           h('td', {}, IncidentLink(e.incidentId)),
         ),
       ),
@@ -156,17 +160,26 @@ function CrisisKey(crisis: Crisis | undefined): string {
 function RenderDetail(): void {
   const crisis = state.crises.get(state.selectedCrisisId ?? '');
   const key = CrisisKey(crisis);
-  if (key === shownKey && key) return; // unchanged: keep what the supervisor is typing
+  if (key === shownKey && key) return;
   shownKey = key;
-  Clear(detail);
+  // The controls stay while the crisis and its status do: a live update must
+  // not wipe what the supervisor is typing, nor disarm a button.
+  const controlsKey = crisis ? `${crisis.id}|${crisis.status}|${IsSupervisor()}` : '';
+  if (controlsKey !== shownControlsKey) {
+    shownControlsKey = controlsKey;
+    Clear(controls);
+    if (crisis) Append(controls, Controls(crisis));
+  }
+  Clear(info);
+  Clear(lists);
   if (!crisis) {
     const text = !IsOperator() ? 'Crises are shown to operators and supervisors.' : state.selectedCrisisId ? 'Loading…' : 'No crisis shown: pick one above.';
-    detail.append(h('p', { class: 'muted', text }));
+    info.append(h('p', { class: 'muted', text }));
     return;
   }
   const status = h('span', { class: `status ${crisis.status ?? ''}`, 'data-testid': 'crisis-status', 'data-status': crisis.status ?? '', text: EnumLabel(crisis.status, 'CRISIS_STATUS_') });
   Append(
-    detail,
+    info,
     h('div', { class: 'incident-head' }, h('h2', { text: crisis.title || PlaybookName(crisis.playbook) })),
     h(
       'dl',
@@ -182,12 +195,8 @@ function RenderDetail(): void {
       ...Field('Crisis incident', crisis.incidentId ? IncidentLink(crisis.incidentId) : '—'),
       ...Field('Grouped incidents', String(crisis.groupedIncidents ?? 0), 'crisis-grouped'),
     ),
-    Controls(crisis),
-    h('h3', { text: 'Actions' }),
-    ActionsTable(crisis),
-    h('h3', { text: 'Timeline' }),
-    Timeline(crisis),
   );
+  Append(lists, h('h3', { text: 'Actions' }), ActionsTable(crisis), h('h3', { text: 'Timeline' }), Timeline(crisis));
 }
 
 function FillPicker(): void {
@@ -195,6 +204,9 @@ function FillPicker(): void {
   const known = new Map<string, Crisis>();
   for (const c of [...state.crises.values(), ...recent]) if (!known.has(c.id)) known.set(c.id, state.crises.get(c.id) ?? c);
   const options = [...known.values()].sort((a, b) => (b.proposedAt ?? '').localeCompare(a.proposedAt ?? ''));
+  const key = [current, ...options.map((c) => `${c.id}|${c.status}|${c.districts?.join(',')}|${PlaybookName(c.playbook)}`)].join('\n');
+  if (key === pickerKey) return; // an open list stays open
+  pickerKey = key;
   Clear(picker);
   picker.append(h('option', { value: '', text: options.length ? 'Pick a crisis…' : 'No crisis' }));
   for (const c of options) {
@@ -277,7 +289,10 @@ export function StartCrisisPanel(): void {
   picker.addEventListener('change', () => SelectCrisis(picker.value || null));
   const reload = h('button', { type: 'button', class: 'small ghost', title: 'Reload the crises and playbooks' }, '↻');
   reload.addEventListener('click', () => void RefreshCrisisPanel());
-  detail = h('div', { 'data-testid': 'crisis-panel-detail' });
+  info = h('div');
+  controls = h('div');
+  lists = h('div');
+  const detail = h('div', { 'data-testid': 'crisis-panel-detail' }, info, controls, lists);
   declareBox = h('div', { class: 'crisis-declare' });
   root.append(h('div', { class: 'panel-head' }, h('h2', { text: 'Crisis' }), reload), h('div', { class: 'actions-row' }, picker), detail, declareBox);
   RenderDetail();
@@ -288,6 +303,7 @@ export function StartCrisisPanel(): void {
   Subscribe('districts', RenderDetail);
   Subscribe('crisisSelection', () => {
     shownKey = '';
+    shownControlsKey = '';
     FillPicker();
     RenderDetail();
     void Show(state.selectedCrisisId);

@@ -98,8 +98,19 @@ function Proposed(crisis: Crisis): HTMLElement {
   );
 }
 
+let shownKey = '';
+
 function Render(): void {
-  const lines = [...CrisesWithStatus('CRISIS_STATUS_ACTIVE').map(Active), ...CrisesWithStatus('CRISIS_STATUS_PROPOSED').map(Proposed)];
+  const active = CrisesWithStatus('CRISIS_STATUS_ACTIVE');
+  const proposed = CrisesWithStatus('CRISIS_STATUS_PROPOSED');
+  // Redrawn only when what it shows changed (a redraw would disarm a button under the pointer).
+  const key = [...active, ...proposed]
+    .map((c) => [c.id, c.status, c.districts?.join(','), c.declaredBy, c.groupedIncidents, c.reason, PlaybookName(c.playbook)].join('|'))
+    .concat([String(state.districtNames.size), String(IsSupervisor())])
+    .join('\n');
+  if (key === shownKey) return;
+  shownKey = key;
+  const lines = [...active.map(Active), ...proposed.map(Proposed)];
   Clear(root);
   root.append(...lines);
   root.hidden = lines.length === 0;
