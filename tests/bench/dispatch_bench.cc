@@ -296,7 +296,8 @@ class Desk {
                                 .order_id = {},
                                 .shift = std::nullopt,
                                 .on_shift = std::nullopt,
-                                .off_duty_after_order = false};
+                                .off_duty_after_order = false,
+                                .staging = std::nullopt};
       Require(dispatcher_.UpsertCrew(crew, d), "UpsertCrew");
     }
   }
