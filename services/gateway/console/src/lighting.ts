@@ -29,6 +29,8 @@ function ScopeLabel(o: Override): string {
       return 'whole city';
     case 'SCOPE_KIND_DISTRICT':
       return `district ${s.district} · ${state.districtNames.get(s.district ?? 0) ?? ''}`;
+    case 'SCOPE_KIND_ROAD_CLASS':
+      return s.district ? `${s.id ?? ''} roads of district ${s.district}` : `${s.id ?? ''} roads of the city`;
     default:
       return `${(s?.kind ?? '').replace('SCOPE_KIND_', '').toLowerCase()} ${s?.id ?? ''}`;
   }
@@ -85,7 +87,13 @@ async function LoadProfiles(): Promise<void> {
         .map((s) => `${s.level ?? 0}% ${s.anchor ?? ''}${s.offsetMin ? (s.offsetMin > 0 ? '+' : '') + s.offsetMin + 'm' : ''}`)
         .join(' → ');
       const assigned = (p.assignedTo ?? [])
-        .map((s) => (s.kind === 'SCOPE_KIND_DISTRICT' ? `D${s.district}` : s.kind === 'SCOPE_KIND_CITY' ? 'city' : s.id ?? ''))
+        .map((s) => (s.kind === 'SCOPE_KIND_DISTRICT'
+            ? `D${s.district}`
+            : s.kind === 'SCOPE_KIND_CITY'
+              ? 'city'
+              : s.kind === 'SCOPE_KIND_ROAD_CLASS'
+                ? `${s.id ?? ''} roads${s.district ? ` D${s.district}` : ''}`
+                : s.id ?? ''))
         .join(', ');
       profilesBox.append(
         h('div', { class: 'row-item' }, h('span', { class: 'grow' }, h('strong', { text: p.name || p.id }), h('div', { class: 'muted small', text: steps }), assigned ? h('div', { class: 'small', text: `on ${assigned}` }) : null)),
