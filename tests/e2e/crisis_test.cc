@@ -380,7 +380,7 @@ void PlayCrisis(const CrisisCase& c) {
 }
 
 TEST_CASE(
-    "Snow night: proposed from icy roads, declared by a supervisor, main roads lit, roads first, crews placed; "
+    "Snow night: proposed from icy roads, declared by a supervisor, main roads lit, roads first, crews placed, "
     "all given back at the end") {
   // At the tests' tenth of Dijon the city has 2 snow sensors; the playbook
   // wants ice in 3 districts: 0.15 gives 4 sensors, one per district.
@@ -388,7 +388,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "River flood: proposed from the Ouche's sensors, declared by a supervisor, main roads lit, crews placed; "
+    "River flood: proposed from the Ouche's sensors, declared by a supervisor, main roads lit, crews placed, "
     "all given back at the end") {
   PlayCrisis({"river-flood", "15", kSimScale, "flood", tv1::FAULT_TYPE_WATER_LEVEL_HIGH, iv1::PRIORITY_CRITICAL, 300s});
 }
