@@ -151,7 +151,7 @@ TEST_CASE(
   CHECK(ScrapeMetric(f.service().metrics_port(), "cityops_crew_dispatch_crew_staging_total{change=\"staged\"}") == 1);
 }
 
-TEST_CASE("Staging: an off-duty crew is called in only with call_in; released, it goes off duty (after its order)") {
+TEST_CASE("Staging: an off-duty crew is called in only with call_in - released, it goes off duty (after its order)") {
   DispatchFixture f;
   f.AddCrew("home", {"roads"}, 0);
   REQUIRE(SetAvailable(f, "home", false).ok());

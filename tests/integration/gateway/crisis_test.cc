@@ -20,7 +20,7 @@ size_t CountCrises(GatewaySuite& suite, const std::string& token, const std::str
   return reply.json.contains("crises") ? reply.json["crises"].size() : 0;
 }
 
-TEST_CASE("Through the gateway, a supervisor declares and ends a crisis; operators and bad districts are refused",
+TEST_CASE("Through the gateway, a supervisor declares and ends a crisis - operators and bad districts are refused",
           "[crisis]") {
   GatewaySuite suite;
   const std::string sara = suite.UserToken("sara", "supervisor");

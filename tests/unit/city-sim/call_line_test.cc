@@ -244,7 +244,7 @@ TEST_CASE("DarkStreetCalls: residents near the dark cabinet call street_lighting
   CHECK(cabinets > 100);
 }
 
-TEST_CASE("DarkStreetCalls: deterministic for a seed; none for what is not a cabinet", "[call_line]") {
+TEST_CASE("DarkStreetCalls: deterministic for a seed - none for what is not a cabinet", "[call_line]") {
   const City city = SmallCity(2, 0.05);
   const auto a = DarkStreetCalls(city, "cab-0003", std::chrono::seconds(10), 2);
   const auto b = DarkStreetCalls(city, "cab-0003", std::chrono::seconds(10), 2);

@@ -338,7 +338,7 @@ TEST_CASE("City: building alarm panels have a building type in Dijon's mix and a
   }
 }
 
-TEST_CASE("City: at every scale at least one school; the types move with the seed", "[city]") {
+TEST_CASE("City: at every scale at least one school - the types move with the seed", "[city]") {
   for (const double scale : {0.001, 0.01, 0.05, 0.1, 0.5, 2.0, 10.0}) {
     CAPTURE(scale);
     const City city = Make(3, scale);

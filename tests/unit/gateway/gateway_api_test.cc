@@ -248,7 +248,7 @@ TEST_CASE("A command carries the logged-in user as actor and is audited before a
   CHECK(record.result == "ok");
 }
 
-TEST_CASE("Crisis routes: supervisors declare, change, dismiss and end; operators list and propose; all audited") {
+TEST_CASE("Crisis routes: supervisors declare, change, dismiss and end - operators list and propose - all audited") {
   Fixture f;
   f.store.users["sue"] = UserRecord{"sue", "x", "supervisor", "", "test", false};
   const std::string sue = f.TokenFor("sue", Role::kSupervisor);

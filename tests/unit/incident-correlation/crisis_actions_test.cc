@@ -163,7 +163,7 @@ TEST_CASE("An override whose answer was lost is found by its tag and undone", "[
   CHECK(rig.effects.overrides.empty());
 }
 
-TEST_CASE("Undoing lighting cancels the override; one gone already counts as undone", "[crisis][runner]") {
+TEST_CASE("Undoing lighting cancels the override - one gone already counts as undone", "[crisis][runner]") {
   Rig rig;
   const ActionWork w =
       Work("lighting:d3", v1::CRISIS_ACTION_KIND_LIGHTING_OVERRIDE, 3, v1::CRISIS_ACTION_STATE_PENDING);

@@ -305,7 +305,7 @@ TEST_CASE("A dismissed proposal is not proposed again for an hour unless it spre
   CHECK(spread.records()[0].crisis_id != id);
 }
 
-TEST_CASE("Declaring a proposal keeps its id; a flood proposal needs two sensors", "[crisis][declare]") {
+TEST_CASE("Declaring a proposal keeps its id - a flood proposal needs two sensors", "[crisis][declare]") {
   World w;
   w.Raise("fs-1", tv1::FAULT_TYPE_WATER_LEVEL_HIGH);
   CHECK(w.Tick().empty());

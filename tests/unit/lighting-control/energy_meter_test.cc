@@ -125,7 +125,7 @@ TEST_CASE("Readings fed one by one add up to IntegratePoint over the day, gaps i
   CHECK(meter.Report(1, {2025, 11, 20}).energy.total_wh() == 0);
 }
 
-TEST_CASE("A reading replayed or older changes nothing; the first only starts the point", "[energy_meter]") {
+TEST_CASE("A reading replayed or older changes nothing - the first only starts the point", "[energy_meter]") {
   const CityIndex city = Index(SmallCityPoints());
   EnergyMeter meter(city, DijonClock(), k15Min);
   const TimePoint t0 = Local(2025, 11, 20, 20, 0);
@@ -177,7 +177,7 @@ TEST_CASE("An interval across local midnight is split between the two days", "[e
   CHECK(d21.estimated_s == Approx(1800));
 }
 
-TEST_CASE("The day the clocks go back has 25 hours; a long gap spans whole days", "[energy_meter][days]") {
+TEST_CASE("The day the clocks go back has 25 hours - a long gap spans whole days", "[energy_meter][days]") {
   const CityIndex city = Index(SmallCityPoints());
   EnergyMeter meter(city, DijonClock(), k15Min);
   // Constant 30 W read every 10 minutes from 25 October 23:00 to 27 October 01:00 local.
@@ -325,7 +325,7 @@ void Save(Saved& store, const std::vector<DistrictDayEnergy>& rows) {
   for (const auto& row : rows) store[{row.district, DaysFromCivil(row.day)}] = row;
 }
 
-TEST_CASE("TakeChanged gives each changed bucket once; a restored meter carries on", "[energy_meter][restore]") {
+TEST_CASE("TakeChanged gives each changed bucket once - a restored meter carries on", "[energy_meter][restore]") {
   const CityIndex city = Index(SmallCityPoints());
   const ScheduleClock clock = DijonClock();
   const std::vector<Feed> feeds = SaveRestoreFeeds();
