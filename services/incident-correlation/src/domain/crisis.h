@@ -117,8 +117,8 @@ struct PlannedAction {
   v1::CrisisActionKind kind = v1::CRISIS_ACTION_KIND_UNSPECIFIED;
   int district = 0;  // 0: city-wide
   std::string description;
-  int level = 0;      // lighting: the level; raise priority: the Priority number
-  std::string skill;  // crews
+  int level = 0;           // lighting: the level; raise priority: the Priority number
+  std::string skill;       // crews
   std::string road_class;  // lighting
 };
 
