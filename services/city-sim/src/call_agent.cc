@@ -95,7 +95,7 @@ void CallAgent::Run(std::chrono::steady_clock::time_point origin) {
       when.push_back(absl::StrCat("+", std::chrono::duration_cast<std::chrono::seconds>(call.at).count(), " s"));
     }
     print_(absl::StrCat("scenario: ", scenario_calls_.size(), " residents near ", scenario_calls_.front().about,
-                        " will call street_lighting at ", absl::StrJoin(when, ", ")));
+                        " will call ", scenario_calls_.front().category, " at ", absl::StrJoin(when, ", ")));
   }
 
   const bool have_next = line_.enabled();
