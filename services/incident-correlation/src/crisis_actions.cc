@@ -148,7 +148,7 @@ ActionOutcome CrisisActionRunner::RevertLighting(const ActionWork& work) {
   const std::string tag = ActionTag(work.crisis.id(), work.action.id());
   const std::string actor = Actor(work.crisis);
   auto cancel = [&](const std::string& id) -> absl::Status {
-    const absl::Status s = effects_.CancelOverride(id, actor);
+    absl::Status s = effects_.CancelOverride(id, actor);
     // Gone already (cancelled, expired): nothing left to undo.
     if (s.ok() || absl::IsNotFound(s) || absl::IsFailedPrecondition(s)) return absl::OkStatus();
     return s;

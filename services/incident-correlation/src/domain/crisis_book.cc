@@ -481,7 +481,7 @@ void CrisisBook::GroupOne(v1::Crisis& crisis, const crisis::Playbook& playbook, 
   const bool joins = incident.crisis_id() != crisis.id();
   const auto raise = crisis::RaisedPriority(playbook, incident.fault_type(), incident.category(), incident.priority());
   if (!joins && !raise.has_value()) return;
-  const std::string id = incident.id();
+  const std::string& id = incident.id();
   const v1::Priority before = incident.priority();
   if (!correlator.GroupUnderCrisis(id, crisis.id(), raise, now, changes).ok()) return;
   if (joins) {
