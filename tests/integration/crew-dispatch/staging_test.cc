@@ -73,7 +73,7 @@ std::vector<dv1::Crew> CrewEventsOnTopic(DispatchFixture& f, const std::string& 
 }  // namespace
 
 TEST_CASE(
-    "Staging: a crew held at a staging point, in GetCrew, the table and the crews topic; idempotent; "
+    "Staging: a crew held at a staging point, in GetCrew, the table and the crews topic - idempotent - "
     "another crisis refused") {
   DispatchFixture f;
   f.AddCrew("c1", {"roads"}, 0);
